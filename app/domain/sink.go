@@ -1,0 +1,49 @@
+package domain
+
+import (
+	"context"
+	"errors"
+)
+
+// Accepted is the hub's answer to an order handed over by an inbound
+// connection. It is returned only after the order is durably stored.
+type Accepted struct {
+	OrderID string `json:"orderId"`
+	// Duplicate is true when the same source message (connection +
+	// SourceMessageID) was accepted before; nothing new was stored and the
+	// connection should repeat its first acknowledgement.
+	Duplicate bool       `json:"duplicate"`
+	State     OrderState `json:"state"`
+}
+
+// OrderSink takes orders from inbound connections. AcceptOrder returns only
+// after the order (or its update or cancellation) is durably stored; the
+// connection acknowledges the EHR after that and never before. An error
+// means nothing was stored: the connection must not acknowledge.
+type OrderSink interface {
+	AcceptOrder(ctx context.Context, o Order) (Accepted, error)
+}
+
+// Errors an OrderSink returns for orders that can never be stored as sent.
+// They are permanent: re-sending the same message will fail the same way.
+var (
+	// ErrUnknownOrder: an update or cancellation names an order the hub does not have.
+	ErrUnknownOrder = errors.New("no such order")
+	// ErrInvalidOrder: the order lacks what the hub needs (e.g. a patient ID).
+	ErrInvalidOrder = errors.New("invalid order")
+)
+
+// Outgoing is what an outbound connection delivers: a stored result, the
+// order it answers (nil for an unsolicited result) and the delivery record.
+type Outgoing struct {
+	Delivery Delivery
+	Result   Result
+	Order    *Order
+}
+
+// Outbound delivers results to one EHR connection. Deliver returns the EHR's
+// answer on success; on failure an error, classified with Permanent or
+// Temporary (an unclassified error counts as temporary).
+type Outbound interface {
+	Deliver(ctx context.Context, out Outgoing) (answer string, err error)
+}
