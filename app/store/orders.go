@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// NewID returns a random opaque ID with the given prefix ("ord", "res" ...).
+func NewID(prefix string) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic("store: no randomness: " + err.Error())
+	}
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+// ApplyOrder stores an incoming order message durably and returns what
+// became of it. In one transaction it:
+//   - recognises a source message seen before (connection + SourceMessageID)
+//     and returns the first answer with Duplicate set, storing nothing;
+//   - for ActionNew inserts the order, or updates it when the connection's
+//     order with the same placer number is still on a worklist;
+//   - for ActionUpdate updates that order (or inserts it when the hub never saw it);
+//   - for ActionCancel takes it off the worklist (ErrUnknownOrder if there is none).
+//
+// An empty or unknown Group puts the order in the default group.
+func (s *Store) ApplyOrder(ctx context.Context, o domain.Order) (domain.Accepted, error) {
+	var acc domain.Accepted
+	if o.Connection == "" {
+		return acc, fmt.Errorf("store: order without connection: %w", domain.ErrInvalidOrder)
+	}
+	if o.Action == "" {
+		o.Action = domain.ActionNew
+	}
+	if o.Action != domain.ActionCancel && strings.TrimSpace(o.Patient.ID) == "" {
+		return acc, fmt.Errorf("store: order %q from %s has no patient ID: %w", o.PlacerNumber, o.Connection, domain.ErrInvalidOrder)
+	}
+	now := s.now().UTC()
+	err := s.tx(ctx, func(t *sql.Tx) error {
+		if o.SourceMessageID != "" {
+			var id string
+			err := t.QueryRowContext(ctx, `SELECT order_id FROM inbound_messages WHERE connection=? AND message_id=?`,
+				o.Connection, o.SourceMessageID).Scan(&id)
+			if err == nil {
+				acc = domain.Accepted{OrderID: id, Duplicate: true}
+				_ = t.QueryRowContext(ctx, `SELECT state FROM orders WHERE id=?`, id).Scan(&acc.State)
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("look up message: %w", err)
+			}
+		}
+		grp, err := resolveGroup(ctx, t, o.Group)
+		if err != nil {
+			return err
+		}
+		o.Group = grp
+		existing, err := findOpenByPlacer(ctx, t, o.Connection, o.PlacerNumber)
+		if err != nil {
+			return err
+		}
+		switch o.Action {
+		case domain.ActionCancel:
+			if existing == nil {
+				return fmt.Errorf("store: cancel of order %q from %s: %w", o.PlacerNumber, o.Connection, domain.ErrUnknownOrder)
+			}
+			existing.State = domain.OrderCancelled
+			existing.UpdatedAt = now
+			existing.ControlCode = o.ControlCode
+			if err := putOrder(ctx, t, existing, false); err != nil {
+				return err
+			}
+			acc = domain.Accepted{OrderID: existing.ID, State: existing.State}
+		default:
+			if existing != nil && existing.State == domain.OrderCancelled {
+				existing = nil // an order placed again after its cancellation is a new appointment
+			}
+			if existing != nil {
+				o.ID = existing.ID
+				o.State = existing.State
+				o.StartedBy = existing.StartedBy
+				o.ReceivedAt = existing.ReceivedAt
+				o.UpdatedAt = now
+				if err := putOrder(ctx, t, &o, false); err != nil {
+					return err
+				}
+			} else {
+				o.ID = NewID("ord")
+				o.State = domain.OrderScheduled
+				o.ReceivedAt = now
+				o.UpdatedAt = now
+				if err := putOrder(ctx, t, &o, true); err != nil {
+					return err
+				}
+			}
+			acc = domain.Accepted{OrderID: o.ID, State: o.State}
+		}
+		if o.SourceMessageID != "" {
+			if _, err := t.ExecContext(ctx, `INSERT INTO inbound_messages(connection, message_id, order_id, action, received_at) VALUES (?,?,?,?,?)`,
+				o.Connection, o.SourceMessageID, acc.OrderID, string(o.Action), ts(now)); err != nil {
+				return fmt.Errorf("record message: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder) {
+			return acc, err
+		}
+		return acc, fmt.Errorf("store: apply order from %s: %w", o.Connection, err)
+	}
+	return acc, nil
+}
+
+func resolveGroup(ctx context.Context, t *sql.Tx, grp string) (string, error) {
+	if grp != "" {
+		var id string
+		err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE id=? OR name=?`, grp, grp).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("look up group: %w", err)
+		}
+	}
+	var id string
+	if err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE is_default=1`).Scan(&id); err != nil {
+		return "", fmt.Errorf("look up default group: %w", err)
+	}
+	return id, nil
+}
+
+func findOpenByPlacer(ctx context.Context, t *sql.Tx, conn, placer string) (*domain.Order, error) {
+	if placer == "" {
+		return nil, nil
+	}
+	var data string
+	err := t.QueryRowContext(ctx, `SELECT data FROM orders WHERE connection=? AND placer_number=? AND state IN ('scheduled','in_progress','cancelled')
+		ORDER BY CASE state WHEN 'cancelled' THEN 1 ELSE 0 END, received_at DESC LIMIT 1`, conn, placer).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up order by placer number: %w", err)
+	}
+	var o domain.Order
+	if err := json.Unmarshal([]byte(data), &o); err != nil {
+		return nil, fmt.Errorf("decode stored order: %w", err)
+	}
+	return &o, nil
+}
+
+func putOrder(ctx context.Context, t *sql.Tx, o *domain.Order, insert bool) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("encode order: %w", err)
+	}
+	if insert {
+		_, err = t.ExecContext(ctx, `INSERT INTO orders(id, connection, placer_number, state, grp, patient_id, measurement, received_at, updated_at, data)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, o.ID, o.Connection, o.PlacerNumber, string(o.State), o.Group, o.Patient.ID, o.Measurement,
+			ts(o.ReceivedAt), ts(o.UpdatedAt), string(data))
+	} else {
+		_, err = t.ExecContext(ctx, `UPDATE orders SET placer_number=?, state=?, grp=?, patient_id=?, measurement=?, updated_at=?, data=? WHERE id=?`,
+			o.PlacerNumber, string(o.State), o.Group, o.Patient.ID, o.Measurement, ts(o.UpdatedAt), string(data), o.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("write order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func getOrder(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string) (*domain.Order, error) {
+	var data string
+	err := q.QueryRowContext(ctx, `SELECT data FROM orders WHERE id=?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read order %s: %w", id, err)
+	}
+	var o domain.Order
+	if err := json.Unmarshal([]byte(data), &o); err != nil {
+		return nil, fmt.Errorf("store: decode order %s: %w", id, err)
+	}
+	return &o, nil
+}
+
+// Order returns one order by ID.
+func (s *Store) Order(ctx context.Context, id string) (domain.Order, error) {
+	o, err := getOrder(ctx, s.db, id)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	return *o, nil
+}
+
+// Worklist returns the orders on a group's worklist, oldest first.
+func (s *Store) Worklist(ctx context.Context, group string) ([]domain.Order, error) {
+	return s.queryOrders(ctx, `SELECT data FROM orders WHERE grp=? AND state IN ('scheduled','in_progress') ORDER BY received_at, id`, group)
+}
+
+// OrderFilter selects orders for the Dashboard. Empty fields match all.
+type OrderFilter struct {
+	States []domain.OrderState
+	Group  string
+	// Search matches patient ID, placer number, measurement, names and other text.
+	Search string
+	Limit  int
+}
+
+// Orders lists orders matching f, newest first.
+func (s *Store) Orders(ctx context.Context, f OrderFilter) ([]domain.Order, error) {
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		ph := make([]string, len(f.States))
+		for i, st := range f.States {
+			ph[i] = "?"
+			args = append(args, string(st))
+		}
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Group != "" {
+		where = append(where, "grp=?")
+		args = append(args, f.Group)
+	}
+	if f.Search != "" {
+		where = append(where, "data LIKE ? ESCAPE '\\'")
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
+		args = append(args, "%"+esc+"%")
+	}
+	q := "SELECT data FROM orders"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY received_at DESC, id DESC"
+	limit := f.Limit
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	q += fmt.Sprintf(" LIMIT %d", limit)
+	return s.queryOrders(ctx, q, args...)
+}
+
+func (s *Store) queryOrders(ctx context.Context, q string, args ...any) ([]domain.Order, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []domain.Order
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("store: list orders: %w", err)
+		}
+		var o domain.Order
+		if err := json.Unmarshal([]byte(data), &o); err != nil {
+			return nil, fmt.Errorf("store: decode order: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// SetOrderState moves an order to state. For deleted, actor and reason are
+// written to the audit log in the same transaction. It returns the order as
+// it is now.
+func (s *Store) SetOrderState(ctx context.Context, id string, state domain.OrderState, actor, reason string) (domain.Order, error) {
+	var out domain.Order
+	err := s.tx(ctx, func(t *sql.Tx) error {
+		o, err := getOrder(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if state == domain.OrderDeleted && strings.TrimSpace(reason) == "" {
+			return fmt.Errorf("store: deleting order %s needs a reason", id)
+		}
+		o.State = state
+		o.UpdatedAt = s.now().UTC()
+		if err := putOrder(ctx, t, o, false); err != nil {
+			return err
+		}
+		if actor != "" {
+			if err := insertAudit(ctx, t, domain.AuditEntry{At: o.UpdatedAt, Actor: actor, Action: "order." + string(state),
+				Target: id, Reason: reason, Detail: fmt.Sprintf("patient %s, placer %s, group %s", o.Patient.ID, o.PlacerNumber, o.Group)}); err != nil {
+				return err
+			}
+		}
+		out = *o
+		return nil
+	})
+	return out, err
+}
+
+// ErrNotOnWorklist is returned by StartOrder for an order that is done,
+// cancelled, deleted, or in another group.
+var ErrNotOnWorklist = errors.New("order is not on this worklist")
+
+// StartOrder marks an order of group as in progress on device.
+func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (domain.Order, error) {
+	var out domain.Order
+	err := s.tx(ctx, func(t *sql.Tx) error {
+		o, err := getOrder(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if o.Group != group || !o.State.OnWorklist() {
+			return fmt.Errorf("store: start order %s: %w", id, ErrNotOnWorklist)
+		}
+		o.State = domain.OrderInProgress
+		o.StartedBy = deviceID
+		o.UpdatedAt = s.now().UTC()
+		if err := putOrder(ctx, t, o, false); err != nil {
+			return err
+		}
+		out = *o
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,175 @@
+// Package store is the hub's durable memory: an embedded SQLite database
+// (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL, so that a
+// write that returned is on disk and survives a crash or power cut.
+//
+// It keeps orders (with a de-duplication key per source message), tablet
+// groups (a default group always exists), devices and pairing codes, results,
+// deliveries with their attempts, and an audit log. Schema changes are
+// numbered migrations recorded in PRAGMA user_version; a database written by
+// a newer hub is refused untouched, and a corrupt file is refused, never
+// overwritten.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a looked-up object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrNewerSchema is returned by Open for a database written by a newer hub.
+var ErrNewerSchema = errors.New("database was written by a newer version of mCONNECT Hub")
+
+// ErrCorrupt is returned by Open for a file that is not a usable database.
+var ErrCorrupt = errors.New("database file is damaged or not an mCONNECT Hub database")
+
+// Store is the SQLite-backed store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+}
+
+// Options tune Open; the zero value is right for the hub.
+type Options struct {
+	// Now replaces the clock (tests).
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the current schema. It refuses a database from a newer schema and a file
+// that is not a SQLite database, leaving both untouched.
+func Open(path string, opt Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
+	}
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, path: path, now: time.Now}
+	if opt.Now != nil {
+		s.now = opt.Now
+	}
+	ctx := context.Background()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, classifyOpenErr(path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkHeader refuses an existing non-empty file that is not SQLite, before
+// the driver could touch it.
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer f.Close()
+	hdr := make([]byte, 16)
+	n, err := io.ReadFull(f, hdr)
+	if n == 0 && (err == io.EOF) {
+		return nil // empty file: a fresh database
+	}
+	if n < 16 || string(hdr) != "SQLite format 3\x00" {
+		return fmt.Errorf("store: %s: %w (it does not start with a SQLite header); move it away to start with an empty database, or restore a backup", path, ErrCorrupt)
+	}
+	return nil
+}
+
+func classifyOpenErr(path string, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") || strings.Contains(msg, "corrupt") {
+		return fmt.Errorf("store: %s: %w: %v", path, ErrCorrupt, err)
+	}
+	if strings.Contains(msg, "readonly") || strings.Contains(msg, "unable to open") || strings.Contains(msg, "permission") {
+		return fmt.Errorf("store: %s cannot be opened for writing (check that the data folder is writable): %w", path, err)
+	}
+	return fmt.Errorf("store: open %s: %w", path, err)
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// DB exposes the handle to packages that keep their own tables in the same
+// database (the outbox). They must use transactions for multi-row changes.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Now returns the store's clock reading.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Check runs SQLite's quick integrity check (diagnostics, start-up).
+func (s *Store) Check(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: integrity check: %w: %s", ErrCorrupt, res)
+	}
+	return nil
+}
+
+// tx runs fn in one immediate transaction, committing when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(t); err != nil {
+		t.Rollback()
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

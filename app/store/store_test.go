@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func order(conn, msgID, placer string, action domain.OrderAction) domain.Order {
+	return domain.Order{
+		Connection: conn, SourceMessageID: msgID, PlacerNumber: placer, Action: action,
+		Measurement: "ECG", Patient: domain.Patient{ID: "P1", Name: domain.PersonName{Family: "Novak", Given: "Ana"}},
+	}
+}
+
+func TestApplyOrder(t *testing.T) {
+	ctx := context.Background()
+	type step struct {
+		o         domain.Order
+		wantErr   error
+		wantDup   bool
+		wantState domain.OrderState
+		sameAs    int // index of an earlier step whose OrderID must match (-1: none)
+	}
+	tests := []struct {
+		name     string
+		steps    []step
+		worklist int // orders on the default worklist at the end
+	}{
+		{"new order", []step{{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1}}, 1},
+		{"same message twice is a duplicate", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("c", "m1", "A1", domain.ActionNew), wantDup: true, wantState: domain.OrderScheduled, sameAs: 0},
+		}, 1},
+		{"same message id on another connection is new", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("d", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+		}, 2},
+		{"update keeps the order", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("c", "m2", "A1", domain.ActionUpdate), wantState: domain.OrderScheduled, sameAs: 0},
+		}, 1},
+		{"new with known placer updates", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("c", "m2", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: 0},
+		}, 1},
+		{"cancel takes it off", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("c", "m2", "A1", domain.ActionCancel), wantState: domain.OrderCancelled, sameAs: 0},
+		}, 0},
+		{"re-order after cancel is new", []step{
+			{o: order("c", "m1", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+			{o: order("c", "m2", "A1", domain.ActionCancel), wantState: domain.OrderCancelled, sameAs: 0},
+			{o: order("c", "m3", "A1", domain.ActionNew), wantState: domain.OrderScheduled, sameAs: -1},
+		}, 1},
+		{"cancel of unknown order", []step{{o: order("c", "m1", "ZZ", domain.ActionCancel), wantErr: domain.ErrUnknownOrder, sameAs: -1}}, 0},
+		{"no patient id", []step{{o: func() domain.Order { o := order("c", "m1", "A1", domain.ActionNew); o.Patient.ID = " "; return o }(), wantErr: domain.ErrInvalidOrder, sameAs: -1}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t)
+			var ids []string
+			for i, st := range tc.steps {
+				acc, err := s.ApplyOrder(ctx, st.o)
+				ids = append(ids, acc.OrderID)
+				if st.wantErr != nil {
+					if !errors.Is(err, st.wantErr) {
+						t.Fatalf("step %d: err = %v, want %v", i, err, st.wantErr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if acc.Duplicate != st.wantDup || acc.State != st.wantState {
+					t.Fatalf("step %d: got %+v, want dup=%v state=%s", i, acc, st.wantDup, st.wantState)
+				}
+				if st.sameAs >= 0 && acc.OrderID != ids[st.sameAs] {
+					t.Fatalf("step %d: order %s, want the order of step %d (%s)", i, acc.OrderID, st.sameAs, ids[st.sameAs])
+				}
+				if st.sameAs < 0 {
+					for j := 0; j < i; j++ {
+						if ids[j] == acc.OrderID {
+							t.Fatalf("step %d: reused order %s of step %d", i, acc.OrderID, j)
+						}
+					}
+				}
+			}
+			wl, err := s.Worklist(ctx, domain.DefaultGroupID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(wl) != tc.worklist {
+				t.Fatalf("worklist has %d orders, want %d", len(wl), tc.worklist)
+			}
+		})
+	}
+}
+
+func TestOrderKeepsEveryField(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	o := order("c", "m1", "A1", domain.ActionNew)
+	o.Fields = []domain.Field{{Key: "3629", Value: "42"}, {Key: "ORC-7", Label: "Quantity/timing", Value: "1^once"}}
+	o.Visit.AdmitAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o.Meta = map[string]string{"gdt.sender": "MEDI"}
+	acc, err := s.ApplyOrder(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Order(ctx, acc.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Fields) != 2 || got.Fields[1].Label != "Quantity/timing" || !got.Visit.AdmitAt.Equal(o.Visit.AdmitAt) || got.Meta["gdt.sender"] != "MEDI" {
+		t.Fatalf("stored order lost fields: %+v", got)
+	}
+}
+
+func TestGroupRouting(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	g, err := s.CreateGroup(ctx, "Cardiology", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := order("c", "m1", "A1", domain.ActionNew)
+	o.Group = "Cardiology"
+	if _, err := s.ApplyOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	o2 := order("c", "m2", "A2", domain.ActionNew)
+	o2.Group = "no-such-group"
+	if _, err := s.ApplyOrder(ctx, o2); err != nil {
+		t.Fatal(err)
+	}
+	wl, _ := s.Worklist(ctx, g.ID)
+	def, _ := s.Worklist(ctx, domain.DefaultGroupID)
+	if len(wl) != 1 || wl[0].PlacerNumber != "A1" || len(def) != 1 || def[0].PlacerNumber != "A2" {
+		t.Fatalf("group routing: cardiology=%v default=%v", wl, def)
+	}
+	if err := s.DeleteGroup(ctx, g.ID, "test"); !errors.Is(err, ErrInUse) {
+		t.Fatalf("deleting a group with open orders: %v", err)
+	}
+	if err := s.DeleteGroup(ctx, domain.DefaultGroupID, "test"); err == nil {
+		t.Fatal("the default group was deleted")
+	}
+}
+
+func TestDeleteIsAudited(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	acc, _ := s.ApplyOrder(ctx, order("c", "m1", "A1", domain.ActionNew))
+	if _, err := s.SetOrderState(ctx, acc.OrderID, domain.OrderDeleted, "dashboard:anna", ""); err == nil {
+		t.Fatal("delete without a reason was accepted")
+	}
+	if _, err := s.SetOrderState(ctx, acc.OrderID, domain.OrderDeleted, "dashboard:anna", "patient left"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 1 || log[0].Actor != "dashboard:anna" || log[0].Reason != "patient left" || log[0].Action != "order.deleted" {
+		t.Fatalf("audit log: %+v", log)
+	}
+	if wl, _ := s.Worklist(ctx, domain.DefaultGroupID); len(wl) != 0 {
+		t.Fatal("deleted order still on the worklist")
+	}
+}
+
+func TestPairingAndDevices(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.AddPairingCode(ctx, "h1", time.Now().Add(time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPairingCode(ctx, "h2", time.Now().Add(-time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.PairDevice(ctx, "h1", domain.Device{Serial: "S1", Model: "mTABLET"}, "tok1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PairDevice(ctx, "h1", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, ErrCodeInvalid) {
+		t.Fatalf("used code: %v", err)
+	}
+	if _, err := s.PairDevice(ctx, "h2", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, ErrCodeInvalid) {
+		t.Fatalf("expired code: %v", err)
+	}
+	got, err := s.DeviceByTokenHash(ctx, "tok1")
+	if err != nil || got.ID != d.ID || got.Group != domain.DefaultGroupID || got.Name != "S1" {
+		t.Fatalf("device by token: %+v %v", got, err)
+	}
+	name := "Room 2"
+	if _, err := s.UpdateDevice(ctx, d.ID, DeviceChange{Name: &name, Revoke: true}, "dashboard", "lost"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.DeviceByTokenHash(ctx, "tok1")
+	if !got.Revoked || got.Name != "Room 2" {
+		t.Fatalf("update: %+v", got)
+	}
+}
+
+func TestResultsIdempotent(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	r := domain.Result{DeviceID: "d1", IdempotencyKey: "k1", Measurement: "ECG"}
+	a, dup, err := s.SaveResult(ctx, r, []string{"ehr"})
+	if err != nil || dup {
+		t.Fatalf("first save: %v %v", dup, err)
+	}
+	b, dup, err := s.SaveResult(ctx, r, []string{"ehr"})
+	if err != nil || !dup || b.ID != a.ID {
+		t.Fatalf("second save: %+v dup=%v %v", b, dup, err)
+	}
+	st, _ := s.Stats(ctx)
+	if st.Results != 1 || st.DeliveryStates["queued"] != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, _ := os.ReadFile(path)
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("newer schema: %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatal("the newer database was changed")
+	}
+}
+
+func TestRefusesCorruptFile(t *testing.T) {
+	for _, content := range []string{"this is not a database at all, just text", "SQLite format 3\x00" + string(make([]byte, 200))} {
+		path := filepath.Join(t.TempDir(), "hub.db")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, Options{})
+		if err == nil {
+			t.Fatalf("opened a corrupt file %q", content[:10])
+		}
+		after, _ := os.ReadFile(path)
+		if string(after) != content {
+			t.Fatal("the corrupt file was overwritten")
+		}
+	}
+}
