@@ -1,0 +1,223 @@
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/store"
+)
+
+// PairingStore keeps pairing codes (by hash). *store.Store satisfies it.
+type PairingStore interface {
+	AddPairingCode(ctx context.Context, codeHash string, expires time.Time, group string) error
+}
+
+// CodeDigits is the length of a pairing code.
+const CodeDigits = 6
+
+// NewPairingCode creates a one-time pairing code of six random digits valid
+// for ttl (DefaultPairingTTL when ttl <= 0) that pairs a tablet into group
+// (the default group when empty). Only the code's hash is stored: show the
+// code to the person pairing, never log it.
+func NewPairingCode(ctx context.Context, st PairingStore, ttl time.Duration, group string) (code string, expires time.Time, err error) {
+	if ttl <= 0 {
+		ttl = DefaultPairingTTL
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("device: pairing code: %w", err)
+	}
+	code = fmt.Sprintf("%06d", n.Int64())
+	expires = time.Now().Add(ttl).UTC()
+	if err := st.AddPairingCode(ctx, HashCode(code), expires, group); err != nil {
+		return "", time.Time{}, fmt.Errorf("device: store pairing code: %w", err)
+	}
+	return code, expires, nil
+}
+
+// HashCode is how a pairing code is stored: hex SHA-256. A six-digit code
+// is only safe because it is short-lived, one-time and guarded by the lockout.
+func HashCode(code string) string {
+	sum := sha256.Sum256([]byte("mconnect-pairing-code:" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+// HashToken is how a device token is stored: hex SHA-256 of the token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// newToken returns 256 random bits, base64url without padding (43 characters).
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("device: token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// lockout counts wrong pairing codes; MaxTries of them lock pairing for
+// everybody for a while (a six-digit code cannot then be guessed within
+// its lifetime, even from many addresses).
+type lockout struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	maxTries int
+	lockFor  time.Duration
+	wrong    int
+	until    time.Time
+}
+
+// locked returns how long pairing stays locked, 0 when it is open.
+func (l *lockout) locked() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Before(l.until) {
+		return l.until.Sub(now)
+	}
+	if !l.until.IsZero() {
+		l.until = time.Time{}
+		l.wrong = 0
+	}
+	return 0
+}
+
+// fail records a wrong code and reports whether pairing is now locked.
+func (l *lockout) fail() (lockedFor time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.wrong++
+	if l.wrong >= l.maxTries {
+		l.until = l.now().Add(l.lockFor)
+		return l.lockFor
+	}
+	return 0
+}
+
+func (l *lockout) succeed() {
+	l.mu.Lock()
+	l.wrong = 0
+	l.mu.Unlock()
+}
+
+type pairingRequest struct {
+	Code       string `json:"code"`
+	Serial     string `json:"serial"`
+	Name       string `json:"name"`
+	Model      string `json:"model"`
+	AppVersion string `json:"appVersion"`
+}
+
+// PairingResponse is the answer to a successful POST /pairings.
+type PairingResponse struct {
+	DeviceID string `json:"deviceId"`
+	Token    string `json:"token"`
+	Group    string `json:"group"`
+	HubID    string `json:"hubId,omitempty"`
+}
+
+const maxTextField = 200
+
+func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
+	if d := s.lock.locked(); d > 0 {
+		writeProblem(w, lockedProblem(d))
+		return
+	}
+	var req pairingRequest
+	if p := s.decodeJSON(w, r, &req); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	req.Code = strings.TrimSpace(req.Code)
+	req.Serial = strings.TrimSpace(req.Serial)
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Code == "" {
+		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"code" is required: the six-digit pairing code shown by the hub`).field("code"))
+		return
+	}
+	if req.Serial == "" {
+		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"serial" is required: the tablet's serial number`).field("serial"))
+		return
+	}
+	for _, f := range []struct{ name, v string }{{"serial", req.Serial}, {"name", req.Name}, {"model", req.Model}, {"appVersion", req.AppVersion}} {
+		if len(f.v) > maxTextField {
+			writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", fmt.Sprintf("%q is longer than %d characters", f.name, maxTextField)).field(f.name))
+			return
+		}
+	}
+	if !validCode(req.Code) {
+		s.wrongCode(w, r, "the pairing code must be six digits")
+		return
+	}
+	token, err := newToken()
+	if err != nil {
+		writeProblem(w, internalProblem())
+		return
+	}
+	d := domain.Device{Serial: req.Serial, Name: req.Name, Model: req.Model, AppVersion: req.AppVersion, IP: remoteIP(r)}
+	d, err = s.st.PairDevice(r.Context(), HashCode(req.Code), d, HashToken(token))
+	if err != nil {
+		if errors.Is(err, store.ErrCodeInvalid) {
+			s.wrongCode(w, r, "the pairing code is unknown, was used already or has expired; create a new one on the hub")
+			return
+		}
+		s.log.WithError(err).Error("device: pairing failed in the store")
+		writeProblem(w, storeProblem())
+		return
+	}
+	s.lock.succeed()
+	s.log.WithFields(map[string]any{"device": d.ID, "serial": d.Serial, "group": d.Group, "ip": d.IP}).Info("device: tablet paired")
+	writeJSON(w, http.StatusCreated, PairingResponse{DeviceID: d.ID, Token: token, Group: d.Group, HubID: s.opts.HubID})
+}
+
+func (s *Server) wrongCode(w http.ResponseWriter, r *http.Request, detail string) {
+	s.log.WithField("ip", remoteIP(r)).Warn("device: wrong pairing code")
+	if d := s.lock.fail(); d > 0 {
+		s.log.WithField("for", d).Warn("device: too many wrong pairing codes, pairing locked")
+		writeProblem(w, lockedProblem(d))
+		return
+	}
+	writeProblem(w, problem(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).field("code"))
+}
+
+func lockedProblem(d time.Duration) *Problem {
+	secs := int((d + time.Second - 1) / time.Second)
+	p := problem(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
+		fmt.Sprintf("too many wrong pairing codes: pairing is locked for %d more seconds", secs))
+	p.RetryAfter = secs
+	return p
+}
+
+func validCode(c string) bool {
+	if len(c) != CodeDigits {
+		return false
+	}
+	for _, r := range c {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,302 @@
+package device
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/store"
+)
+
+// notifier hands out one channel per group that is closed (and replaced)
+// when the group's worklist changes.
+type notifier struct {
+	mu    sync.Mutex
+	chans map[string]chan struct{}
+}
+
+func newNotifier() *notifier { return &notifier{chans: make(map[string]chan struct{})} }
+
+// channel returns the channel closed by the next notify(group). Take it
+// before reading the worklist, so that no change is missed in between.
+func (n *notifier) channel(group string) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, ok := n.chans[group]
+	if !ok {
+		ch = make(chan struct{})
+		n.chans[group] = ch
+	}
+	return ch
+}
+
+func (n *notifier) notify(group string) {
+	n.mu.Lock()
+	ch, ok := n.chans[group]
+	delete(n.chans, group)
+	n.mu.Unlock()
+	if ok {
+		close(ch)
+	}
+}
+
+// Appointment is an order as a tablet sees it: every parsed field (patient,
+// visit, provider, order identifiers and times) plus the source fields
+// verbatim. Connection-internal values (Order.Meta) stay on the hub.
+type Appointment struct {
+	ID          string            `json:"id"`
+	State       domain.OrderState `json:"state"`
+	Group       string            `json:"group"`
+	Source      string            `json:"source,omitempty"` // the connection the order came in on
+	Measurement string            `json:"measurement,omitempty"`
+	ServiceCode string            `json:"serviceCode,omitempty"`
+	ServiceText string            `json:"serviceText,omitempty"`
+	Priority    string            `json:"priority,omitempty"`
+
+	PlacerNumber string `json:"placerNumber,omitempty"`
+	FillerNumber string `json:"fillerNumber,omitempty"`
+	GroupNumber  string `json:"groupNumber,omitempty"`
+	OrderStatus  string `json:"orderStatus,omitempty"`
+	ResponseFlag string `json:"responseFlag,omitempty"`
+	ControlCode  string `json:"controlCode,omitempty"`
+
+	MessageAt     time.Time `json:"messageAt,omitzero"`
+	RequestedAt   time.Time `json:"requestedAt,omitzero"`
+	ScheduledAt   time.Time `json:"scheduledAt,omitzero"`
+	ObservationAt time.Time `json:"observationAt,omitzero"`
+	TransactionAt time.Time `json:"transactionAt,omitzero"`
+	EffectiveAt   time.Time `json:"effectiveAt,omitzero"`
+
+	OrderingProvider domain.Provider `json:"orderingProvider,omitzero"`
+	Technician       string          `json:"technician,omitempty"`
+	EnteredBy        string          `json:"enteredBy,omitempty"`
+	CallbackPhone    string          `json:"callbackPhone,omitempty"`
+
+	Patient domain.Patient `json:"patient"`
+	Visit   domain.Visit   `json:"visit,omitzero"`
+	Fields  []domain.Field `json:"fields,omitempty"`
+
+	StartedBy  string    `json:"startedBy,omitempty"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+}
+
+// AppointmentOf maps a stored order to what the tablet sees.
+func AppointmentOf(o domain.Order) Appointment {
+	return Appointment{
+		ID: o.ID, State: o.State, Group: o.Group, Source: o.Connection, Measurement: o.Measurement,
+		ServiceCode: o.ServiceCode, ServiceText: o.ServiceText, Priority: o.Priority,
+		PlacerNumber: o.PlacerNumber, FillerNumber: o.FillerNumber, GroupNumber: o.GroupNumber,
+		OrderStatus: o.OrderStatus, ResponseFlag: o.ResponseFlag, ControlCode: o.ControlCode,
+		MessageAt: o.MessageAt, RequestedAt: o.RequestedAt, ScheduledAt: o.ScheduledAt,
+		ObservationAt: o.ObservationAt, TransactionAt: o.TransactionAt, EffectiveAt: o.EffectiveAt,
+		OrderingProvider: o.OrderingProvider, Technician: o.Technician, EnteredBy: o.EnteredBy,
+		CallbackPhone: o.CallbackPhone, Patient: o.Patient, Visit: o.Visit, Fields: o.Fields,
+		StartedBy: o.StartedBy, ReceivedAt: o.ReceivedAt, UpdatedAt: o.UpdatedAt,
+	}
+}
+
+// Worklist is the answer of GET /worklist.
+type Worklist struct {
+	Group        string        `json:"group"`
+	Appointments []Appointment `json:"appointments"`
+}
+
+// encodeWorklist renders the worklist and its strong ETag (a hash of the
+// exact bytes sent).
+func encodeWorklist(group string, orders []domain.Order) (body []byte, etag string, err error) {
+	wl := Worklist{Group: group, Appointments: make([]Appointment, 0, len(orders))}
+	for _, o := range orders {
+		wl.Appointments = append(wl.Appointments, AppointmentOf(o))
+	}
+	body, err = json.Marshal(wl)
+	if err != nil {
+		return nil, "", fmt.Errorf("device: encode worklist: %w", err)
+	}
+	body = append(body, '\n')
+	sum := sha256.Sum256(body)
+	return body, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+}
+
+// etagMatches implements If-None-Match with strong comparison: "*" or any
+// listed tag equal to etag. Weak tags (W/"...") never match a strong one.
+func etagMatches(ifNoneMatch, etag string) bool {
+	if ifNoneMatch == "" {
+		return false
+	}
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseWait reads the ?wait= value: a Go duration ("25s", "1m") or whole
+// seconds ("25"). It is capped at max.
+func ParseWait(v string, max time.Duration) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 || n > 86400 {
+			return 0, fmt.Errorf("wait must be between 0 and %s", max)
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		d, err = time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("wait must be a duration like 25s, not %q", v)
+		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("wait must not be negative")
+	}
+	if d > max {
+		d = max
+	}
+	return d, nil
+}
+
+func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev domain.Device) {
+	wait, err := ParseWait(r.URL.Query().Get("wait"), s.opts.LongPollMax)
+	if err != nil {
+		writeProblem(w, problem(http.StatusBadRequest, "invalid-parameter", "Invalid query parameter", err.Error()).field("wait"))
+		return
+	}
+	inm := r.Header.Get("If-None-Match")
+	var deadline <-chan time.Time
+	if wait > 0 && inm != "" {
+		if n := s.pollers.Add(1); n > int64(s.opts.MaxLongPollers) {
+			s.pollers.Add(-1)
+			p := problem(http.StatusServiceUnavailable, "too-many-waiters", "Too many waiting tablets",
+				fmt.Sprintf("%d tablets are long-polling already; retry shortly or poll without wait", s.opts.MaxLongPollers))
+			p.RetryAfter = 5
+			writeProblem(w, p)
+			return
+		}
+		defer s.pollers.Add(-1)
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		changed := s.notify.channel(dev.Group)
+		orders, err := s.hub.Worklist(r.Context(), dev.Group)
+		if err != nil {
+			if r.Context().Err() != nil {
+				return
+			}
+			s.log.WithError(err).WithField("group", dev.Group).Error("device: read worklist")
+			p := problem(http.StatusServiceUnavailable, "worklist-unavailable", "Worklist unavailable",
+				"the hub could not read the worklist right now; try again shortly")
+			p.RetryAfter = 5
+			writeProblem(w, p)
+			return
+		}
+		body, etag, err := encodeWorklist(dev.Group, orders)
+		if err != nil {
+			writeProblem(w, internalProblem())
+			return
+		}
+		match := etagMatches(inm, etag)
+		if !match || deadline == nil {
+			writeWorklist(w, r, body, etag, match)
+			return
+		}
+		select {
+		case <-changed:
+			continue
+		case <-deadline:
+		case <-s.shutdown:
+		case <-r.Context().Done():
+			return
+		}
+		writeWorklist(w, r, body, etag, true)
+		return
+	}
+}
+
+func writeWorklist(w http.ResponseWriter, r *http.Request, body []byte, etag string, notModified bool) {
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "no-cache")
+	if notModified {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// ownOrder returns the order id if it belongs to group; otherwise a 404
+// problem, the same for another group's order as for a missing one.
+func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *Problem) {
+	notFound := problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
+		fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id")
+	if id == "" || len(id) > maxTextField {
+		return domain.Order{}, notFound
+	}
+	o, err := s.st.Order(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, notFound
+	}
+	if err != nil {
+		s.log.WithError(err).WithField("order", id).Error("device: read appointment")
+		return o, storeProblem()
+	}
+	if o.Group != group {
+		return domain.Order{}, notFound
+	}
+	return o, nil
+}
+
+func (s *Server) handleAppointment(w http.ResponseWriter, r *http.Request, dev domain.Device) {
+	o, p := s.ownOrder(r, r.PathValue("id"), dev.Group)
+	if p != nil {
+		writeProblem(w, p)
+		return
+	}
+	writeJSON(w, http.StatusOK, AppointmentOf(o))
+}
+
+func (s *Server) handleStart(w http.ResponseWriter, r *http.Request, dev domain.Device) {
+	id := r.PathValue("id")
+	if _, p := s.ownOrder(r, id, dev.Group); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	o, err := s.st.StartOrder(r.Context(), id, dev.Group, dev.ID)
+	if errors.Is(err, store.ErrNotOnWorklist) {
+		writeProblem(w, problem(http.StatusConflict, "appointment-closed", "Appointment not open",
+			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).field("id"))
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
+			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id"))
+		return
+	}
+	if err != nil {
+		s.log.WithError(err).WithField("order", id).Error("device: start appointment")
+		writeProblem(w, storeProblem())
+		return
+	}
+	s.log.WithFields(map[string]any{"order": id, "device": dev.ID}).Info("device: appointment started")
+	s.GroupChanged(dev.Group)
+	writeJSON(w, http.StatusOK, AppointmentOf(o))
+}
