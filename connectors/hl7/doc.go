@@ -1,0 +1,14 @@
+// Package hl7 is the hub's HL7 v2 codec: an ER7 (pipe-and-hat) parser and
+// writer, the mapping of ORM^O01 orders into domain.Order, the ACK builder
+// and the ORU^R01 result builder.
+//
+// The package does no network or file-system I/O of its own beyond reading
+// the PDF report named by a result while streaming an ORU to an io.Writer.
+// Transports (connectors/mllp) and connections (connectors/hl7net) sit on
+// top of it.
+//
+// Paths address values the way HL7 documents do: "PID-5.1" is component 1 of
+// field 5 of the first PID segment, "PID-11[2].3" is component 3 of the second
+// repetition of PID-11, "PID-5.1.1" a subcomponent and "OBX(3)-5" field 5 of
+// the third OBX segment. Repetitions and segment occurrences count from 1.
+package hl7
