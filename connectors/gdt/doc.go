@@ -1,0 +1,20 @@
+// Package gdt reads and writes GDT records (Gerätedatentransfer, versions
+// 2.1 and 3.0) and maps them to and from the hub's domain types. It does no
+// I/O: connectors/gdtfile moves the bytes.
+//
+// A GDT line is LLL FFFF content CR LF, where LLL is the line's encoded byte
+// length (3 + 4 + content + 2, at most 999) and FFFF the field ID. A record
+// (one file) starts with 8000 (record type); GDT 2.1 puts the total byte
+// count of the record in 8100. Parse checks both and keeps every field, known
+// or not, in file order.
+//
+// Charsets follow field 9206 (1 DIN 66003 7-bit, 2 CP437 — the default,
+// 3 Windows-1252, 4 ISO-8859-15); UTF-8, written by tomedo by default, is
+// accepted too: in CharsetAuto mode a file that is valid UTF-8 with non-ASCII
+// bytes is read as UTF-8 whatever 9206 says (with a warning on the record).
+//
+// Inbound records 6301/6302 (new or updated appointment), 6303 (cancel) and
+// 6311 (show an examination) map to a domain.Order via MapOrder; results go
+// back as a 6310 record built by BuildResult. Note that GDT field 3101 is the
+// surname and 3102 the first name.
+package gdt
