@@ -126,7 +126,7 @@ func TestWriteFrame(t *testing.T) {
 }
 
 func FuzzReadFrame(f *testing.F) {
-	f.Add([]byte(frame("MSH|a") + frame("b")), 0)
+	f.Add([]byte(frame("MSH|a")+frame("b")), 0)
 	f.Add([]byte("junk\x0bpart\x0bA\x1cB\x1c\x0d"), 3)
 	f.Add([]byte("\x0b\x0b\x1c\x1c\x0d\x0d"), 1)
 	f.Fuzz(func(t *testing.T, data []byte, max int) {

@@ -1,0 +1,214 @@
+package hl7net
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/hl7"
+)
+
+// OrderHandlerOptions configure an OrderHandler.
+type OrderHandlerOptions struct {
+	Connection   string
+	Map          hl7.MapOptions // Connection, Now are filled in
+	StoreTimeout time.Duration  // default 30 s
+	Application  string         // MSH-3 of ACKs when the request's MSH-5 is empty
+	Now          func() time.Time
+}
+
+// OrderHandler answers ORM^O01 messages: parse, map, store through the
+// sink, acknowledge. It implements mllp.Handler and is usable on its own
+// (e.g. for messages arriving by other transports).
+type OrderHandler struct {
+	opts      OrderHandlerOptions
+	mapper    *hl7.Mapper
+	sink      domain.OrderSink
+	log       logrus.FieldLogger
+	health    domain.HealthReporter
+	component string
+
+	mu      sync.Mutex
+	lastMsg time.Time
+	lastErr string
+}
+
+// NewOrderHandler returns a handler storing through sink.
+func NewOrderHandler(opts OrderHandlerOptions, sink domain.OrderSink, log logrus.FieldLogger, health domain.HealthReporter) *OrderHandler {
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Application == "" {
+		opts.Application = hl7.DefaultApplication
+	}
+	opts.Map.Connection = opts.Connection
+	opts.Map.Now = opts.Now
+	if health == nil {
+		health = domain.HealthFunc(func(domain.Health) {})
+	}
+	return &OrderHandler{opts: opts, mapper: hl7.NewMapper(opts.Map), sink: sink, log: log, health: health,
+		component: "conn:" + opts.Connection}
+}
+
+// Outcome is what happened to one message.
+type Outcome struct {
+	Code      hl7.AckCode
+	ACK       []byte
+	Orders    []domain.Accepted
+	Duplicate bool
+	Err       error
+}
+
+// ServeMLLP implements mllp.Handler.
+func (h *OrderHandler) ServeMLLP(ctx context.Context, peer net.Addr, msg []byte) []byte {
+	return h.Handle(ctx, peer.String(), msg).ACK
+}
+
+// Oversize implements mllp.Handler: an AR naming the limit.
+func (h *OrderHandler) Oversize(_ context.Context, peer net.Addr, head []byte, limit int) []byte {
+	hdr := hl7.ReadHeader(head)
+	e := &hl7.Error{Code: hl7.CodeInternal, Reject: true,
+		Problem: fmt.Sprintf("message larger than the limit of %d bytes; not processed", limit)}
+	h.log.WithFields(logrus.Fields{"peer": peer.String(), "control_id": hdr.ControlID, "limit": limit}).Warn("hl7: message over the size limit rejected")
+	h.fail("message over the size limit from "+peer.String(), domain.SeverityWarning)
+	return h.ack(hdr, hl7.AR, "", e)
+}
+
+// Handle processes one message and returns the outcome with the ACK bytes.
+func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outcome {
+	log := h.log.WithField("peer", peer)
+	parsed, orders, err := h.mapper.Decode(msg)
+	var hdr hl7.Header
+	if parsed != nil {
+		hdr = hl7.HeaderOf(parsed)
+	} else {
+		hdr = hl7.ReadHeader(msg)
+	}
+	log = log.WithField("control_id", hdr.ControlID)
+	if err != nil {
+		e, ok := hl7.AsError(err)
+		if !ok {
+			e = &hl7.Error{Code: hl7.CodeInternal, Problem: err.Error()}
+		}
+		code := hl7.AE
+		if e.Reject {
+			code = hl7.AR
+		}
+		// The problem text may quote patient data: keep it out of info logs.
+		log.WithFields(logrus.Fields{"ack": code, "err_code": e.Code, "location": e.Location()}).Warn("hl7: message refused")
+		log.WithError(err).Debug("hl7: message refused (detail)")
+		h.fail(fmt.Sprintf("refused message %s: HL7 error %d at %s", hdr.ControlID, e.Code, e.Location()), domain.SeverityWarning)
+		return Outcome{Code: code, ACK: h.ack(hdr, code, "", e), Err: err}
+	}
+	out := Outcome{Code: hl7.AA}
+	for _, o := range orders {
+		sctx, cancel := context.WithTimeout(ctx, h.opts.StoreTimeout)
+		acc, err := h.sink.AcceptOrder(sctx, o)
+		cancel()
+		olog := log.WithFields(logrus.Fields{"placer": o.PlacerNumber, "patient_id": o.Patient.ID, "action": o.Action})
+		if err != nil {
+			var code hl7.AckCode
+			var e *hl7.Error
+			switch {
+			case errors.Is(err, domain.ErrUnknownOrder):
+				code = hl7.AR
+				e = &hl7.Error{Segment: "ORC", Seq: orcSeq(o), Field: 2, Code: hl7.CodeUnknownKey,
+					Problem: fmt.Sprintf("order %q is not known to the hub: %v", o.PlacerNumber, err)}
+			case errors.Is(err, domain.ErrInvalidOrder):
+				code = hl7.AR
+				e = &hl7.Error{Code: hl7.CodeInternal, Problem: fmt.Sprintf("order refused: %v", err)}
+			default:
+				code = hl7.AE
+				e = &hl7.Error{Code: hl7.CodeInternal, Problem: "the order could not be stored now; please resend"}
+			}
+			olog.WithError(err).WithField("ack", code).Warn("hl7: order not stored")
+			sev := domain.SeverityWarning
+			if code == hl7.AE {
+				sev = domain.SeverityError
+			}
+			h.fail(fmt.Sprintf("order %s not stored: %v", o.PlacerNumber, err), sev)
+			return Outcome{Code: code, ACK: h.ack(hdr, code, "", e), Orders: out.Orders, Err: err}
+		}
+		out.Orders = append(out.Orders, acc)
+		out.Duplicate = out.Duplicate || acc.Duplicate
+		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate}).Info("hl7: order accepted")
+	}
+	h.ok()
+	out.ACK = h.ack(hdr, hl7.AA, "", nil)
+	return out
+}
+
+func orcSeq(o domain.Order) int {
+	if v := o.Meta[hl7.MetaOrderIndex]; v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return 1
+}
+
+// ack builds the answer. Its control ID derives from the request's, so a
+// re-sent message gets the same acknowledgment again.
+func (h *OrderHandler) ack(hdr hl7.Header, code hl7.AckCode, text string, e *hl7.Error) []byte {
+	a := hl7.Ack{Request: hdr, Code: code, Text: text, ControlID: ackControlID(hdr.ControlID, h.opts.Now()),
+		At: h.opts.Now(), SendingApp: h.opts.Application}
+	if e != nil {
+		a.Errors = []*hl7.Error{e}
+	}
+	b, err := hl7.BuildAck(a)
+	if err != nil {
+		h.log.WithError(err).Error("hl7: building ACK failed")
+		a.Request.Charset, a.Request.Encoding = "", ""
+		b, _ = hl7.BuildAck(a)
+	}
+	return b
+}
+
+func ackControlID(req string, now time.Time) string {
+	if req == "" {
+		return "A" + now.UTC().Format("20060102150405.000000")
+	}
+	id := "A" + req
+	if len(id) > 199 {
+		id = id[:199]
+	}
+	return id
+}
+
+func (h *OrderHandler) ok() {
+	h.mu.Lock()
+	h.lastMsg = h.opts.Now()
+	hl := domain.Health{Component: h.component, Code: "receiving", Severity: domain.SeverityOK, Title: "Receiving orders",
+		LastMessageAt: h.lastMsg, LastError: h.lastErr, At: h.lastMsg}
+	h.mu.Unlock()
+	h.health.Report(hl)
+}
+
+func (h *OrderHandler) fail(what string, sev domain.Severity) {
+	h.mu.Lock()
+	h.lastErr = what
+	hl := domain.Health{Component: h.component, Code: "message-refused", Severity: sev, Title: "A message from the EHR was refused",
+		Text: what, LastMessageAt: h.lastMsg, LastError: what, At: h.opts.Now()}
+	if sev == domain.SeverityError {
+		hl.Code, hl.Title = "store-failed", "Orders cannot be stored"
+	}
+	h.mu.Unlock()
+	h.health.Report(hl)
+}
+
+func (h *OrderHandler) report(x domain.Health) {
+	h.mu.Lock()
+	x.Component, x.LastMessageAt, x.LastError, x.At = h.component, h.lastMsg, h.lastErr, h.opts.Now()
+	h.mu.Unlock()
+	h.health.Report(x)
+}
