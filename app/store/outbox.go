@@ -89,11 +89,14 @@ type PickRule struct {
 	// Below that, the oldest claimable delivery blocks its connection until
 	// it is due again.
 	PassAfter int
-	// Probe asks for the oldest delivery that still holds up the queue (or,
-	// when all have been passed, the oldest claimable one) whether due or
-	// not: the worker tries it to learn whether an EHR that looked down is
-	// back.
+	// Probe asks for the oldest claimable delivery, due or not, other
+	// than Skip (unless it is the only one): the worker of a connection that
+	// looks down tries it to learn whether the EHR is back. Taking the
+	// oldest keeps the order across an outage; Skip lets the worker try
+	// another one now and then, so that one bad delivery at the front
+	// cannot hide that the EHR is back.
 	Probe bool
+	Skip  int64
 }
 
 // Next is NextDelivery's answer.
@@ -118,6 +121,9 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 	if pass < 1 {
 		pass = 1
 	}
+	if rule.Probe {
+		return s.probe(ctx, conn, rule)
+	}
 	nowTS := ts(now)
 	// The head: per state, because an IN list over the index's second
 	// column would make SQLite sort every matching row for a LIMIT 1.
@@ -136,13 +142,8 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 				head = &d
 			}
 		}
-		q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE connection=? AND state=? AND attempts>=? AND next_at<=? ORDER BY id LIMIT 1`
-		args := []any{conn, string(st), pass, nowTS}
-		if rule.Probe {
-			q = `SELECT ` + deliveryCols + ` FROM deliveries WHERE connection=? AND state=? AND attempts>=? ORDER BY id LIMIT 1`
-			args = args[:3]
-		}
-		p, err := scanDelivery(s.db.QueryRowContext(ctx, q, args...))
+		p, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+			WHERE connection=? AND state=? AND attempts>=? AND next_at<=? ORDER BY id LIMIT 1`, conn, string(st), pass, nowTS))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -152,25 +153,14 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 				passed = &p
 			}
 		}
-		if !rule.Probe {
-			var w sql.NullInt64
-			if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM deliveries WHERE connection=? AND state=? AND attempts>=?`,
-				conn, string(st), pass).Scan(&w); err != nil {
-				return next, fmt.Errorf("store: next delivery of %s: %w", conn, err)
-			}
-			if w.Valid && (wake == 0 || w.Int64 < wake) {
-				wake = w.Int64
-			}
+		var w sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM deliveries WHERE connection=? AND state=? AND attempts>=?`,
+			conn, string(st), pass).Scan(&w); err != nil {
+			return next, fmt.Errorf("store: next delivery of %s: %w", conn, err)
 		}
-	}
-	if rule.Probe {
-		switch {
-		case head != nil:
-			next.Due = head
-		case passed != nil:
-			next.Due = passed
+		if w.Valid && (wake == 0 || w.Int64 < wake) {
+			wake = w.Int64
 		}
-		return next, nil
 	}
 	if head != nil && ts(head.NextAt) <= nowTS {
 		next.Due = head
@@ -183,6 +173,29 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 			wake = ts(head.NextAt)
 		}
 		next.WakeAt = fromTS(wake)
+	}
+	return next, nil
+}
+
+func (s *Store) probe(ctx context.Context, conn string, rule PickRule) (Next, error) {
+	var next Next
+	for _, skip := range []int64{rule.Skip, 0} {
+		for _, st := range rule.Claimable {
+			d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+				WHERE connection=? AND state=? AND id!=? ORDER BY id LIMIT 1`, conn, string(st), skip))
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return next, fmt.Errorf("store: probe delivery of %s: %w", conn, err)
+			default:
+				if next.Due == nil || d.ID < next.Due.ID {
+					next.Due = &d
+				}
+			}
+		}
+		if next.Due != nil || skip == 0 {
+			break
+		}
 	}
 	return next, nil
 }

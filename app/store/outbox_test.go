@@ -86,7 +86,9 @@ func TestNextDelivery(t *testing.T) {
 		{"passed item goes first once due", 3, []failure{{0, 0, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3}, 0, 0},
 		{"passed item not due wakes the worker", 1, []failure{{0, time.Minute, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3}, -1, time.Minute},
 		{"probe takes the head though not due", 3, []failure{{0, time.Minute, 1}}, nil, PickRule{Claimable: sendable, PassAfter: 3, Probe: true}, 0, 0},
-		{"probe skips passed items", 3, []failure{{0, time.Minute, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3, Probe: true}, 1, 0},
+		{"probe takes the oldest though passed", 3, []failure{{0, time.Minute, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3, Probe: true}, 0, 0},
+		{"probe skips", 3, []failure{{0, time.Minute, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3, Probe: true, Skip: -1}, 1, 0},
+		{"probe skips only when it can", 1, []failure{{0, time.Minute, 3}}, nil, PickRule{Claimable: sendable, PassAfter: 3, Probe: true, Skip: -1}, 0, 0},
 		{"ambiguous held is skipped", 2, nil, []int{0}, PickRule{Claimable: sendable, PassAfter: 3}, 1, 0},
 		{"ambiguous resent goes first", 2, nil, []int{0}, PickRule{Claimable: resend, PassAfter: 3}, 0, 0},
 		{"empty queue", 0, nil, nil, PickRule{Claimable: sendable, PassAfter: 3}, -1, -1},
@@ -109,6 +111,9 @@ func TestNextDelivery(t *testing.T) {
 				if n, err := s.RecoverInflight(ctx); err != nil || n != len(tc.ambiguous) {
 					t.Fatalf("RecoverInflight = %d, %v", n, err)
 				}
+			}
+			if tc.rule.Skip == -1 {
+				tc.rule.Skip = ids[0]
 			}
 			next, err := s.NextDelivery(ctx, "ehr", tc.rule, *now)
 			if err != nil {
