@@ -520,7 +520,9 @@ func TestManualActionsThroughOutbox(t *testing.T) {
 	doneCh := make(chan domain.Order, 1)
 	ob := New(s, Options{Backoff: fast, OnOrderDone: func(o domain.Order) { doneCh <- o }}, testLog(t))
 	a, b := &fakeEHR{}, &fakeEHR{}
-	b.set(func(domain.Outgoing) (string, error) { return "", domain.Permanent(errors.New("HTTP 422"), `{"error":"bad"}`) })
+	b.set(func(domain.Outgoing) (string, error) {
+		return "", domain.Permanent(errors.New("HTTP 422"), `{"error":"bad"}`)
+	})
 	_ = ob.Register("a", a, Policy{})
 	_ = ob.Register("b", b, Policy{})
 	r := save(t, s, acc.OrderID, "a", "b")
