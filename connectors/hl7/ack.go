@@ -157,6 +157,10 @@ func BuildAck(a Ack) ([]byte, error) {
 	msh[11] = s.esc(orDefault(r.ProcessingID, "P"))
 	msh[12] = s.esc(version)
 	msh[18] = s.esc(r.Charset)
+	if msh[18] == "" && encodeAs != "" {
+		// Decoded with the connection's default: say which set the ACK uses.
+		msh[18] = s.esc(encodeAs)
+	}
 	s.msh(msh[3:]...)
 	text := a.Text
 	if text == "" && len(a.Errors) > 0 {
@@ -212,14 +216,15 @@ func BuildAck(a Ack) ([]byte, error) {
 	if s.err != nil {
 		return nil, fmt.Errorf("hl7: building ACK: %w", s.err)
 	}
+	out := strings.ToValidUTF8(buf.String(), "\uFFFD")
 	if encodeAs != "" {
-		out, err := EncodeString(buf.String(), encodeAs)
+		enc, err := EncodeString(out, encodeAs)
 		if err != nil {
 			return nil, fmt.Errorf("hl7: encoding ACK: %w", err)
 		}
-		return out, nil
+		return enc, nil
 	}
-	return buf.Bytes(), nil
+	return []byte(out), nil
 }
 
 // AckResult is what an answer to the hub said.

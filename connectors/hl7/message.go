@@ -309,9 +309,13 @@ func repText(r Repetition) string {
 // NumFields is the number of the last field present in the segment.
 func (s *Segment) NumFields() int { return len(s.Fields) - 1 }
 
+// truncate cuts s to at most n bytes on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

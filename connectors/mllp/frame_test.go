@@ -130,6 +130,9 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte("junk\x0bpart\x0bA\x1cB\x1c\x0d"), 3)
 	f.Add([]byte("\x0b\x0b\x1c\x1c\x0d\x0d"), 1)
 	f.Fuzz(func(t *testing.T, data []byte, max int) {
+		if max < 0 {
+			max = -(max + 1)
+		}
 		max = max%64 + 1
 		r := NewReader(bytes.NewReader(data), max)
 		for range len(data) + 2 {
