@@ -216,10 +216,10 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, dev domain
 		return
 	}
 	if dup {
-		// The first upload's report is the one kept; this copy goes.
-		if stored.Report == nil || stored.Report.Path != u.final {
-			os.Remove(u.final)
-		}
+		// The first upload's report is the one kept; this copy goes, unless
+		// the first one's file is missing (its upload failed after the store
+		// had written the result): then this identical copy takes its place.
+		s.restoreReport(stored, u)
 		u.committed = true
 		w.Header().Set("Idempotent-Replayed", "true")
 		s.log.WithFields(map[string]any{"device": dev.ID, "result": stored.ID}).Info("device: repeated result upload answered from the first")
@@ -230,6 +230,21 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, dev domain
 	s.log.WithFields(map[string]any{"device": dev.ID, "result": stored.ID, "order": stored.OrderID,
 		"measurement": stored.Measurement, "reportBytes": u.size}).Info("device: result stored")
 	writeJSON(w, http.StatusCreated, ResultCreated{ResultID: stored.ID})
+}
+
+func (s *Server) restoreReport(stored domain.Result, u *upload) {
+	if stored.Report == nil || stored.Report.Path == u.final {
+		return
+	}
+	if _, err := os.Stat(stored.Report.Path); errors.Is(err, os.ErrNotExist) &&
+		stored.Report.SHA256 == u.sum && filepath.Dir(stored.Report.Path) == s.reportsDir {
+		if err := os.Rename(u.final, stored.Report.Path); err == nil {
+			_ = syncDir(s.reportsDir)
+			s.log.WithField("result", stored.ID).Warn("device: report of a stored result was missing; restored from the repeated upload")
+			return
+		}
+	}
+	os.Remove(u.final)
 }
 
 func checkIdempotencyKey(key string) *Problem {
