@@ -176,7 +176,7 @@ func parseSegment(line string, d Delimiters, pos int) (*Segment, error) {
 	if len(line) > 3 {
 		rest = line[4:]
 	}
-	seg.Fields = append(seg.Fields, nil)
+	seg.Fields = make([]Field, 1, strings.Count(rest, string(d.Field))+3)
 	if name == "MSH" {
 		if pos != 1 {
 			return nil, &Error{Pos: pos, Segment: name, Code: CodeSegmentSequence, Problem: "MSH segment repeated inside the message"}
@@ -210,13 +210,18 @@ func parseField(raw string, d Delimiters) Field {
 	if raw == "" {
 		return nil
 	}
-	var f Field
-	for r := range strings.SplitSeq(raw, string(d.Repetition)) {
-		var rep Repetition
-		for c := range strings.SplitSeq(r, string(d.Component)) {
-			var comp Component
-			for s := range strings.SplitSeq(c, string(d.Subcomponent)) {
-				comp = append(comp, Unescape(s, d))
+	rs, cs, ss := string(d.Repetition), string(d.Component), string(d.Subcomponent)
+	f := make(Field, 0, strings.Count(raw, rs)+1)
+	for r := range strings.SplitSeq(raw, rs) {
+		rep := make(Repetition, 0, strings.Count(r, cs)+1)
+		for c := range strings.SplitSeq(r, cs) {
+			if strings.IndexByte(c, d.Subcomponent) < 0 {
+				rep = append(rep, Component{Unescape(c, d)})
+				continue
+			}
+			comp := make(Component, 0, strings.Count(c, ss)+1)
+			for sc := range strings.SplitSeq(c, ss) {
+				comp = append(comp, Unescape(sc, d))
 			}
 			rep = append(rep, comp)
 		}
