@@ -178,12 +178,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if ctx.Err() != nil {
 				break
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				acceptErr = fmt.Errorf("mllp: listener closed: %w", err)
+				break
 			}
-			acceptErr = fmt.Errorf("mllp: accept: %w", err)
-			break
+			// Out of file descriptors and the like: wait and try again.
+			s.log.WithError(err).Warn("mllp: accept failed; retrying")
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		if !s.Allowed(c.RemoteAddr()) {
 			<-sem
