@@ -80,6 +80,10 @@ type Server struct {
 	touched map[string]time.Time
 
 	handler http.Handler
+
+	// listIfaces and startAnnounce replace the network in discovery tests.
+	listIfaces    func() (ifaceSet, error)
+	startAnnounce func(ifaceSet, int) (io.Closer, error)
 }
 
 // NewServer checks the options, loads or creates the TLS certificate (unless
@@ -513,4 +517,15 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev dom
 		return
 	}
 	writeJSON(w, http.StatusOK, HeartbeatResponse{DeviceID: dev.ID, Name: dev.Name, Group: dev.Group, ServerTime: s.opts.Now().UTC()})
+}
+
+// tickerC is a time.Ticker reduced to what runDiscovery needs.
+type tickerC struct {
+	C    <-chan time.Time
+	Stop func()
+}
+
+func newTicker(d time.Duration) tickerC {
+	t := time.NewTicker(d)
+	return tickerC{C: t.C, Stop: t.Stop}
 }
