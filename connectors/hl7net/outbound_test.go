@@ -106,6 +106,13 @@ func (e *ehr) serve(c net.Conn) {
 	}
 }
 
+// first returns the first message received.
+func (e *ehr) first() *hl7.Message {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.received[0]
+}
+
 func echoAck(code string) func(*hl7.Message) string {
 	return func(m *hl7.Message) string { return code + "|" + m.Get("MSH-10") + "|" }
 }
@@ -125,7 +132,7 @@ func TestMLLPOutboundDelivers(t *testing.T) {
 	if err != nil || answer != "AA" {
 		t.Fatalf("Deliver = %q, %v", answer, err)
 	}
-	m := e.received[0]
+	m := e.first()
 	want := map[string]string{
 		"MSH-3": "MCONNECT", "MSH-4": "MESI HUB", "MSH-5": "BIRPIS", "MSH-6": "ZD LJUBLJANA", "MSH-9": "ORU", "MSH-9.2": "R01",
 		"MSH-12": "2.3", "MSH-18": "8859/2",
