@@ -1,0 +1,205 @@
+package gdtfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/folder"
+	"github.com/mesi/mconnect/connectors/ftp"
+	"github.com/mesi/mconnect/connectors/gdt"
+)
+
+// Inbound takes GDT order files from the inbound folder (and FTP) to the sink.
+type Inbound struct {
+	opts      Options
+	sink      domain.OrderSink
+	log       logrus.FieldLogger
+	health    domain.HealthReporter
+	component string
+	watcher   *folder.Watcher
+	ftp       *ftp.Server
+
+	mu      sync.Mutex
+	lastMsg time.Time
+	lastErr string
+	ftpAddr string
+}
+
+// NewInbound checks the options and creates the folders. log may be nil
+// (discard); health may be nil.
+func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, health domain.HealthReporter) (*Inbound, error) {
+	if opts.InboundDir == "" {
+		return nil, errors.New("gdtfile: inbound folder not set")
+	}
+	if sink == nil {
+		return nil, errors.New("gdtfile: no order sink")
+	}
+	if _, err := gdt.ParseCharset(string(opts.Charset)); err != nil && opts.Charset != "" {
+		return nil, fmt.Errorf("gdtfile: %w", err)
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = l
+	}
+	if health == nil {
+		health = domain.HealthFunc(func(domain.Health) {})
+	}
+	if len(opts.Patterns) == 0 {
+		opts.Patterns = DefaultPatterns()
+	}
+	in := &Inbound{
+		opts: opts, sink: sink, health: health,
+		log:       log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
+		component: "conn:" + opts.Name + "/gdt-in",
+	}
+	w, err := folder.NewWatcher(folder.Options{
+		Dir:             opts.InboundDir,
+		ArchiveDir:      opts.ArchiveDir,
+		ErrorDir:        opts.ErrorDir,
+		DeleteProcessed: opts.DeleteProcessed,
+		Patterns:        opts.Patterns,
+		QuietPeriod:     opts.QuietPeriod,
+		RescanInterval:  opts.RescanInterval,
+		MaxSize:         opts.MaxFileSize,
+		Workers:         1, // keep the EHR's order: an update or cancel never overtakes its order
+		Complete:        gdt.Complete,
+		Logger:          in.log,
+	}, in.handle)
+	if err != nil {
+		return nil, fmt.Errorf("gdtfile: %w", err)
+	}
+	in.watcher = w
+	if opts.FTP.Enabled {
+		mounts := map[string]string{}
+		if opts.FTP.ServeResults && opts.ResultDir != "" {
+			mounts["results"] = opts.ResultDir
+			if opts.PDFDir != "" && opts.PDFDir != opts.ResultDir {
+				mounts["pdf"] = opts.PDFDir
+			}
+		}
+		s, err := ftp.New(ftp.Options{
+			Addr: opts.FTP.Addr, Root: w.Dir(), Mounts: mounts,
+			User: opts.FTP.User, Password: opts.FTP.Password,
+			PassivePorts: opts.FTP.PassivePorts, PublicIP: opts.FTP.PublicIP,
+			TLSConfig: opts.FTP.TLSConfig, RequireTLS: opts.FTP.RequireTLS,
+			MaxConnections: opts.FTP.MaxConnections,
+			OnUpload: func(p string, _ int64) {
+				if filepath.Dir(p) == w.Dir() {
+					w.Ready(filepath.Base(p))
+				}
+			},
+			Logger: in.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gdtfile: %w", err)
+		}
+		in.ftp = s
+		in.ftpAddr = s.Addr().String()
+	}
+	return in, nil
+}
+
+// FTPAddr returns the FTP endpoint's bound address ("" without FTP).
+func (in *Inbound) FTPAddr() string { return in.ftpAddr }
+
+// Run watches the inbound folder (and serves FTP when configured) until ctx
+// is done. It returns nil after a clean stop, or the error that stopped it.
+func (in *Inbound) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in.report(domain.SeverityOK, "watching", "Watching the GDT inbound folder", in.watcher.Dir())
+	in.log.WithField("dir", in.watcher.Dir()).Info("GDT inbound started")
+	errc := make(chan error, 2)
+	n := 1
+	go func() { errc <- in.watcher.Run(ctx) }()
+	if in.ftp != nil {
+		n++
+		go func() { errc <- in.ftp.Serve(ctx) }()
+	}
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			in.report(domain.SeverityError, "stopped", "GDT inbound stopped", err.Error())
+			cancel()
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("gdtfile: %s: %w", in.opts.Name, first)
+	}
+	in.log.Info("GDT inbound stopped")
+	return nil
+}
+
+// handle processes one complete file. Errors it returns send the file to
+// error/ with the error as its note; folder.Retryable leaves it in place.
+func (in *Inbound) handle(ctx context.Context, f folder.File) error {
+	log := in.log.WithField("file", f.Name)
+	rec, err := gdt.Parse(f.Data, gdt.ParseOptions{Charset: in.opts.Charset})
+	if err != nil {
+		in.fail(log, f.Name, err)
+		return err
+	}
+	for _, w := range rec.Warnings {
+		log.WithField("warning", w).Warn("GDT file accepted with a warning")
+	}
+	msg, err := gdt.MapOrder(rec, f.Data, gdt.MapOptions{Connection: in.opts.Name, Groups: in.opts.Groups, Measurements: in.opts.Measurements})
+	if err != nil {
+		in.fail(log, f.Name, err)
+		return err
+	}
+	o := msg.Order
+	log = log.WithField("recordType", rec.Type()).WithField("patientId", o.Patient.ID).WithField("placer", o.PlacerNumber)
+	if msg.Kind == gdt.KindShow {
+		log.Info("GDT 6311 'show examination' received: the hub has no viewer; acknowledged")
+		in.ok()
+		return nil
+	}
+	acc, err := in.sink.AcceptOrder(ctx, o)
+	if err != nil {
+		if errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder) {
+			err = fmt.Errorf("gdtfile: the hub refused the order (record %s, placer number %s): %w", rec.Type(), o.PlacerNumber, err)
+			in.fail(log, f.Name, err)
+			return err
+		}
+		in.report(domain.SeverityError, "store-unavailable", "Orders cannot be stored; files wait in the inbound folder", err.Error())
+		return folder.Retryable(fmt.Errorf("gdtfile: storing order: %w", err))
+	}
+	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
+	in.ok()
+	return nil
+}
+
+func (in *Inbound) ok() {
+	in.mu.Lock()
+	in.lastMsg = time.Now()
+	in.mu.Unlock()
+	in.report(domain.SeverityOK, "watching", "Watching the GDT inbound folder", in.watcher.Dir())
+}
+
+func (in *Inbound) fail(log logrus.FieldLogger, name string, err error) {
+	log.WithError(err).Warn("GDT file rejected; moved to the error folder")
+	in.mu.Lock()
+	in.lastErr = name + ": " + err.Error()
+	in.mu.Unlock()
+	in.report(domain.SeverityWarning, "file-rejected", "A GDT file was rejected", "See the note beside "+name+" in the error folder.")
+}
+
+func (in *Inbound) report(sev domain.Severity, code, title, text string) {
+	in.mu.Lock()
+	h := domain.Health{
+		Component: in.component, Code: code, Title: title, Text: text, Severity: sev,
+		LastMessageAt: in.lastMsg, LastError: in.lastErr, At: time.Now(),
+	}
+	in.mu.Unlock()
+	in.health.Report(h)
+}
