@@ -206,26 +206,29 @@ func isSegmentName(s string) bool {
 	return true
 }
 
+// parseField splits one raw field. Subcomponents, components and
+// repetitions each share one backing array (three allocations per field).
 func parseField(raw string, d Delimiters) Field {
 	if raw == "" {
 		return nil
 	}
 	rs, cs, ss := string(d.Repetition), string(d.Component), string(d.Subcomponent)
-	f := make(Field, 0, strings.Count(raw, rs)+1)
+	nRep := strings.Count(raw, rs) + 1
+	nComp := strings.Count(raw, cs) + nRep
+	nSub := strings.Count(raw, ss) + nComp
+	subs := make([]string, 0, nSub)
+	comps := make([]Component, 0, nComp)
+	f := make(Field, 0, nRep)
 	for r := range strings.SplitSeq(raw, rs) {
-		rep := make(Repetition, 0, strings.Count(r, cs)+1)
+		c0 := len(comps)
 		for c := range strings.SplitSeq(r, cs) {
-			if strings.IndexByte(c, d.Subcomponent) < 0 {
-				rep = append(rep, Component{Unescape(c, d)})
-				continue
-			}
-			comp := make(Component, 0, strings.Count(c, ss)+1)
+			s0 := len(subs)
 			for sc := range strings.SplitSeq(c, ss) {
-				comp = append(comp, Unescape(sc, d))
+				subs = append(subs, Unescape(sc, d))
 			}
-			rep = append(rep, comp)
+			comps = append(comps, Component(subs[s0:len(subs):len(subs)]))
 		}
-		f = append(f, rep)
+		f = append(f, Repetition(comps[c0:len(comps):len(comps)]))
 	}
 	return f
 }
