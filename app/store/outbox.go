@@ -125,33 +125,40 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 		return s.probe(ctx, conn, rule)
 	}
 	nowTS := ts(now)
-	// The head: per state, because an IN list over the index's second
-	// column would make SQLite sort every matching row for a LIMIT 1.
-	var head *domain.Delivery
-	var passed *domain.Delivery // oldest due (or, probing, any) passed delivery
-	var wake int64
-	for _, st := range rule.Claimable {
-		d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
-			WHERE connection=? AND state=? AND attempts<? ORDER BY id LIMIT 1`, conn, string(st), pass))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return next, fmt.Errorf("store: next delivery of %s: %w", conn, err)
-		default:
-			if head == nil || d.ID < head.ID {
-				head = &d
-			}
+	// Per state, because an IN list over the index's second column would
+	// make SQLite sort every matching row for a LIMIT 1.
+	var head *domain.Delivery   // oldest delivery not passed (queued ones are always due)
+	var passed *domain.Delivery // oldest passed delivery that is due
+	var wake int64              // earliest retry of a passed delivery
+	consider := func(pp **domain.Delivery, q string, args ...any) error {
+		d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE `+q+` ORDER BY id LIMIT 1`, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
 		}
-		p, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
-			WHERE connection=? AND state=? AND attempts>=? AND next_at<=? ORDER BY id LIMIT 1`, conn, string(st), pass, nowTS))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return next, fmt.Errorf("store: next delivery of %s: %w", conn, err)
-		default:
-			if passed == nil || p.ID < passed.ID {
-				passed = &p
+		if err != nil {
+			return fmt.Errorf("store: next delivery of %s: %w", conn, err)
+		}
+		if *pp == nil || d.ID < (*pp).ID {
+			*pp = &d
+		}
+		return nil
+	}
+	for _, st := range rule.Claimable {
+		if st == domain.DeliveryQueued {
+			// Queued deliveries are due at once; whether passed or not
+			// does not matter (only a delivery waiting for its retry
+			// holds up others), and not filtering keeps this one index
+			// seek however long the queue.
+			if err := consider(&head, `connection=? AND state=?`, conn, string(st)); err != nil {
+				return next, err
 			}
+			continue
+		}
+		if err := consider(&head, `connection=? AND state=? AND attempts<?`, conn, string(st), pass); err != nil {
+			return next, err
+		}
+		if err := consider(&passed, `connection=? AND state=? AND attempts>=? AND next_at<=?`, conn, string(st), pass, nowTS); err != nil {
+			return next, err
 		}
 		var w sql.NullInt64
 		if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM deliveries WHERE connection=? AND state=? AND attempts>=?`,
