@@ -254,6 +254,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		// Dispatch what is ready, oldest first.
 		var cands []*entry
 		for _, e := range entries {
+			if inflight >= w.opts.Workers {
+				break // no worker free: nothing to pick now
+			}
 			if e.inflight || now.Before(e.retryAt) {
 				continue
 			}
@@ -479,10 +482,11 @@ func moveUnique(src, dir, name string) (string, error) {
 		if _, err := os.Lstat(dst + ".error"); err == nil {
 			continue
 		}
+		// No directory fsync here: if a crash undoes the move, the file is
+		// handed over again and the receiver recognises the duplicate.
 		if err := os.Rename(src, dst); err != nil {
 			return "", err
 		}
-		syncDir(dir)
 		return dst, nil
 	}
 	return "", fmt.Errorf("no free name for %s in %s", name, dir)

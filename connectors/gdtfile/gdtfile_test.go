@@ -43,6 +43,7 @@ type fakeSink struct {
 	seen   map[string]string
 	err    error
 	fsync  string // when set, each order is written and fsynced to a file here
+	notify chan string
 }
 
 func newSink() *fakeSink { return &fakeSink{seen: map[string]string{}} }
@@ -69,6 +70,9 @@ func (s *fakeSink) AcceptOrder(_ context.Context, o domain.Order) (domain.Accept
 	o.ID = id
 	s.seen[o.SourceMessageID] = id
 	s.orders = append(s.orders, o)
+	if s.notify != nil {
+		s.notify <- o.Patient.ID
+	}
 	return domain.Accepted{OrderID: id, State: o.State}, nil
 }
 
