@@ -68,6 +68,7 @@ type Server struct {
 
 	lock    *lockout
 	notify  *notifier
+	flights flights
 	pollers atomic.Int64
 	// shutdown is closed when Run begins to stop: long-pollers answer at once.
 	shutdown     chan struct{}

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,17 +18,21 @@ import (
 )
 
 // notifier hands out one channel per group that is closed (and replaced)
-// when the group's worklist changes.
+// when the group's worklist changes, and counts the changes per group.
 type notifier struct {
 	mu    sync.Mutex
 	chans map[string]chan struct{}
+	gens  map[string]uint64
 }
 
-func newNotifier() *notifier { return &notifier{chans: make(map[string]chan struct{})} }
+func newNotifier() *notifier {
+	return &notifier{chans: make(map[string]chan struct{}), gens: make(map[string]uint64)}
+}
 
-// channel returns the channel closed by the next notify(group). Take it
-// before reading the worklist, so that no change is missed in between.
-func (n *notifier) channel(group string) <-chan struct{} {
+// channel returns the channel closed by the next notify(group) and the
+// group's current generation. Take it before reading the worklist, so that
+// no change is missed in between.
+func (n *notifier) channel(group string) (<-chan struct{}, uint64) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ch, ok := n.chans[group]
@@ -35,17 +40,75 @@ func (n *notifier) channel(group string) <-chan struct{} {
 		ch = make(chan struct{})
 		n.chans[group] = ch
 	}
-	return ch
+	return ch, n.gens[group]
 }
 
 func (n *notifier) notify(group string) {
 	n.mu.Lock()
 	ch, ok := n.chans[group]
 	delete(n.chans, group)
+	n.gens[group]++
 	n.mu.Unlock()
 	if ok {
 		close(ch)
 	}
+}
+
+// flight is one worklist read that requests of the same group and
+// generation share: when a change wakes 200 long-pollers, the worklist is
+// read and encoded once, not 200 times.
+type flight struct {
+	gen  uint64
+	done chan struct{}
+	body []byte
+	etag string
+	err  error
+}
+
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+// readWorklist returns the encoded worklist of group as of generation gen
+// or later: it joins a read of the same generation that is under way, or
+// starts one. A finished read is not reused, so that pull-type connectors
+// (which change without GroupChanged) are asked on every request.
+func (s *Server) readWorklist(ctx context.Context, group string, gen uint64) ([]byte, string, error) {
+	s.flights.mu.Lock()
+	if s.flights.m == nil {
+		s.flights.m = make(map[string]*flight)
+	}
+	f := s.flights.m[group]
+	if f != nil && f.gen == gen {
+		s.flights.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.body, f.etag, f.err
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		}
+	}
+	f = &flight{gen: gen, done: make(chan struct{})}
+	s.flights.m[group] = f
+	s.flights.mu.Unlock()
+
+	// The read is shared: the first caller going away must not cancel it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	orders, err := s.hub.Worklist(rctx, group)
+	cancel()
+	if err == nil {
+		f.body, f.etag, f.err = encodeWorklist(group, orders)
+	} else {
+		f.err = err
+	}
+	close(f.done)
+	s.flights.mu.Lock()
+	if s.flights.m[group] == f {
+		delete(s.flights.m, group)
+	}
+	s.flights.mu.Unlock()
+	return f.body, f.etag, f.err
 }
 
 // Appointment is an order as a tablet sees it: every parsed field (patient,
@@ -191,8 +254,8 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 		deadline = t.C
 	}
 	for {
-		changed := s.notify.channel(dev.Group)
-		orders, err := s.hub.Worklist(r.Context(), dev.Group)
+		changed, gen := s.notify.channel(dev.Group)
+		body, etag, err := s.readWorklist(r.Context(), dev.Group, gen)
 		if err != nil {
 			if r.Context().Err() != nil {
 				return
@@ -202,11 +265,6 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 				"the hub could not read the worklist right now; try again shortly")
 			p.RetryAfter = 5
 			writeProblem(w, p)
-			return
-		}
-		body, etag, err := encodeWorklist(dev.Group, orders)
-		if err != nil {
-			writeProblem(w, internalProblem())
 			return
 		}
 		match := etagMatches(inm, etag)
