@@ -1,0 +1,333 @@
+// Package app is the hub's core, without any GUI code: it owns the store,
+// the delivery outbox, the EHR connections and the tablets' LAN endpoint,
+// starts and supervises them, and tells the GUI about their health.
+//
+// The order flow: an inbound connection parses a message and hands the
+// order to Hub.AcceptOrder, which returns only after the order is durably
+// stored; the connection acknowledges the EHR after that; the tablets of
+// the order's group are woken. The result flow: the device endpoint hands
+// an uploaded result to Hub.AcceptResult, which stores it with one delivery
+// per outbound connection before the tablet gets its 201; the outbox then
+// delivers it, retrying until the EHR confirms.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/logging"
+	"github.com/mesi/mconnect/app/outbox"
+	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/connectors/catalogue"
+	"github.com/mesi/mconnect/device"
+)
+
+// Version is the hub's version, set at build time with
+// -ldflags "-X github.com/mesi/mconnect/app.Version=1.2.3".
+var Version = "0.1.0-dev"
+
+// ErrNotBuilt is returned for a config naming an EHR whose connection this
+// version does not provide yet.
+var ErrNotBuilt = errors.New("connection not built in this version")
+
+// Inbound is a connection that receives orders. Run blocks until ctx is
+// done; an error before that means the connection stopped and will be
+// restarted by the hub.
+type Inbound interface {
+	Run(ctx context.Context) error
+}
+
+// SecretResolver turns a config secret reference into the secret.
+type SecretResolver interface {
+	Resolve(ref string) (string, error)
+}
+
+// Options are what the hub needs besides its config.
+type Options struct {
+	ConfigPath string
+	Secrets    SecretResolver
+	// LogStderr receives the human-readable log (nil: os.Stderr).
+	LogStderr interface{ Write([]byte) (int, error) }
+}
+
+// component is a supervised long-running part of the hub.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// Hub is the running hub.
+type Hub struct {
+	cfg     *config.Config
+	opts    Options
+	profile catalogue.Profile
+	dataDir string
+	hubID   string
+
+	lock   *dirLock
+	logger *logging.Logger
+	log    logrus.FieldLogger
+	store  *store.Store
+	health *healthBoard
+
+	device  *device.Server
+	outboxQ *outbox.Outbox
+
+	mu         sync.Mutex
+	components []component
+	outbound   []string // names of outbound connections, in order
+	onGroups   []func(group string)
+	closers    []func()
+	started    time.Time
+	closed     bool
+}
+
+// New prepares a hub from a validated config: it takes the data folder's
+// lock, opens the log and the store, and builds every connection. It does
+// not listen or watch yet (Run does). A config naming an EHR whose
+// connection is not built is refused before anything is touched.
+func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
+	prof, err := catalogue.Lookup(cfg.EHR)
+	if err != nil {
+		return nil, fmt.Errorf("config ehr: %w", err)
+	}
+	if !prof.Built {
+		return nil, fmt.Errorf("%w: the %s connection (%s, catalogue section %s) is not built in this version of mCONNECT Hub; nothing was started",
+			ErrNotBuilt, prof.Name, prof.Format, prof.Section)
+	}
+	dataDir := cfg.Hub.DataDir
+	if dataDir == "" {
+		dataDir = config.DefaultDataDir()
+	}
+	if err := ensureWritableDir(dataDir); err != nil {
+		return nil, err
+	}
+	h := &Hub{cfg: cfg, opts: opts, profile: prof, dataDir: dataDir, health: newHealthBoard()}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if h.lock, err = lockDataDir(dataDir); err != nil {
+		return nil, err
+	}
+	h.logger, err = logging.New(logging.Options{Dir: filepath.Join(dataDir, "logs"), Level: cfg.Log.Level,
+		MaxSizeMB: cfg.Log.MaxSizeMB, MaxBackups: cfg.Log.MaxBackups, Stderr: opts.LogStderr})
+	if err != nil {
+		return nil, err
+	}
+	h.log = h.logger.WithField("ehr", prof.ID)
+	if h.store, err = store.Open(filepath.Join(dataDir, "mconnect.db"), store.Options{}); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	for _, g := range cfg.Groups {
+		if err := h.store.EnsureGroup(ctx, g.ID, g.Name); err != nil {
+			return nil, err
+		}
+	}
+	if h.hubID, err = loadOrCreateHubID(dataDir); err != nil {
+		return nil, err
+	}
+	h.health.Report(domain.Health{Component: "store", Code: "ok", Title: "Database ready",
+		Text: fmt.Sprintf("SQLite database %s", h.store.Path()), Severity: domain.SeverityOK})
+	if err := h.wire(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// ensureWritableDir creates dir and proves it writable, naming it otherwise.
+func ensureWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data folder %s cannot be created: %w", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("data folder %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+func loadOrCreateHubID(dir string) (string, error) {
+	path := filepath.Join(dir, "hub-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("hub id: %w", err)
+	}
+	id := "hub-" + hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("hub id: write %s: %w", path, err)
+	}
+	return id, nil
+}
+
+// add registers a supervised component (used while wiring).
+func (h *Hub) add(name string, run func(ctx context.Context) error) {
+	h.components = append(h.components, component{name: name, run: run})
+}
+
+// Run starts every component and blocks until ctx is done; then it stops
+// them and returns. A component that fails is reported in health and
+// restarted with backoff: the hub never stops quietly.
+func (h *Hub) Run(ctx context.Context) error {
+	h.mu.Lock()
+	h.started = time.Now()
+	comps := append([]component(nil), h.components...)
+	h.mu.Unlock()
+	h.log.WithFields(logrus.Fields{"version": Version, "dataDir": h.dataDir, "hubId": h.hubID}).Info("hub starting")
+	var wg sync.WaitGroup
+	for _, c := range comps {
+		wg.Add(1)
+		go func(c component) {
+			defer wg.Done()
+			h.supervise(ctx, c)
+		}(c)
+	}
+	<-ctx.Done()
+	wg.Wait()
+	h.log.Info("hub stopped")
+	return nil
+}
+
+func (h *Hub) supervise(ctx context.Context, c component) {
+	backoff := time.Second
+	for {
+		start := time.Now()
+		err := safeRun(ctx, c.run)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped without an error")
+		}
+		if time.Since(start) > time.Minute {
+			backoff = time.Second
+		}
+		h.log.WithError(err).WithField("component", c.name).Error("component failed; restarting")
+		h.health.Report(domain.Health{Component: c.name, Code: "restarting", Title: "Stopped unexpectedly, restarting",
+			Text: fmt.Sprintf("%v (next try in %s)", err, backoff), Severity: domain.SeverityError, LastError: err.Error()})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff *= 2; backoff > 30*time.Second {
+			backoff = 30 * time.Second
+		}
+	}
+}
+
+func safeRun(ctx context.Context, run func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return run(ctx)
+}
+
+// Close releases the store, the log and the data folder's lock. Call it
+// after Run returned (or instead of Run).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	closers := h.closers
+	h.mu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	if h.store != nil {
+		h.store.Close()
+	}
+	if h.logger != nil {
+		h.logger.Close()
+	}
+	h.lock.release()
+}
+
+// Store returns the hub's store (CLI commands, diagnostics).
+func (h *Hub) Store() *store.Store { return h.store }
+
+// DataDir returns the data folder in use.
+func (h *Hub) DataDir() string { return h.dataDir }
+
+// HubID returns the hub's stable ID.
+func (h *Hub) HubID() string { return h.hubID }
+
+// Log returns the hub's logger.
+func (h *Hub) Log() logrus.FieldLogger { return h.log }
+
+// Health returns the state of every component.
+func (h *Hub) Health() []domain.Health { return h.health.Snapshot() }
+
+// SubscribeHealth calls fn on every health change until cancel is called.
+func (h *Hub) SubscribeHealth(fn func([]domain.Health)) (cancel func()) {
+	return h.health.Subscribe(fn)
+}
+
+// AcceptOrder stores an order from an inbound connection (domain.OrderSink):
+// it returns only after the order is durably stored, then wakes the tablets.
+func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted, error) {
+	acc, err := h.store.ApplyOrder(ctx, o)
+	if err != nil {
+		if !errors.Is(err, domain.ErrUnknownOrder) && !errors.Is(err, domain.ErrInvalidOrder) {
+			h.health.Report(domain.Health{Component: "store", Code: "write-failed", Title: "Database cannot store orders",
+				Text: err.Error(), Severity: domain.SeverityError, LastError: err.Error()})
+		}
+		return acc, err
+	}
+	h.log.WithFields(logrus.Fields{"connection": o.Connection, "order": acc.OrderID, "placer": o.PlacerNumber,
+		"patient": o.Patient.ID, "action": o.Action, "duplicate": acc.Duplicate}).Info("order accepted")
+	if !acc.Duplicate {
+		h.groupsChanged(ctx)
+	}
+	return acc, nil
+}
+
+// groupsChanged wakes the long-polling tablets of every group; each re-reads
+// its worklist and answers only if it changed, so a wake-up is cheap.
+func (h *Hub) groupsChanged(ctx context.Context) {
+	if len(h.onGroups) == 0 {
+		return
+	}
+	groups, err := h.store.Groups(ctx)
+	if err != nil {
+		h.log.WithError(err).Warn("cannot list groups to wake tablets")
+		return
+	}
+	for _, g := range groups {
+		for _, f := range h.onGroups {
+			f(g.ID)
+		}
+	}
+}
+
+// Worklist returns the open orders of a group, oldest first.
+func (h *Hub) Worklist(ctx context.Context, group string) ([]domain.Order, error) {
+	return h.store.Worklist(ctx, group)
+}
+
+// OutboundConnections names the connections every result is delivered to.
+func (h *Hub) OutboundConnections() []string { return append([]string(nil), h.outbound...) }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/app"
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/secrets"
+	"github.com/mesi/mconnect/ui"
+)
+
+// guiHub adapts the running hub (or its absence: no config yet, or a hub
+// that could not start) to what the GUI needs.
+type guiHub struct {
+	hub  *app.Hub // nil when not running
+	info ui.Info
+	// without a hub: one component explaining why
+	mu      sync.Mutex
+	standin []domain.Health
+}
+
+func (g *guiHub) Health() []domain.Health {
+	if g.hub != nil {
+		return g.hub.Health()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]domain.Health(nil), g.standin...)
+}
+
+func (g *guiHub) SubscribeHealth(fn func([]domain.Health)) func() {
+	if g.hub != nil {
+		return g.hub.SubscribeHealth(fn)
+	}
+	return func() {}
+}
+
+func (g *guiHub) Info() ui.Info { return g.info }
+
+func cmdGUI(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("mconnect")
+	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
+	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := configPath(*path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	g := &guiHub{info: ui.Info{Version: app.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
+	cfg, err := config.Load(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		g.info.FirstRun = true
+		g.standin = []domain.Health{{Component: "config", Code: "no-config", Title: "Not configured yet",
+			Text: "No configuration file at " + p, Severity: domain.SeverityWarning}}
+	case err != nil:
+		g.info.Problem = err.Error()
+		g.standin = []domain.Health{{Component: "config", Code: "invalid-config", Title: "Configuration is invalid",
+			Text: err.Error(), Severity: domain.SeverityError}}
+	default:
+		g.info.HubName = cfg.Hub.Name
+		g.info.DataDir = dataDirOf(cfg)
+		h, herr := app.New(cfg, app.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
+		if herr != nil {
+			g.info.Problem = herr.Error()
+			g.standin = []domain.Health{{Component: "hub", Code: "start-failed", Title: "The hub could not start",
+				Text: herr.Error(), Severity: domain.SeverityError}}
+		} else {
+			g.hub = h
+			g.info.TLSFingerprint = h.Fingerprint()
+			g.info.LANAddress = lanAddress(cfg)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	if g.hub != nil {
+		go func() {
+			defer close(done)
+			g.hub.Run(ctx)
+		}()
+	} else {
+		close(done)
+	}
+	var log logrus.FieldLogger = logrus.StandardLogger()
+	if g.hub != nil {
+		log = g.hub.Log()
+	}
+	err = ui.Run(g, ui.Options{ShowDashboard: *dashboard, Tray: true, Log: log, OnQuit: cancel})
+	cancel()
+	<-done
+	if g.hub != nil {
+		g.hub.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("GUI: %w", err)
+	}
+	return nil
+}
+
+func lanAddress(cfg *config.Config) string {
+	_, port, err := net.SplitHostPort(cfg.Device.Listen)
+	if err != nil {
+		return cfg.Device.Listen
+	}
+	scheme := "https"
+	if cfg.Device.PlainHTTP {
+		scheme = "http"
+	}
+	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(lanIP(), port))
+}

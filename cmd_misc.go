@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/mesi/mconnect/app"
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/secrets"
+	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/device"
+)
+
+func dataDirOf(c *config.Config) string {
+	if c.Hub.DataDir != "" {
+		return c.Hub.DataDir
+	}
+	return config.DefaultDataDir()
+}
+
+func cmdPairCode(args []string, stdout io.Writer) error {
+	fs := newFlags("pair-code")
+	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	group := fs.String("group", "", "tablet group the new tablet joins (default: the default group)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, _, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	dir := dataDirOf(cfg)
+	st, err := store.Open(filepath.Join(dir, "mconnect.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if *group != "" {
+		g, err := st.Group(ctx, *group)
+		if err != nil {
+			return usageErr("pair-code: --group %q: no such tablet group", *group)
+		}
+		*group = g.ID
+	}
+	code, exp, err := device.NewPairingCode(ctx, st, cfg.Device.PairingCodeTTL.D(), *group)
+	if err != nil {
+		return err
+	}
+	_, fp, err := device.LoadOrCreateCert(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Pairing code: %s (valid until %s, one use)\n", code, exp.Local().Format("15:04:05"))
+	if !cfg.Device.PlainHTTP {
+		fmt.Fprintf(stdout, "Hub fingerprint: %s\n", fp)
+	}
+	fmt.Fprintf(stdout, "Manual setup: %s\n", pairingURL(cfg.Device.Listen, fp, code))
+	return nil
+}
+
+// pairingURL is what the Dashboard's QR code holds (LAN-API.md).
+func pairingURL(listen, fp, code string) string {
+	_, port, _ := net.SplitHostPort(listen)
+	host := lanIP()
+	q := url.Values{}
+	q.Set("fp", fp)
+	q.Set("code", code)
+	return fmt.Sprintf("mconnect://%s?%s", net.JoinHostPort(host, port), q.Encode())
+}
+
+// lanIP returns the first non-loopback IPv4 address, else 127.0.0.1.
+func lanIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("secret: say set NAME, delete NAME or check")
+	}
+	s := secrets.New()
+	switch args[0] {
+	case "set":
+		if len(args) != 2 {
+			return usageErr("secret set: give exactly one NAME; the value is read from standard input")
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("secret set: read standard input: %w", err)
+		}
+		value := strings.TrimRight(line, "\r\n")
+		if value == "" {
+			return usageErr("secret set %s: standard input was empty", args[1])
+		}
+		if err := s.Set(args[1], value); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "stored %s in the OS keyring; refer to it in the config as \"keyring:%s\"\n", args[1], args[1])
+		return nil
+	case "delete":
+		if len(args) != 2 {
+			return usageErr("secret delete: give exactly one NAME")
+		}
+		return s.Delete(args[1])
+	case "check":
+		if err := s.Check(); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "OS keyring reachable")
+		return nil
+	}
+	return usageErr("secret: unknown subcommand %q (set, delete, check)", args[0])
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := newFlags("version")
+	path := fs.String("config", "", "also print the LAN endpoint's TLS fingerprint for this config")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mCONNECT Hub %s\n", app.Version)
+	if *path == "" {
+		return nil
+	}
+	cfg, _, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	_, fp, err := device.LoadOrCreateCert(dataDirOf(cfg))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "LAN endpoint: %s (TLS fingerprint SHA-256 %s)\n", cfg.Device.Listen, fp)
+	return nil
+}

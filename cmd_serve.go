@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"io"
+
+	"github.com/mesi/mconnect/app"
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/secrets"
+	"github.com/mesi/mconnect/app/store"
+)
+
+// startHub builds the hub from a loaded config, mapping failures to exit codes:
+// 2 for what the config or the installation must fix, 1 for the rest.
+func startHub(cfg *config.Config, path string, stderr io.Writer) (*app.Hub, error) {
+	h, err := app.New(cfg, app.Options{ConfigPath: path, Secrets: secrets.New(), LogStderr: stderr})
+	switch {
+	case err == nil:
+		return h, nil
+	case errors.Is(err, app.ErrNotBuilt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, store.ErrCorrupt):
+		return nil, usageErr("%v", err)
+	case errors.Is(err, app.ErrAlreadyRunning):
+		return nil, &exitError{code: 1, err: err}
+	}
+	var ce *app.ConfigError
+	if errors.As(err, &ce) {
+		return nil, usageErr("config %s: %v", path, err)
+	}
+	return nil, err
+}
+
+func cmdServe(args []string, stderr io.Writer) error {
+	fs := newFlags("serve")
+	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, p, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	h, err := startHub(cfg, p, stderr)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	return h.Run(ctx)
+}
