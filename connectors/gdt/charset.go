@@ -123,11 +123,16 @@ func decode(c Charset, b []byte) (string, error) {
 	if cm == nil {
 		return "", fmt.Errorf("charset %q cannot be decoded", c)
 	}
-	s, err := cm.NewDecoder().Bytes(b)
-	if err != nil {
-		return "", fmt.Errorf("charset %s: %w", c, err)
+	var sb strings.Builder
+	sb.Grow(len(b) + 8)
+	for _, x := range b {
+		if x < 0x80 {
+			sb.WriteByte(x)
+		} else {
+			sb.WriteRune(cm.DecodeByte(x))
+		}
 	}
-	return string(s), nil
+	return sb.String(), nil
 }
 
 func firstInvalidUTF8(b []byte) int {

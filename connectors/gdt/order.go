@@ -48,14 +48,21 @@ type Message struct {
 // requested-service texts (2998) to the hub's measurement names. Keys are
 // matched case-insensitively after trimming.
 func DefaultMeasurements() map[string]string {
-	return map[string]string{
-		"EKG": "ECG", "EKG00": "ECG", "EKG01": "ECG", "EKG02": "ECG", "ECG": "ECG", "RUHE-EKG": "ECG", "RUHEEKG": "ECG",
-		"ABI": "ABI", "ABI01": "ABI", "ABI00": "ABI", "KNÖCHEL-ARM-INDEX": "ABI",
-		"TBI": "TBI", "TBI01": "TBI", "ZEHEN-ARM-INDEX": "TBI",
-		"SPO2": "SPO2", "SPO201": "SPO2", "PULSOX": "SPO2", "PULSOXIMETRIE": "SPO2",
-		"BP": "BP", "RR": "BP", "RR01": "BP", "BLUTDRUCK": "BP",
-		"SPIRO": "SPIRO", "LUFU": "SPIRO", "LUFU01": "SPIRO", "SPIROMETRIE": "SPIRO",
+	m := make(map[string]string, len(defaultMeasurements))
+	for k, v := range defaultMeasurements {
+		m[k] = v
 	}
+	return m
+}
+
+// defaultMeasurements is a constant table (upper-case keys); never written.
+var defaultMeasurements = map[string]string{
+	"EKG": "ECG", "EKG00": "ECG", "EKG01": "ECG", "EKG02": "ECG", "ECG": "ECG", "RUHE-EKG": "ECG", "RUHEEKG": "ECG",
+	"ABI": "ABI", "ABI01": "ABI", "ABI00": "ABI", "KNÖCHEL-ARM-INDEX": "ABI",
+	"TBI": "TBI", "TBI01": "TBI", "ZEHEN-ARM-INDEX": "TBI",
+	"SPO2": "SPO2", "SPO201": "SPO2", "PULSOX": "SPO2", "PULSOXIMETRIE": "SPO2",
+	"BP": "BP", "RR": "BP", "RR01": "BP", "BLUTDRUCK": "BP",
+	"SPIRO": "SPIRO", "LUFU": "SPIRO", "LUFU01": "SPIRO", "SPIROMETRIE": "SPIRO",
 }
 
 // deviceCodes is the reverse default: the 8402 written for an unsolicited
@@ -206,10 +213,10 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 		o.Measurement = lookup(opts.Measurements, o.ServiceText)
 	}
 	if o.Measurement == "" {
-		o.Measurement = lookup(DefaultMeasurements(), o.ServiceCode)
+		o.Measurement = defaultMeasurements[strings.ToUpper(o.ServiceCode)]
 	}
 	if o.Measurement == "" {
-		o.Measurement = lookup(DefaultMeasurements(), o.ServiceText)
+		o.Measurement = defaultMeasurements[strings.ToUpper(o.ServiceText)]
 	}
 	o.Group = lookup(opts.Groups, o.ServiceCode)
 	if o.Group == "" {
