@@ -63,6 +63,7 @@ func TestSpecCoverage(t *testing.T) {
 		o.MaxReportBytes = 64 << 10
 		o.Now = clk.now
 		o.PairingLockout = LockoutOptions{MaxTries: 3, For: time.Minute}
+		o.WorklistCacheTTL = -1 // the injected worklist failure must not be answered from a cached read
 	})
 	ctx := context.Background()
 	pdf := testPDF(t)
@@ -627,3 +628,22 @@ func TestPlainHTTPWarns(t *testing.T) {
 func jsonOf(v any) []byte { b, _ := json.Marshal(v); return b }
 
 var _ = bytes.NewReader
+
+func TestWorklistReadReusedUntilGroupChanged(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.WorklistCacheTTL = time.Hour })
+	tab := e.pair(domain.DefaultGroupID, "S1")
+	e.do(http.MethodGet, "/worklist", tab.Token, nil, "", nil, nil)
+	calls := e.hub.worklistCalls.Load()
+	for i := 0; i < 5; i++ {
+		e.do(http.MethodGet, "/worklist", tab.Token, nil, "", nil, nil)
+	}
+	if n := e.hub.worklistCalls.Load() - calls; n != 0 {
+		t.Errorf("%d extra worklist reads within the reuse time, want 0", n)
+	}
+	id := e.addOrder(domain.DefaultGroupID, "A1") // GroupChanged: a new generation
+	var wl Worklist
+	e.do(http.MethodGet, "/worklist", tab.Token, nil, "", nil, &wl)
+	if len(wl.Appointments) != 1 || wl.Appointments[0].ID != id {
+		t.Fatalf("after GroupChanged the worklist is stale: %+v", wl.Appointments)
+	}
+}

@@ -22,6 +22,7 @@ const (
 	DefaultShutdownGrace     = 10 * time.Second
 	DefaultTouchEvery        = 15 * time.Second
 	DefaultAnnounceEvery     = 30 * time.Second
+	DefaultWorklistCacheTTL  = 200 * time.Millisecond
 )
 
 // Options configure a Server. The zero value of every field means its default.
@@ -57,6 +58,12 @@ type Options struct {
 	MaxLongPollers int
 	// LongPollMax caps ?wait= (default 60 s).
 	LongPollMax time.Duration
+
+	// WorklistCacheTTL is how long one worklist read answers further
+	// requests of the same group while no GroupChanged came (default 200 ms;
+	// negative: never). It bounds the staleness of pull-type connectors'
+	// worklists and spares the store at high request rates.
+	WorklistCacheTTL time.Duration
 
 	// Discovery announces the endpoint over mDNS/DNS-SD.
 	Discovery DiscoveryOptions
@@ -140,6 +147,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PairingLockout.For <= 0 {
 		o.PairingLockout.For = DefaultLockoutFor
+	}
+	if o.WorklistCacheTTL == 0 {
+		o.WorklistCacheTTL = DefaultWorklistCacheTTL
 	}
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = DefaultTouchEvery

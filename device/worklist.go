@@ -58,8 +58,9 @@ func (n *notifier) notify(group string) {
 // generation share: when a change wakes 200 long-pollers, the worklist is
 // read and encoded once, not 200 times.
 type flight struct {
-	gen  uint64
-	done chan struct{}
+	gen      uint64
+	done     chan struct{}
+	finished time.Time
 	body []byte
 	etag string
 	err  error
@@ -71,16 +72,18 @@ type flights struct {
 }
 
 // readWorklist returns the encoded worklist of group as of generation gen
-// or later: it joins a read of the same generation that is under way, or
-// starts one. A finished read is not reused, so that pull-type connectors
-// (which change without GroupChanged) are asked on every request.
+// or later: it joins a read of the same generation that is under way or
+// finished less than WorklistCacheTTL ago, or starts one. The short reuse
+// bounds how stale a pull-type connector's worklist (which changes without
+// GroupChanged) can be; a change stored through the hub starts a new
+// generation and is never served stale.
 func (s *Server) readWorklist(ctx context.Context, group string, gen uint64) ([]byte, string, error) {
 	s.flights.mu.Lock()
 	if s.flights.m == nil {
 		s.flights.m = make(map[string]*flight)
 	}
 	f := s.flights.m[group]
-	if f != nil && f.gen == gen {
+	if f != nil && f.gen == gen && s.reusable(f) {
 		s.flights.mu.Unlock()
 		select {
 		case <-f.done:
@@ -102,13 +105,22 @@ func (s *Server) readWorklist(ctx context.Context, group string, gen uint64) ([]
 	} else {
 		f.err = err
 	}
-	close(f.done)
 	s.flights.mu.Lock()
-	if s.flights.m[group] == f {
-		delete(s.flights.m, group)
+	f.finished = time.Now()
+	if f.err != nil && s.flights.m[group] == f {
+		delete(s.flights.m, group) // errors are not reused
 	}
 	s.flights.mu.Unlock()
+	close(f.done)
 	return f.body, f.etag, f.err
+}
+
+// reusable reports whether a flight may serve another request; flights.mu is held.
+func (s *Server) reusable(f *flight) bool {
+	if f.finished.IsZero() {
+		return true // under way
+	}
+	return f.err == nil && s.opts.WorklistCacheTTL > 0 && time.Since(f.finished) < s.opts.WorklistCacheTTL
 }
 
 // Appointment is an order as a tablet sees it: every parsed field (patient,
