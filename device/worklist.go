@@ -61,9 +61,9 @@ type flight struct {
 	gen      uint64
 	done     chan struct{}
 	finished time.Time
-	body []byte
-	etag string
-	err  error
+	body     []byte
+	etag     string
+	err      error
 }
 
 type flights struct {
