@@ -1,9 +1,7 @@
 package device
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -624,10 +622,6 @@ func TestPlainHTTPWarns(t *testing.T) {
 		t.Error("plain HTTP created a TLS key anyway")
 	}
 }
-
-func jsonOf(v any) []byte { b, _ := json.Marshal(v); return b }
-
-var _ = bytes.NewReader
 
 func TestWorklistReadReusedUntilGroupChanged(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.WorklistCacheTTL = time.Hour })

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -247,5 +246,3 @@ func BenchmarkUpload10MB(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
-
-var _ = bytes.MinRead

@@ -14,7 +14,6 @@ import (
 	"net/textproto"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -498,5 +497,3 @@ func certPool(t testing.TB, dir string) *x509.CertPool {
 	p.AddCert(leaf)
 	return p
 }
-
-var _ = strings.TrimSpace

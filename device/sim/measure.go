@@ -153,7 +153,7 @@ func ReportPDF(r Result, a *device.Appointment, serial string) ([]byte, error) {
 	for i := 1; i <= 720; i++ {
 		t := float64(i) / 720 * 6 // six beats
 		ph := t - math.Floor(t)
-		y := 2 * math.Sin(2*math.Pi*ph)
+		var y float64
 		if r.Measurement == "ECG" {
 			switch {
 			case ph > 0.30 && ph < 0.33:
