@@ -1,0 +1,19 @@
+//go:build !((linux || freebsd || openbsd || netbsd) && !android)
+
+package view
+
+import (
+	"context"
+	"errors"
+)
+
+// errNoSessionBus is never returned here; it exists for Run's check.
+var errNoSessionBus = errors.New("no D-Bus session bus")
+
+// checkTray reports that the tray works: on Windows and macOS the system
+// tray is always there.
+func checkTray(context.Context) (host bool, err error) { return true, nil }
+
+// preventBusAutolaunch does nothing: there is no D-Bus session bus to
+// autolaunch here.
+func preventBusAutolaunch() error { return nil }

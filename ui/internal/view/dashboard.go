@@ -1,0 +1,257 @@
+package view
+
+import (
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// dashboard is the Dashboard window's content: a header with the overall
+// state, the health of every component, and facts about the hub. Its
+// widgets are touched only on Fyne's goroutine (build, then update inside
+// fyne.Do).
+type dashboard struct {
+	info Info
+	now  func() time.Time
+
+	statusImg *canvas.Image
+	heading   *widget.Label
+	subline   *widget.Label
+	rows      *fyne.Container
+	root      fyne.CanvasObject
+}
+
+// newDashboard builds the content. notice, if not empty, is shown under the
+// header (why there is no tray icon); now is the clock for "updated" times.
+func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
+	d := &dashboard{info: info, now: now}
+
+	d.statusImg = canvas.NewImageFromResource(statusIcon(domain.SeverityOK))
+	d.statusImg.FillMode = canvas.ImageFillContain
+	d.statusImg.SetMinSize(fyne.NewSquareSize(44))
+	d.heading = widget.NewLabel("")
+	d.heading.TextStyle.Bold = true
+	d.heading.SizeName = theme.SizeNameSubHeadingText
+	d.subline = widget.NewLabel("")
+	d.subline.SizeName = theme.SizeNameCaptionText
+	header := container.NewBorder(nil, nil, container.NewCenter(d.statusImg), nil,
+		container.NewVBox(d.heading, d.subline))
+
+	// Only the header stays put; notices and both panels scroll together,
+	// so that the window never needs to grow beyond its size.
+	page := container.NewVBox()
+	if notice != "" {
+		page.Add(noticeBox(notice))
+	}
+	if info.Problem != "" {
+		page.Add(problemBox(info.Problem))
+	}
+	if info.FirstRun {
+		page.Add(firstRunBox(info.ConfigPath))
+	}
+	d.rows = container.NewVBox()
+	split := container.NewHSplit(
+		widget.NewCard(txtConnections(), "", d.rows),
+		widget.NewCard(txtAbout(), "", aboutBox(info)),
+	)
+	split.Offset = 0.62
+	page.Add(split)
+
+	d.root = container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil,
+		container.NewVScroll(page))
+	d.update(nil)
+	return d
+}
+
+// content is the window's content.
+func (d *dashboard) content() fyne.CanvasObject { return d.root }
+
+// update shows a new health snapshot; call it on Fyne's goroutine.
+func (d *dashboard) update(hs []domain.Health) {
+	s := summarize(hs)
+	d.statusImg.Resource = statusIcon(overall(s, d.info))
+	d.statusImg.Refresh()
+	d.heading.SetText(statusLine(s, d.info))
+	d.heading.Importance = importance(overall(s, d.info))
+	d.heading.Refresh()
+	if s.Total > 0 {
+		d.subline.SetText(txtComponentCount(s.Total) + " · " + txtUpdated(formatTime(d.now(), d.now())))
+		d.subline.Show()
+	} else {
+		d.subline.Hide()
+	}
+
+	objs := make([]fyne.CanvasObject, 0, 2*len(hs))
+	for i, h := range sortedHealth(hs) {
+		if i > 0 {
+			objs = append(objs, widget.NewSeparator())
+		}
+		objs = append(objs, d.row(h))
+	}
+	if len(objs) == 0 {
+		objs = append(objs, widget.NewLabel(txtNoHealth()))
+	}
+	d.rows.Objects = objs
+	d.rows.Refresh()
+}
+
+// row shows one component: severity icon and word, title, text, the
+// component's name with its last message time, and its last error.
+func (d *dashboard) row(h domain.Health) fyne.CanvasObject {
+	icon := widget.NewIcon(severityIcon(h.Severity))
+
+	title := widget.NewLabel(firstNonEmpty(h.Title, h.Component))
+	title.TextStyle.Bold = true
+	title.Wrapping = fyne.TextWrapWord
+	sev := widget.NewLabel(txtSeverity(h.Severity))
+	sev.TextStyle.Bold = true
+	sev.Importance = importance(h.Severity)
+	lines := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, sev, title)}
+
+	if h.Text != "" {
+		lines = append(lines, wrapped(h.Text))
+	}
+	meta := widget.NewLabel(h.Component + "  ·  " + txtLastMessage(formatTime(h.LastMessageAt, d.now())))
+	meta.SizeName = theme.SizeNameCaptionText
+	meta.Wrapping = fyne.TextWrapWord
+	lines = append(lines, meta)
+	if h.LastError != "" {
+		e := wrapped(txtLastError(h.LastError))
+		e.SizeName = theme.SizeNameCaptionText
+		e.Selectable = true
+		if h.Severity >= domain.SeverityError {
+			e.Importance = widget.DangerImportance
+		}
+		lines = append(lines, e)
+	}
+	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(lines...))
+}
+
+// noticeBox explains, in amber, something the person should know about
+// how the GUI runs (no tray icon).
+func noticeBox(text string) fyne.CanvasObject {
+	l := wrapped(text)
+	l.Importance = widget.WarningImportance
+	return container.NewBorder(nil, nil,
+		container.NewVBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon()))), nil, l)
+}
+
+// problemBox shows why the hub could not start, in red on a tinted panel.
+func problemBox(problem string) fyne.CanvasObject {
+	title := widget.NewLabel(txtProblemTitle())
+	title.TextStyle.Bold = true
+	title.Importance = widget.DangerImportance
+	text := wrapped(problem)
+	text.Importance = widget.DangerImportance
+	text.Selectable = true
+	icon := widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
+	return panel(theme.Color(theme.ColorNameError),
+		container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(title, text)))
+}
+
+// firstRunBox tells clinic staff and IT what to do when there is no
+// configuration yet.
+func firstRunBox(configPath string) fyne.CanvasObject {
+	path := configPath
+	if path == "" {
+		path = "FILE"
+	}
+	title := widget.NewLabel(txtFirstRunTitle())
+	title.TextStyle.Bold = true
+	cmds := widget.NewLabel(txtFirstRunCommands(path))
+	cmds.TextStyle.Monospace = true
+	cmds.Selectable = true
+	cmds.Wrapping = fyne.TextWrapBreak
+	icon := widget.NewIcon(theme.NewPrimaryThemedResource(theme.InfoIcon()))
+	return panel(theme.Color(theme.ColorNamePrimary),
+		container.NewBorder(nil, nil, container.NewVBox(icon), nil,
+			tight(title, wrapped(txtFirstRunText()), cmds, wrapped(txtFirstRunIDs()))))
+}
+
+// aboutBox lists what support and IT ask for: version, files, the address
+// and certificate tablets pair with.
+func aboutBox(info Info) fyne.CanvasObject {
+	box := container.NewVBox()
+	add := func(caption, value string, mono bool) {
+		c := widget.NewLabel(caption)
+		c.SizeName = theme.SizeNameCaptionText
+		c.TextStyle.Bold = true
+		if strings.TrimSpace(value) == "" {
+			value = txtNotSet()
+		}
+		v := widget.NewLabel(value)
+		v.Selectable = true
+		v.Wrapping = fyne.TextWrapBreak
+		v.TextStyle.Monospace = mono
+		box.Add(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), c, v))
+	}
+	add(txtVersion(), info.Version, false)
+	add(txtHubName(), info.HubName, false)
+	add(txtConfigFile(), info.ConfigPath, false)
+	add(txtDataFolder(), info.DataDir, false)
+	add(txtLANEndpoint(), info.LANAddress, false)
+	add(txtTLSFingerprint(), info.TLSFingerprint, true)
+	return box
+}
+
+// panel draws content on a lightly tinted, outlined background.
+func panel(c color.Color, content fyne.CanvasObject) fyne.CanvasObject {
+	r, g, b, _ := c.RGBA()
+	bg := canvas.NewRectangle(color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0x1c})
+	bg.StrokeColor = c
+	bg.StrokeWidth = 1
+	bg.CornerRadius = theme.InputRadiusSize()
+	return container.NewStack(bg, container.NewPadded(content))
+}
+
+// tight stacks objects vertically without the theme's padding between
+// them; the labels' own inset keeps lines apart.
+func tight(objs ...fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedVBoxLayout(0), objs...)
+}
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func severityIcon(s domain.Severity) fyne.Resource {
+	switch s {
+	case domain.SeverityOK:
+		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case domain.SeverityWarning:
+		return theme.NewWarningThemedResource(theme.WarningIcon())
+	default:
+		return theme.NewErrorThemedResource(theme.ErrorIcon())
+	}
+}
+
+func importance(s domain.Severity) widget.Importance {
+	switch s {
+	case domain.SeverityOK:
+		return widget.SuccessImportance
+	case domain.SeverityWarning:
+		return widget.WarningImportance
+	default:
+		return widget.DangerImportance
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

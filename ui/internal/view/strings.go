@@ -1,0 +1,136 @@
+package view
+
+import (
+	"embed"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// Every text the GUI shows is produced here, through lang.X with an English
+// default, so that translations (German, French, Slovenian) are JSON files
+// added to translations/ and nothing else changes. translations/en.json
+// repeats the defaults; a test keeps both in step.
+
+//go:embed translations
+var translationsFS embed.FS
+
+// addTranslations registers the embedded translation files with Fyne's
+// lang package (which keeps them for the whole process).
+func addTranslations() error {
+	if err := lang.AddTranslationsFS(translationsFS, "translations"); err != nil {
+		return fmt.Errorf("ui: load translations: %w", err)
+	}
+	return nil
+}
+
+func txtWindowTitle() string   { return lang.X("window.title", "mCONNECT Hub") }
+func txtTrayOpen() string      { return lang.X("tray.open", "Open Dashboard") }
+func txtTrayQuit() string      { return lang.X("tray.quit", "Quit") }
+func txtAllOK() string         { return lang.X("status.allOK", "All connections OK") }
+func txtNoComponents() string  { return lang.X("status.starting", "Waiting for the hub to report") }
+func txtNotStarted() string    { return lang.X("status.notStarted", "mCONNECT Hub is not running") }
+func txtNotConfigured() string { return lang.X("status.notConfigured", "Not set up yet") }
+
+func txtProblems(n int) string {
+	return lang.XN("status.problems", "{{.Count}} problems", n, map[string]any{"Count": n})
+}
+
+func txtComponentCount(n int) string {
+	return lang.XN("status.components", "{{.Count}} components", n, map[string]any{"Count": n})
+}
+
+func txtUpdated(at string) string {
+	return lang.X("status.updated", "updated {{.Time}}", map[string]any{"Time": at})
+}
+
+func txtSeverity(s domain.Severity) string {
+	switch s {
+	case domain.SeverityOK:
+		return lang.X("severity.ok", "OK")
+	case domain.SeverityWarning:
+		return lang.X("severity.warning", "Warning")
+	default:
+		return lang.X("severity.error", "Error")
+	}
+}
+
+func txtConnections() string { return lang.X("section.connections", "Connections") }
+func txtNoHealth() string {
+	return lang.X("connections.none", "No components have reported yet.")
+}
+func txtLastMessage(at string) string {
+	return lang.X("connections.lastMessage", "Last message: {{.Time}}", map[string]any{"Time": at})
+}
+func txtNever() string { return lang.X("time.never", "never") }
+func txtLastError(msg string) string {
+	return lang.X("connections.lastError", "Last error: {{.Error}}", map[string]any{"Error": msg})
+}
+
+func txtAbout() string       { return lang.X("section.about", "About this hub") }
+func txtVersion() string     { return lang.X("about.version", "Version") }
+func txtHubName() string     { return lang.X("about.hubName", "Hub name") }
+func txtConfigFile() string  { return lang.X("about.configFile", "Configuration file") }
+func txtDataFolder() string  { return lang.X("about.dataFolder", "Data folder") }
+func txtLANEndpoint() string { return lang.X("about.lanEndpoint", "Address for tablets") }
+func txtTLSFingerprint() string {
+	return lang.X("about.tlsFingerprint", "Certificate fingerprint (SHA-256)")
+}
+func txtNotSet() string { return lang.X("about.notSet", "not set") }
+
+func txtProblemTitle() string {
+	return lang.X("problem.title", "The hub could not start")
+}
+
+func txtFirstRunTitle() string {
+	return lang.X("firstRun.title", "No configuration yet")
+}
+
+func txtFirstRunText() string {
+	return lang.X("firstRun.text",
+		"mCONNECT Hub has no configuration file yet, so it is not connected to the practice software (EHR) "+
+			"and tablets cannot reach it. Your IT contact creates the file for your EHR and starts the hub with it:")
+}
+
+func txtFirstRunCommands(path string) string {
+	return lang.X("firstRun.commands",
+		"mconnect config example --ehr <id> > {{.Path}}\nmconnect serve --config {{.Path}}",
+		map[string]any{"Path": path})
+}
+
+func txtFirstRunIDs() string {
+	return lang.X("firstRun.ids",
+		"<id> is one of: bestpractice, birpis, doctolib, hipokrat, iris, isoz, join, nextgen, tomedo, vena, webdoc, weda, ziplanerx. "+
+			"Check the folders, ports and addresses in the file before starting. "+
+			"mCONNECT Hub uses a file saved at this path the next time it starts.")
+}
+
+func txtNoTray(reason string) string {
+	return lang.X("notice.noTray",
+		"No tray icon: {{.Reason}}. Closing this window quits mCONNECT Hub.",
+		map[string]any{"Reason": reason})
+}
+
+func txtNoTrayHere() string { return lang.X("notice.noTrayHere", "this system has no tray") }
+
+func txtNoTrayHost() string {
+	return lang.X("notice.noTrayHost",
+		"This desktop may not show tray icons. Closing this window quits mCONNECT Hub.")
+}
+
+// formatTime shows t as a time of day when it is today, else with its date.
+func formatTime(t, now time.Time) string {
+	if t.IsZero() {
+		return txtNever()
+	}
+	t = t.In(now.Location())
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := now.Date()
+	if y1 == y2 && m1 == m2 && d1 == d2 {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04")
+}

@@ -1,0 +1,41 @@
+package ui
+
+import (
+	"errors"
+
+	"fyne.io/fyne/v2/app"
+	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/assets"
+	"github.com/mesi/mconnect/ui/internal/view"
+)
+
+// Run creates the Fyne application with the tray icon (when asked for and
+// possible) and the Dashboard, and blocks until the person quits. It must
+// be called from the main goroutine.
+func Run(h Hub, opts Options) error {
+	if h == nil {
+		return errors.New("ui: run: no hub")
+	}
+	log := opts.Log
+	if log == nil {
+		log = logrus.StandardLogger()
+	}
+	if err := view.AddTranslations(); err != nil {
+		log.WithError(err).Warn("ui: showing English texts")
+	}
+	// Before the app exists: see view.CheckTray.
+	ts := view.CheckTray(log)
+
+	a := app.NewWithID(AppID)
+	a.SetIcon(assets.AppIcon())
+	shell := view.Start(a, h, ts, view.Options{
+		ShowDashboard: opts.ShowDashboard,
+		Tray:          opts.Tray,
+		Log:           log,
+		OnQuit:        opts.OnQuit,
+	})
+	a.Run()
+	shell.Stop()
+	return nil
+}
