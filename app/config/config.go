@@ -113,7 +113,8 @@ type HL7Config struct {
 	SendingFacility   string `json:"sendingFacility"`
 	ReceivingApp      string `json:"receivingApp"`
 	ReceivingFacility string `json:"receivingFacility"`
-	// Charset is MSH-18 of our results ("UNICODE UTF-8", "8859/1", "8859/2").
+	// Charset is MSH-18 of our results ("UNICODE UTF-8", "8859/1",
+	// "8859/2"); empty answers in the charset of the order.
 	Charset string `json:"charset"`
 	// RaceMap maps PID-10 codes to the hub's race_code.
 	RaceMap map[string]string `json:"raceMap,omitempty"`

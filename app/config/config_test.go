@@ -81,14 +81,14 @@ func TestValidateProblems(t *testing.T) {
 		{"bad url", "weda", func(c *Config) { c.WEDA.ResultURL = "ftp://x" }, "weda.resultURL", "not an http(s) URL"},
 		{"relative folder", "tomedo", func(c *Config) { c.GDT.InboundDir = "in" }, "gdt.inboundDir", "absolute"},
 		{"long gdt id", "doctolib", func(c *Config) { c.GDT.HubID = "MCONNECTHUB" }, "gdt.hubId", "1-8"},
-		{"embed pdf in 2.1", "tomedo", func(c *Config) { c.GDT.EmbedPDF = true }, "gdt.embedPDF", "03.00"},
+		{"embed pdf in 2.1", "doctolib", func(c *Config) { c.GDT.EmbedPDF = true }, "gdt.embedPDF", "03.00"},
 		{"ftp without password", "tomedo", func(c *Config) { c.GDT.FTP.Enabled = true; c.GDT.FTP.Password = "" }, "gdt.ftp.password", "must not be empty"},
-		{"undeclared group", "nextgen", func(c *Config) { c.HL7.GroupMap["ECG"] = "nowhere" }, "hl7.groupMap[ECG]", "not declared"},
+		{"undeclared group", "nextgen", func(c *Config) { c.HL7.GroupMap = map[string]string{"ECG": "nowhere"} }, "hl7.groupMap[ECG]", "not declared"},
 		{"missing section", "hipokrat", func(c *Config) { c.HL7 = nil }, "hl7", "missing"},
 		{"foreign section", "tomedo", func(c *Config) { c.HL7 = &HL7Config{} }, "hl7", "not used by Tomedo"},
 		{"bad ambiguous policy", "birpis", func(c *Config) { c.Delivery.Ambiguous = "maybe" }, "delivery.ambiguous", "hold or resend"},
 		{"pairing ttl", "birpis", func(c *Config) { c.Device.PairingCodeTTL = 1 }, "device.pairingCodeTTL", "out of range"},
-		{"duplicate group", "birpis", func(c *Config) { c.Groups = append(c.Groups, GroupConfig{ID: "cardiology", Name: "X"}) }, "groups[1].id", "twice"},
+		{"duplicate group", "birpis", func(c *Config) { c.Groups = []GroupConfig{{ID: "cardiology", Name: "A"}, {ID: "cardiology", Name: "X"}} }, "groups[1].id", "twice"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,7 +31,6 @@ func Example(ehr, dataDir string) (*Config, error) {
 			MaxReportMB:    50,
 			PairingCodeTTL: Duration(10 * time.Minute),
 		},
-		Groups: []GroupConfig{{ID: "cardiology", Name: "Cardiology"}},
 	}
 	switch prof.Inbound {
 	case catalogue.InMLLP:
@@ -40,10 +39,8 @@ func Example(ehr, dataDir string) (*Config, error) {
 			Whitelist:    []string{"127.0.0.1/32", "192.168.0.0/16"},
 			ResultHost:   "127.0.0.1:2576",
 			ReceivingApp: prof.HL7.ReceivingApp,
-			Charset:      prof.HL7.Charset,
 			RaceMap:      map[string]string{"2106-3": "white", "2054-5": "black", "2028-9": "asian", "2131-1": "other"},
 			Mapping: Mapping{
-				GroupMap:       map[string]string{"ECG": "cardiology", "ABI": "cardiology"},
 				MeasurementMap: map[string]string{"ECG": "ECG", "ABI": "ABI", "TBI": "TBI", "SPO2": "SPO2", "BP": "BP"},
 			},
 		}
@@ -53,9 +50,7 @@ func Example(ehr, dataDir string) (*Config, error) {
 			ResultURL:   "https://weda.example.invalid/api/mesi/results",
 			TokenHeader: "Authorization",
 			Token:       "keyring:" + prof.ID + "-api-token",
-			Charset:     prof.HL7.Charset,
 			Mapping: Mapping{
-				GroupMap:       map[string]string{"ECG": "cardiology"},
 				MeasurementMap: map[string]string{"ECG": "ECG", "ABI": "ABI"},
 			},
 		}
@@ -77,7 +72,6 @@ func Example(ehr, dataDir string) (*Config, error) {
 				PassivePorts: "30000-30009",
 			},
 			Mapping: Mapping{
-				GroupMap:       map[string]string{"EKG01": "cardiology", "ABI01": "cardiology"},
 				MeasurementMap: map[string]string{"EKG01": "ECG", "ABI01": "ABI"},
 			},
 		}

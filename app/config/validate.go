@@ -90,9 +90,6 @@ func (c *Config) ApplyDefaults() {
 		if h.SendingApp == "" {
 			h.SendingApp = "MCONNECT"
 		}
-		if h.Charset == "" {
-			h.Charset = "UNICODE UTF-8"
-		}
 	}
 	if w := c.WEDA; w != nil {
 		if w.QuietPeriod == 0 {
@@ -109,9 +106,6 @@ func (c *Config) ApplyDefaults() {
 		}
 		if w.SendingApp == "" {
 			w.SendingApp = "MCONNECT"
-		}
-		if w.Charset == "" {
-			w.Charset = "UNICODE UTF-8"
 		}
 		if w.ContentType == "" {
 			w.ContentType = "application/hl7-v2"
@@ -390,9 +384,9 @@ func (ck *checker) secretRef(key, v string) {
 
 func (ck *checker) charsetHL7(key, v string) {
 	switch strings.ToUpper(v) {
-	case "UNICODE UTF-8", "UTF-8", "8859/1", "8859/2", "WINDOWS-1250", "CP1250", "ASCII":
+	case "", "UNICODE UTF-8", "UTF-8", "8859/1", "8859/2", "WINDOWS-1250", "CP1250", "ASCII":
 	default:
-		ck.add(key, "%q is not one of UNICODE UTF-8, 8859/1, 8859/2, WINDOWS-1250", v)
+		ck.add(key, "%q is not one of UNICODE UTF-8, 8859/1, 8859/2, WINDOWS-1250 (or empty: answer in the order's charset)", v)
 	}
 }
 

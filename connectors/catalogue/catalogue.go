@@ -76,30 +76,29 @@ type GDTDefaults struct {
 // HL7Defaults are the starting values of an HL7 connection.
 type HL7Defaults struct {
 	ReceivingApp string // the EHR's application name in MSH-5 of our results
-	Charset      string // MSH-18 of our results ("UNICODE UTF-8", "8859/2" ...)
 }
 
 var profiles = []Profile{
 	{ID: "bestpractice", Name: "Best Practice", Format: FormatJSON, Inbound: InPull, Outbound: OutHALO, Auth: "API key (HALO Connect)", Section: "3.1"},
 	{ID: "birpis", Name: "Birpis", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.2", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "BIRPIS", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "BIRPIS"}},
 	{ID: "doctolib", Name: "Doctolib", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Section: "3.3", Built: true,
 		GDT: GDTDefaults{EHRID: "DOCTOLIB", HubID: "MESI", Version: "02.10", Charset: "auto"}},
 	{ID: "hipokrat", Name: "Hipokrat", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.4", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "HIPOKRAT", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "HIPOKRAT"}},
 	{ID: "iris", Name: "Iris", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.5", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "IRIS", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "IRIS"}},
 	{ID: "isoz", Name: "Isoz", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.6", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "ISOZ", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "ISOZ"}},
 	{ID: "join", Name: "Join", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutJoin, Auth: "OAuth 2.0 bearer token", Section: "3.7"},
 	{ID: "nextgen", Name: "NextGen", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.8", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "NEXTGEN", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "NEXTGEN"}},
 	{ID: "tomedo", Name: "Tomedo", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Section: "3.9", Built: true,
 		GDT: GDTDefaults{EHRID: "TOMEDO", HubID: "MESI", Version: "03.00", Charset: "utf-8"}},
 	{ID: "vena", Name: "Vena", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.10"},
 	{ID: "webdoc", Name: "Webdoc", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.11"},
 	{ID: "weda", Name: "WEDA", Format: FormatHL7, Inbound: InHL7Files, Outbound: OutHL7HTTP, Auth: "API token", Section: "3.12", Built: true,
-		HL7: HL7Defaults{ReceivingApp: "WEDA", Charset: "UNICODE UTF-8"}},
+		HL7: HL7Defaults{ReceivingApp: "WEDA"}},
 	{ID: "ziplanerx", Name: "ZipLaneRx", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutZipLaneRx, Auth: "OAuth 2.0 client credentials", Section: "3.13"},
 }
 
