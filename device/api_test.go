@@ -641,3 +641,28 @@ func TestWorklistReadReusedUntilGroupChanged(t *testing.T) {
 		t.Fatalf("after GroupChanged the worklist is stale: %+v", wl.Appointments)
 	}
 }
+
+// TestRunAgain: a supervisor may run the server again after it stopped.
+func TestRunAgain(t *testing.T) {
+	e := newEnv(t, nil)
+	e.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Run(ctx) }()
+	eventually(t, 20*time.Second, "the second Run to listen", func() bool {
+		a := e.srv.Addr()
+		if a == nil {
+			return false
+		}
+		resp, err := (&http.Client{Transport: pinnedTransport(e.srv.Fingerprint()), Timeout: 5 * time.Second}).Get("https://" + a.String() + APIPrefix + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

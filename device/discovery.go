@@ -182,7 +182,7 @@ func (s *Server) runDiscovery(ctx context.Context) {
 		start = s.announce
 	}
 	port := 0
-	if ta, ok := s.addr.(*net.TCPAddr); ok {
+	if ta, ok := s.Addr().(*net.TCPAddr); ok {
 		port = ta.Port
 	}
 	var cur io.Closer

@@ -32,7 +32,8 @@ func TestDiscoveryReannouncesOnAddressChange(t *testing.T) {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	s := &Server{opts: Options{Discovery: DiscoveryOptions{PollInterval: 5 * time.Millisecond}}.withDefaults(), log: l,
-		addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8443}}
+		addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8443}, started: make(chan struct{})}
+	close(s.started)
 	s.opts.Discovery.PollInterval = 5 * time.Millisecond
 	s.listIfaces = func() (ifaceSet, error) {
 		mu.Lock()

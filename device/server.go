@@ -70,12 +70,15 @@ type Server struct {
 	notify  *notifier
 	flights flights
 	pollers atomic.Int64
+	// runMu guards shutdown and addr, which each Run sets anew (a
+	// supervisor may run the server again after an error).
+	runMu sync.Mutex
 	// shutdown is closed when Run begins to stop: long-pollers answer at once.
-	shutdown     chan struct{}
-	shutdownOnce sync.Once
+	shutdown chan struct{}
+	addr     net.Addr
 
-	started chan struct{}
-	addr    net.Addr
+	started     chan struct{} // closed when the first Run has listened or failed
+	startedOnce sync.Once
 
 	touchMu sync.Mutex
 	touched map[string]time.Time
@@ -114,7 +117,6 @@ func NewServer(opts Options, st Store, hub Hub, log logrus.FieldLogger, health d
 		reportsDir: filepath.Join(opts.DataDir, "reports"),
 		lock:       &lockout{now: opts.Now, maxTries: opts.PairingLockout.MaxTries, lockFor: opts.PairingLockout.For},
 		notify:     newNotifier(),
-		shutdown:   make(chan struct{}),
 		started:    make(chan struct{}),
 		touched:    make(map[string]time.Time),
 	}
@@ -150,7 +152,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // bound its listener, and returns nil if Run failed to listen.
 func (s *Server) Addr() net.Addr {
 	<-s.started
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	return s.addr
+}
+
+func (s *Server) shutdownChan() <-chan struct{} {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	return s.shutdown
 }
 
 // GroupChanged wakes the tablets of group that are long-polling the
@@ -165,13 +175,18 @@ func (s *Server) GroupChanged(group string) { s.notify.notify(group) }
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
-		close(s.started)
+		s.startedOnce.Do(func() { close(s.started) })
 		s.report(domain.SeverityError, "listen-failed", "Tablet endpoint cannot listen",
 			fmt.Sprintf("listening on %s failed: %v. Another program may use the port; choose another port in Settings.", s.opts.Listen, err))
 		return fmt.Errorf("device: listen on %s: %w", s.opts.Listen, err)
 	}
+	stop := make(chan struct{})
+	s.runMu.Lock()
 	s.addr = ln.Addr()
-	close(s.started)
+	s.shutdown = stop
+	addr := s.addr
+	s.runMu.Unlock()
+	s.startedOnce.Do(func() { close(s.started) })
 
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -196,11 +211,11 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	if s.opts.PlainHTTP {
 		s.report(domain.SeverityWarning, "plain-http", "Tablet endpoint without encryption",
-			fmt.Sprintf("the tablet endpoint on %s serves plain HTTP: patient data crosses the network unencrypted. Turn plain HTTP off in Settings unless a tablet needs it.", s.addr))
+			fmt.Sprintf("the tablet endpoint on %s serves plain HTTP: patient data crosses the network unencrypted. Turn plain HTTP off in Settings unless a tablet needs it.", addr))
 	} else {
-		s.report(domain.SeverityOK, "listening", "Tablet endpoint listening", fmt.Sprintf("HTTPS on %s, certificate fingerprint %s", s.addr, s.fingerprint))
+		s.report(domain.SeverityOK, "listening", "Tablet endpoint listening", fmt.Sprintf("HTTPS on %s, certificate fingerprint %s", addr, s.fingerprint))
 	}
-	s.log.WithFields(logrus.Fields{"addr": s.addr.String(), "tls": !s.opts.PlainHTTP, "fp": s.fingerprint}).Info("device: tablet endpoint listening")
+	s.log.WithFields(logrus.Fields{"addr": addr.String(), "tls": !s.opts.PlainHTTP, "fp": s.fingerprint}).Info("device: tablet endpoint listening")
 
 	var disc sync.WaitGroup
 	dctx, dcancel := context.WithCancel(ctx)
@@ -218,7 +233,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	s.shutdownOnce.Do(func() { close(s.shutdown) })
+	close(stop)
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -250,6 +250,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 		return
 	}
 	inm := r.Header.Get("If-None-Match")
+	shutdown := s.shutdownChan()
 	var deadline <-chan time.Time
 	if wait > 0 && inm != "" {
 		if n := s.pollers.Add(1); n > int64(s.opts.MaxLongPollers) {
@@ -288,7 +289,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 		case <-changed:
 			continue
 		case <-deadline:
-		case <-s.shutdown:
+		case <-shutdown:
 		case <-r.Context().Done():
 			return
 		}
