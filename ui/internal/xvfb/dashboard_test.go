@@ -152,7 +152,12 @@ func startXvfb(t *testing.T, dir string) string {
 
 func startDashboard(t *testing.T, bin, dir, display string) {
 	t.Helper()
-	home := filepath.Join(dir, "home")
+	// A short HOME keeps the paths in the screenshot readable.
+	home, err := os.MkdirTemp("", "clinic-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
 	run := filepath.Join(dir, "run")
 	for _, d := range []string{home, run} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
