@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mesi/mconnect/app/domain"
 )
@@ -43,8 +44,12 @@ func (s *Store) ApplyOrder(ctx context.Context, o domain.Order) (domain.Accepted
 	if o.Action != domain.ActionCancel && strings.TrimSpace(o.Patient.ID) == "" {
 		return acc, fmt.Errorf("store: order %q from %s has no patient ID: %w", o.PlacerNumber, o.Connection, domain.ErrInvalidOrder)
 	}
-	now := s.now().UTC()
-	err := s.tx(ctx, func(t *sql.Tx) error {
+	return s.commits.apply(ctx, o)
+}
+
+// applyOrderTx is ApplyOrder's work inside a transaction t.
+func (s *Store) applyOrderTx(ctx context.Context, t *sql.Tx, o domain.Order, now time.Time) (acc domain.Accepted, err error) {
+	err = func() error {
 		if o.SourceMessageID != "" {
 			var id string
 			err := t.QueryRowContext(ctx, `SELECT order_id FROM inbound_messages WHERE connection=? AND message_id=?`,
@@ -110,7 +115,7 @@ func (s *Store) ApplyOrder(ctx context.Context, o domain.Order) (domain.Accepted
 			}
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		if errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder) {
 			return acc, err

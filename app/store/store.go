@@ -36,9 +36,10 @@ var ErrCorrupt = errors.New("database file is damaged or not an mCONNECT Hub dat
 
 // Store is the SQLite-backed store. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
-	now  func() time.Time
+	db      *sql.DB
+	path    string
+	now     func() time.Time
+	commits *committer
 }
 
 // Options tune Open; the zero value is right for the hub.
@@ -83,6 +84,7 @@ func Open(path string, opt Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.commits = newCommitter(s)
 	return s, nil
 }
 
@@ -129,8 +131,11 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Now returns the store's clock reading.
 func (s *Store) Now() time.Time { return s.now() }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close answers or refuses pending writes and closes the database.
+func (s *Store) Close() error {
+	s.commits.close()
+	return s.db.Close()
+}
 
 // Check runs SQLite's quick integrity check (diagnostics, start-up).
 func (s *Store) Check(ctx context.Context) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -269,5 +270,56 @@ func TestRefusesCorruptFile(t *testing.T) {
 		if string(after) != content {
 			t.Fatal("the corrupt file was overwritten")
 		}
+	}
+}
+
+func TestGroupCommitKeepsOrdersApart(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	// Many senders at once: orders share commits, yet a refused one (a
+	// cancellation of an unknown order) never takes the others with it.
+	const n = 200
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			o := order("c", fmt.Sprintf("m%d", i), fmt.Sprintf("A%d", i), domain.ActionNew)
+			if i%10 == 0 {
+				o.Action = domain.ActionCancel
+				o.PlacerNumber = fmt.Sprintf("unknown-%d", i)
+			}
+			_, err := s.ApplyOrder(ctx, o)
+			if i%10 == 0 {
+				if !errors.Is(err, domain.ErrUnknownOrder) {
+					errs <- fmt.Errorf("order %d: %v, want ErrUnknownOrder", i, err)
+					return
+				}
+				errs <- nil
+				return
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wl, err := s.Worklist(ctx, domain.DefaultGroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wl) != n-n/10 {
+		t.Fatalf("worklist has %d orders, want %d", len(wl), n-n/10)
+	}
+}
+
+func TestWritesAfterCloseAreRefused(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.ApplyOrder(context.Background(), order("c", "m1", "A1", domain.ActionNew)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v", err)
 	}
 }
