@@ -29,6 +29,12 @@ func Run(h Hub, opts Options) error {
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.AppIcon())
+	if md := a.Metadata(); md.Name == "" {
+		// Built without `fyne package` (no FyneApp.toml baked in): the tray
+		// would be titled with the bare app ID.
+		md.ID, md.Name = AppID, "mCONNECT Hub"
+		app.SetMetadata(md)
+	}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tray:          opts.Tray,
