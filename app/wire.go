@@ -105,7 +105,7 @@ func (h *Hub) wireMLLP(name string, c *config.HL7Config, p outbox.Policy) error 
 	if err != nil {
 		return &ConfigError{Key: "hl7", Err: err}
 	}
-	h.add("conn:"+name+"/mllp-in", in.Run)
+	h.add("conn:"+name, in.Run)
 	out, err := hl7net.NewMLLPOutbound(hl7net.MLLPOutboundOptions{
 		Name: name, Addr: c.ResultHost, AckTimeout: c.AckTimeout.D(),
 		ORU: hl7net.ORUSettings{SendingApp: c.SendingApp, SendingFacility: c.SendingFacility,
