@@ -300,28 +300,10 @@ func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted,
 	}
 	h.log.WithFields(logrus.Fields{"connection": o.Connection, "order": acc.OrderID, "placer": o.PlacerNumber,
 		"patient": o.Patient.ID, "action": o.Action, "duplicate": acc.Duplicate}).Info("order accepted")
-	if !acc.Duplicate {
-		h.groupsChanged(ctx)
+	for _, g := range acc.Groups {
+		h.wakeGroup(g)
 	}
 	return acc, nil
-}
-
-// groupsChanged wakes the long-polling tablets of every group; each re-reads
-// its worklist and answers only if it changed, so a wake-up is cheap.
-func (h *Hub) groupsChanged(ctx context.Context) {
-	if len(h.onGroups) == 0 {
-		return
-	}
-	groups, err := h.store.Groups(ctx)
-	if err != nil {
-		h.log.WithError(err).Warn("cannot list groups to wake tablets")
-		return
-	}
-	for _, g := range groups {
-		for _, f := range h.onGroups {
-			f(g.ID)
-		}
-	}
 }
 
 // Worklist returns the open orders of a group, oldest first.

@@ -226,4 +226,3 @@ func p99(lat [][]time.Duration) time.Duration {
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return all[len(all)*99/100]
 }
-

@@ -88,7 +88,9 @@ func TestValidateProblems(t *testing.T) {
 		{"foreign section", "tomedo", func(c *Config) { c.HL7 = &HL7Config{} }, "hl7", "not used by Tomedo"},
 		{"bad ambiguous policy", "birpis", func(c *Config) { c.Delivery.Ambiguous = "maybe" }, "delivery.ambiguous", "hold or resend"},
 		{"pairing ttl", "birpis", func(c *Config) { c.Device.PairingCodeTTL = 1 }, "device.pairingCodeTTL", "out of range"},
-		{"duplicate group", "birpis", func(c *Config) { c.Groups = []GroupConfig{{ID: "cardiology", Name: "A"}, {ID: "cardiology", Name: "X"}} }, "groups[1].id", "twice"},
+		{"duplicate group", "birpis", func(c *Config) {
+			c.Groups = []GroupConfig{{ID: "cardiology", Name: "A"}, {ID: "cardiology", Name: "X"}}
+		}, "groups[1].id", "twice"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,10 @@ type Accepted struct {
 	// connection should repeat its first acknowledgement.
 	Duplicate bool       `json:"duplicate"`
 	State     OrderState `json:"state"`
+	// Groups are the tablet groups whose worklist changed (the order's
+	// group, and its former group when an update moved it); empty for a
+	// duplicate.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // OrderSink takes orders from inbound connections. AcceptOrder returns only

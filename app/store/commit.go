@@ -124,8 +124,15 @@ func (c *committer) commit(batch []*applyReq) {
 	if len(live) == 0 {
 		return
 	}
-	err := c.s.tx(ctx, func(t *sql.Tx) error {
+	savepoints := len(live) > 1
+	err := c.s.tx(ctx, func(tx *sql.Tx) error {
+		t := c.s.prepared(tx)
 		for _, r := range live {
+			if !savepoints {
+				// One order: its own failure rolls the transaction back.
+				r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now)
+				return r.err
+			}
 			if _, err := t.ExecContext(ctx, "SAVEPOINT o"); err != nil {
 				return fmt.Errorf("savepoint: %w", err)
 			}
@@ -142,7 +149,10 @@ func (c *committer) commit(batch []*applyReq) {
 		return nil
 	})
 	for _, r := range live {
-		if err != nil {
+		switch {
+		case err != nil && r.err != nil:
+			r.acc = domain.Accepted{} // its own error, already specific
+		case err != nil:
 			r.acc, r.err = domain.Accepted{}, fmt.Errorf("store: apply order from %s: %w", r.o.Connection, err)
 		}
 		close(r.done)

@@ -48,7 +48,7 @@ func (s *Store) ApplyOrder(ctx context.Context, o domain.Order) (domain.Accepted
 }
 
 // applyOrderTx is ApplyOrder's work inside a transaction t.
-func (s *Store) applyOrderTx(ctx context.Context, t *sql.Tx, o domain.Order, now time.Time) (acc domain.Accepted, err error) {
+func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time) (acc domain.Accepted, err error) {
 	err = func() error {
 		if o.SourceMessageID != "" {
 			var id string
@@ -83,12 +83,16 @@ func (s *Store) applyOrderTx(ctx context.Context, t *sql.Tx, o domain.Order, now
 			if err := putOrder(ctx, t, existing, false); err != nil {
 				return err
 			}
-			acc = domain.Accepted{OrderID: existing.ID, State: existing.State}
+			acc = domain.Accepted{OrderID: existing.ID, State: existing.State, Groups: []string{existing.Group}}
 		default:
 			if existing != nil && existing.State == domain.OrderCancelled {
 				existing = nil // an order placed again after its cancellation is a new appointment
 			}
+			acc.Groups = []string{o.Group}
 			if existing != nil {
+				if existing.Group != o.Group {
+					acc.Groups = append(acc.Groups, existing.Group)
+				}
 				o.ID = existing.ID
 				o.State = existing.State
 				o.StartedBy = existing.StartedBy
@@ -106,7 +110,7 @@ func (s *Store) applyOrderTx(ctx context.Context, t *sql.Tx, o domain.Order, now
 					return err
 				}
 			}
-			acc = domain.Accepted{OrderID: o.ID, State: o.State}
+			acc.OrderID, acc.State = o.ID, o.State
 		}
 		if o.SourceMessageID != "" {
 			if _, err := t.ExecContext(ctx, `INSERT INTO inbound_messages(connection, message_id, order_id, action, received_at) VALUES (?,?,?,?,?)`,
@@ -125,7 +129,7 @@ func (s *Store) applyOrderTx(ctx context.Context, t *sql.Tx, o domain.Order, now
 	return acc, nil
 }
 
-func resolveGroup(ctx context.Context, t *sql.Tx, grp string) (string, error) {
+func resolveGroup(ctx context.Context, t execer, grp string) (string, error) {
 	if grp != "" {
 		var id string
 		err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE id=? OR name=?`, grp, grp).Scan(&id)
@@ -143,7 +147,7 @@ func resolveGroup(ctx context.Context, t *sql.Tx, grp string) (string, error) {
 	return id, nil
 }
 
-func findOpenByPlacer(ctx context.Context, t *sql.Tx, conn, placer string) (*domain.Order, error) {
+func findOpenByPlacer(ctx context.Context, t execer, conn, placer string) (*domain.Order, error) {
 	if placer == "" {
 		return nil, nil
 	}
@@ -163,7 +167,7 @@ func findOpenByPlacer(ctx context.Context, t *sql.Tx, conn, placer string) (*dom
 	return &o, nil
 }
 
-func putOrder(ctx context.Context, t *sql.Tx, o *domain.Order, insert bool) error {
+func putOrder(ctx context.Context, t execer, o *domain.Order, insert bool) error {
 	data, err := json.Marshal(o)
 	if err != nil {
 		return fmt.Errorf("encode order: %w", err)

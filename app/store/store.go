@@ -40,6 +40,7 @@ type Store struct {
 	path    string
 	now     func() time.Time
 	commits *committer
+	cache   stmtCache
 }
 
 // Options tune Open; the zero value is right for the hub.
@@ -134,6 +135,7 @@ func (s *Store) Now() time.Time { return s.now() }
 // Close answers or refuses pending writes and closes the database.
 func (s *Store) Close() error {
 	s.commits.close()
+	s.closeStmts()
 	return s.db.Close()
 }
 

@@ -323,3 +323,27 @@ func TestWritesAfterCloseAreRefused(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 }
+
+func TestAcceptedNamesChangedGroups(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	g, _ := s.CreateGroup(ctx, "Cardiology", "test")
+	acc, _ := s.ApplyOrder(ctx, order("c", "m1", "A1", domain.ActionNew))
+	if len(acc.Groups) != 1 || acc.Groups[0] != domain.DefaultGroupID {
+		t.Fatalf("new: %v", acc.Groups)
+	}
+	moved := order("c", "m2", "A1", domain.ActionUpdate)
+	moved.Group = g.ID
+	acc, _ = s.ApplyOrder(ctx, moved)
+	if len(acc.Groups) != 2 || acc.Groups[0] != g.ID || acc.Groups[1] != domain.DefaultGroupID {
+		t.Fatalf("moved: %v", acc.Groups)
+	}
+	acc, _ = s.ApplyOrder(ctx, order("c", "m2", "A1", domain.ActionUpdate))
+	if !acc.Duplicate || len(acc.Groups) != 0 {
+		t.Fatalf("duplicate: %+v", acc)
+	}
+	acc, _ = s.ApplyOrder(ctx, order("c", "m3", "A1", domain.ActionCancel))
+	if len(acc.Groups) != 1 || acc.Groups[0] != g.ID {
+		t.Fatalf("cancel: %v", acc.Groups)
+	}
+}

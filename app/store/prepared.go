@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// execer is what the write helpers need of a transaction: a *sql.Tx, or
+// a preparedTx that reuses prepared statements on the hot path.
+type execer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// stmtCache keeps the statements of the order path prepared, so that
+// SQLite parses each once per connection instead of once per order.
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if st, ok := s.cache.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache.stmts == nil {
+		s.cache.stmts = map[string]*sql.Stmt{}
+	}
+	s.cache.stmts[query] = st
+	return st, nil
+}
+
+func (s *Store) closeStmts() {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	for _, st := range s.cache.stmts {
+		st.Close()
+	}
+	s.cache.stmts = nil
+}
+
+// preparedTx runs statements of a transaction through the cache.
+type preparedTx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+func (s *Store) prepared(tx *sql.Tx) preparedTx { return preparedTx{tx: tx, s: s} }
+
+func (p preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.s.stmt(ctx, query)
+	if err != nil {
+		return p.tx.QueryRowContext(ctx, query, args...)
+	}
+	return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+func (p preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.s.stmt(ctx, query)
+	if err != nil {
+		return p.tx.ExecContext(ctx, query, args...)
+	}
+	return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
