@@ -292,9 +292,15 @@ func TestDeliversInOrderAndCompletesOrder(t *testing.T) {
 	if h := hl.of("a"); h.Code != CodeOK || h.Severity != domain.SeverityOK {
 		t.Fatalf("health %+v", h)
 	}
-	st, err := ob.Status(ctx)
-	if err != nil || len(st) != 2 || st[0].Depth[domain.DeliveryDelivered] != len(want) || st[0].Delivered10m != len(want) || st[0].Undelivered != 0 {
-		t.Fatalf("status %+v, %v", st, err)
+	// The fake EHR saw the last send before the outbox recorded its answer:
+	// wait until the store says so too.
+	var st []store.QueueStatus
+	waitFor(t, "status settled", func() bool {
+		st, err = ob.Status(ctx)
+		return err == nil && len(st) == 2 && st[0].Undelivered == 0 && st[1].Undelivered == 0
+	})
+	if st[0].Depth[domain.DeliveryDelivered] != len(want) || st[0].Delivered10m != len(want) {
+		t.Fatalf("status %+v", st)
 	}
 }
 
