@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/catalogue"
 )
 
@@ -227,22 +228,39 @@ func TestDataDirNotWritable(t *testing.T) {
 }
 
 func TestRefusesNewerOrCorruptDatabase(t *testing.T) {
+	newer := func(t *testing.T, db string) {
+		st, err := store.Open(db, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().Exec("PRAGMA user_version = 99"); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
 	for _, tc := range []struct {
 		name, content, want string
+		make                func(t *testing.T, db string)
 	}{
-		{"corrupt", "garbage, not a database, certainly not SQLite", "damaged"},
+		{"corrupt", "garbage, not a database, certainly not SQLite", "damaged", nil},
+		{"newer schema", "", "newer version", newer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path, c := exampleConfig(t, "birpis", dir)
 			os.MkdirAll(c.Hub.DataDir, 0o700)
 			db := filepath.Join(c.Hub.DataDir, "mconnect.db")
-			os.WriteFile(db, []byte(tc.content), 0o600)
+			if tc.make != nil {
+				tc.make(t, db)
+			} else {
+				os.WriteFile(db, []byte(tc.content), 0o600)
+			}
+			before, _ := os.ReadFile(db)
 			r := mconnect(t, nil, "serve", "--config", path)
 			if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, db) {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			if b, _ := os.ReadFile(db); string(b) != tc.content {
+			if b, _ := os.ReadFile(db); string(b) != string(before) {
 				t.Fatal("the database file was changed")
 			}
 		})
