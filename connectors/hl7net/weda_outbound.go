@@ -111,6 +111,13 @@ func (w *WEDAOutbound) Deliver(ctx context.Context, out domain.Outgoing) (string
 	}
 	now := w.opts.Now()
 	ctrl := "W" + strconv.FormatInt(now.UnixNano(), 36) + strconv.FormatUint(w.seq.Add(1)%1000, 36)
+	// The temp folder (the hub's data/tmp) may not exist yet on a fresh
+	// data folder or may have been cleaned away: make it on demand.
+	if w.opts.TempDir != "" {
+		if err := os.MkdirAll(w.opts.TempDir, 0o700); err != nil {
+			return "", domain.Temporary(fmt.Errorf("hl7net: temporary folder for result %s: %w", out.Result.ID, err), "")
+		}
+	}
 	f, err := os.CreateTemp(w.opts.TempDir, "mconnect-oru-*.hl7")
 	if err != nil {
 		return "", domain.Temporary(fmt.Errorf("hl7net: temporary file for result %s: %w", out.Result.ID, err), "")

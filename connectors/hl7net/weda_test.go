@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,21 @@ func TestWEDAOutboundTimeoutAndErrors(t *testing.T) {
 	}
 	if _, err := NewWEDAOutbound(WEDAOutboundOptions{Token: "t"}, nil); err == nil {
 		t.Error("missing URL accepted")
+	}
+}
+
+// TestWEDAOutboundMakesTempDir: a temp folder that does not exist yet (a
+// fresh data folder) is created, not a reason to fail every delivery.
+func TestWEDAOutboundMakesTempDir(t *testing.T) {
+	t.Parallel()
+	out, _ := outgoing(t, "weda_orm.hl7", 1000)
+	srv, got := wedaServer(t, "Authorization", "Bearer t", 200, "")
+	tmp := filepath.Join(t.TempDir(), "data", "tmp")
+	ob, err := NewWEDAOutbound(WEDAOutboundOptions{URL: srv.URL, Token: "t", TempDir: tmp}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Deliver(context.Background(), out); err != nil || len(*got) != 1 {
+		t.Fatalf("Deliver with a missing temp folder: %v (%d received)", err, len(*got))
 	}
 }
