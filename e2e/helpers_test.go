@@ -806,3 +806,6 @@ func (r *ehrReceiver) next(t *testing.T, what string) []byte {
 		return nil
 	}
 }
+
+// deadlineTimer fires after the deadline, for selects over channels.
+func deadlineTimer() <-chan time.Time { return time.After(deadline) }
