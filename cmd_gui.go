@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/sirupsen/logrus"
@@ -56,6 +56,9 @@ func cmdGUI(args []string, stdout, stderr io.Writer) error {
 	p, err := configPath(*path)
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
 	}
 	g := &guiHub{info: ui.Info{Version: app.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
 	cfg, err := config.Load(p)
@@ -110,13 +113,9 @@ func cmdGUI(args []string, stdout, stderr io.Writer) error {
 }
 
 func lanAddress(cfg *config.Config) string {
-	_, port, err := net.SplitHostPort(cfg.Device.Listen)
-	if err != nil {
-		return cfg.Device.Listen
-	}
 	scheme := "https"
 	if cfg.Device.PlainHTTP {
 		scheme = "http"
 	}
-	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(lanIP(), port))
+	return scheme + "://" + tabletHostPort(cfg.Device.Listen)
 }

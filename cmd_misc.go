@@ -67,12 +67,23 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 
 // pairingURL is what the Dashboard's QR code holds (LAN-API.md).
 func pairingURL(listen, fp, code string) string {
-	_, port, _ := net.SplitHostPort(listen)
-	host := lanIP()
 	q := url.Values{}
 	q.Set("fp", fp)
 	q.Set("code", code)
-	return fmt.Sprintf("mconnect://%s?%s", net.JoinHostPort(host, port), q.Encode())
+	return fmt.Sprintf("mconnect://%s?%s", tabletHostPort(listen), q.Encode())
+}
+
+// tabletHostPort is the address tablets reach a listen address at: its own
+// host when it names one, else the machine's LAN address.
+func tabletHostPort(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = lanIP()
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // lanIP returns the first non-loopback IPv4 address, else 127.0.0.1.

@@ -88,10 +88,12 @@ type Hub struct {
 	mu         sync.Mutex
 	components []component
 	outbound   []string // names of outbound connections, in order
-	onGroups   []func(group string)
-	closers    []func()
-	started    time.Time
-	closed     bool
+	// inboundComp names each connection's inbound health component.
+	inboundComp map[string]string
+	onGroups    []func(group string)
+	closers     []func()
+	started     time.Time
+	closed      bool
 }
 
 // New prepares a hub from a validated config: it takes the data folder's
@@ -114,7 +116,7 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if err := ensureWritableDir(dataDir); err != nil {
 		return nil, err
 	}
-	h := &Hub{cfg: cfg, opts: opts, profile: prof, dataDir: dataDir, health: newHealthBoard()}
+	h := &Hub{cfg: cfg, opts: opts, profile: prof, dataDir: dataDir, health: newHealthBoard(), inboundComp: map[string]string{}}
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -146,7 +148,24 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if err := h.wire(); err != nil {
 		return nil, err
 	}
+	h.seedLastMessages(ctx)
 	return h, nil
+}
+
+// seedLastMessages shows, after a restart, when each connection last
+// brought an order, instead of "never".
+func (h *Hub) seedLastMessages(ctx context.Context) {
+	last, err := h.store.LastOrderAt(ctx)
+	if err != nil {
+		h.log.WithError(err).Warn("cannot read when orders last arrived")
+		return
+	}
+	for conn, at := range last {
+		if comp, ok := h.inboundComp[conn]; ok {
+			h.health.Report(domain.Health{Component: comp, Code: "starting", Title: "Starting",
+				Severity: domain.SeverityOK, LastMessageAt: at})
+		}
+	}
 }
 
 // ensureWritableDir creates dir and proves it writable, naming it otherwise.

@@ -105,6 +105,7 @@ func (h *Hub) wireMLLP(name string, c *config.HL7Config, p outbox.Policy) error 
 	if err != nil {
 		return &ConfigError{Key: "hl7", Err: err}
 	}
+	h.inboundComp[name] = "conn:" + name
 	h.add("conn:"+name, in.Run)
 	out, err := hl7net.NewMLLPOutbound(hl7net.MLLPOutboundOptions{
 		Name: name, Addr: c.ResultHost, AckTimeout: c.AckTimeout.D(),
@@ -125,6 +126,7 @@ func (h *Hub) wireWEDA(name string, c *config.WEDAConfig, p outbox.Policy) error
 	codec := hl7net.NewWEDACodec(hl7.MapOptions{Connection: name, RaceMap: c.RaceMap, GroupMap: c.GroupMap,
 		MeasurementMap: c.MeasurementMap, WEDA: true})
 	comp := "conn:" + name + "/files-in"
+	h.inboundComp[name] = comp
 	w, err := folder.NewWatcher(folder.Options{
 		Dir: c.InboundDir, DeleteProcessed: c.AfterProcess == "delete", QuietPeriod: c.QuietPeriod.D(),
 		Patterns: []string{"*.hl7", "*.HL7", "*.txt", "*.msg"}, Logger: h.log.WithField("connection", name),

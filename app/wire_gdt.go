@@ -62,6 +62,7 @@ func (h *Hub) wireGDT(name string, c *config.GDTConfig, p outbox.Policy) error {
 	if err != nil {
 		return &ConfigError{Key: "gdt", Err: err}
 	}
+	h.inboundComp[name] = "conn:" + name + "/gdt-in"
 	h.add("conn:"+name+"/gdt-in", in.Run)
 	out, err := gdtfile.NewOutbound(o, h.log, h.health)
 	if err != nil {

@@ -338,3 +338,23 @@ func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (dom
 	})
 	return out, err
 }
+
+// LastOrderAt returns, per connection, when its newest order was received
+// (for "last message" in the Dashboard after a restart).
+func (s *Store) LastOrderAt(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT connection, MAX(updated_at) FROM orders GROUP BY connection`)
+	if err != nil {
+		return nil, fmt.Errorf("store: last order times: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var c string
+		var at int64
+		if err := rows.Scan(&c, &at); err != nil {
+			return nil, fmt.Errorf("store: last order times: %w", err)
+		}
+		out[c] = fromTS(at)
+	}
+	return out, rows.Err()
+}
