@@ -94,7 +94,7 @@ var profiles = []Profile{
 	{ID: "nextgen", Name: "NextGen", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.8", Built: true,
 		HL7: HL7Defaults{ReceivingApp: "NEXTGEN"}},
 	{ID: "tomedo", Name: "Tomedo", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Section: "3.9", Built: true,
-		GDT: GDTDefaults{EHRID: "TOMEDO", HubID: "MESI", Version: "03.00", Charset: "utf-8"}},
+		GDT: GDTDefaults{EHRID: "TOMEDO", HubID: "MESI", Version: "03.00", Charset: "auto"}}, // UTF-8 (tomedo's default) is recognised; ISO-8859-15 files declare 9206=4
 	{ID: "vena", Name: "Vena", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.10"},
 	{ID: "webdoc", Name: "Webdoc", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.11"},
 	{ID: "weda", Name: "WEDA", Format: FormatHL7, Inbound: InHL7Files, Outbound: OutHL7HTTP, Auth: "API token", Section: "3.12", Built: true,

@@ -46,6 +46,12 @@ func TestProfilesHaveDefaults(t *testing.T) {
 			if p.GDT.EHRID == "" || p.GDT.HubID == "" || p.GDT.Version == "" || p.GDT.Charset == "" {
 				t.Errorf("%s: GDT defaults missing: %+v", p.ID, p.GDT)
 			}
+			// The connection charset forces how inbound files are read; a
+			// profile default must follow 9206 so that every encoding the
+			// EHR offers (tomedo: UTF-8 or ISO-8859-15) is read.
+			if p.GDT.Charset != "auto" {
+				t.Errorf("%s: default GDT charset %q, want auto", p.ID, p.GDT.Charset)
+			}
 		case FormatHL7:
 			if p.HL7.ReceivingApp == "" {
 				t.Errorf("%s: HL7 defaults missing", p.ID)
