@@ -229,6 +229,13 @@ func checkGDTResult(t *testing.T, result, order *gdt.Record, pdfName, measuremen
 		{"3101", get(result, "3101"), get(order, "3101")},
 		{"3102", get(result, "3102"), get(order, "3102")},
 	})
+	// The answer is in the order's version and encoding (GDT-SETUP.md).
+	if v := get(order, "9218"); v != "" && get(result, "9218") != v {
+		t.Errorf("result version 9218 = %q, want the order's %q", get(result, "9218"), v)
+	}
+	if result.Charset != order.Charset {
+		t.Errorf("result encoded as %s, the order as %s", result.Charset, order.Charset)
+	}
 	if n, want := len(result.All("8410")), simObservations[measurement]; n != want {
 		t.Errorf("%d 8410 lines, want one per value of the %s result (%d)", n, measurement, want)
 	}

@@ -244,7 +244,8 @@ func (h *hub) start() {
 	}
 	h.mu.Lock()
 	h.runs++
-	fmt.Fprintf(f, "===== mconnect serve, run %d, %s\n", h.runs, time.Now().Format(time.RFC3339Nano))
+	runNo := h.runs
+	fmt.Fprintf(f, "===== mconnect serve, run %d, %s\n", runNo, time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(binary, "serve", "--config", h.cfg.path)
 	cmd.Env = append(os.Environ(), h.env...)
 	cmd.Stdout, cmd.Stderr = f, f
@@ -257,7 +258,8 @@ func (h *hub) start() {
 	h.cmd, h.done = cmd, done
 	h.mu.Unlock()
 	go func() {
-		cmd.Wait()
+		err := cmd.Wait()
+		fmt.Fprintf(f, "===== mconnect serve, run %d, ended: %v (%s)\n", runNo, err, time.Now().Format(time.RFC3339Nano))
 		f.Close()
 		close(done)
 	}()
@@ -275,6 +277,17 @@ func (h *hub) kill() {
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-done
+}
+
+// alive fails the test at once when serve ended without the test ending it.
+func (h *hub) alive() {
+	h.t.Helper()
+	h.mu.Lock()
+	running := h.cmd != nil
+	h.mu.Unlock()
+	if running && h.exited() {
+		h.t.Fatalf("mconnect serve ended unexpectedly (see its output below)")
+	}
 }
 
 func (h *hub) exited() bool {
@@ -528,6 +541,7 @@ func (h *hub) onlyAppointment() appointment {
 	t.Helper()
 	var id string
 	poll(t, "one appointment on the worklist", func() error {
+		h.alive()
 		var wl worklist
 		if err := h.getJSON("/worklist", &wl); err != nil {
 			return err
@@ -552,6 +566,7 @@ func (h *hub) onlyAppointment() appointment {
 func (h *hub) waitWorklistEmpty() {
 	h.t.Helper()
 	poll(h.t, "worklist empty after delivery (order done)", func() error {
+		h.alive()
 		var wl worklist
 		if err := h.getJSON("/worklist", &wl); err != nil {
 			return err
