@@ -661,13 +661,22 @@ func simMeasurement(appointmentMeasurement string) string {
 
 // ---- HL7 peers ----
 
+// needMLLPSend skips the test when mllp_send is not installed.
+func needMLLPSend(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("mllp_send"); err != nil {
+		t.Skip("mllp_send (Debian package python3-hl7) is not on PATH; CI installs it")
+	}
+}
+
 // mllpSend sends each message with python3-hl7's mllp_send (skipping the
 // test when it is not installed) and returns the parsed replies.
 func mllpSend(t *testing.T, addr string, msgs ...[]byte) []*hl7.Message {
 	t.Helper()
+	needMLLPSend(t)
 	bin, err := exec.LookPath("mllp_send")
 	if err != nil {
-		t.Skip("mllp_send (Debian package python3-hl7) is not on PATH; CI installs it")
+		t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	var file bytes.Buffer
