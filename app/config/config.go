@@ -150,8 +150,10 @@ type GDTConfig struct {
 	EHRID   string `json:"ehrId"`
 	HubID   string `json:"hubId"`
 	Version string `json:"version"` // "02.10" or "03.00"
-	// Charset of files read when 9206 is absent and of files written:
-	// auto, cp437, windows-1252, iso-8859-15, din66003, utf-8.
+	// Charset: "auto" reads what 9206 declares (else valid UTF-8, else
+	// CP437) and answers in the order's charset; any other value (cp437,
+	// windows-1252, iso-8859-15, din66003, utf-8) is forced for the files
+	// read, overriding 9206, and used for the results written.
 	Charset string `json:"charset"`
 	// Naming of result files: "fixed" (<EHRID><HubID>.GDT) or "counting" (.000 ... .999).
 	Naming       string   `json:"naming"`
