@@ -125,6 +125,9 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if h.lock, err = lockDataDir(dataDir); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "tmp"), 0o700); err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", dataDir, err)
+	}
 	h.logger, err = logging.New(logging.Options{Dir: filepath.Join(dataDir, "logs"), Level: cfg.Log.Level,
 		MaxSizeMB: cfg.Log.MaxSizeMB, MaxBackups: cfg.Log.MaxBackups, Stderr: opts.LogStderr})
 	if err != nil {
