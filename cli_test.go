@@ -214,6 +214,17 @@ func TestServeStopsCleanlyAndRefusesSecondInstance(t *testing.T) {
 	}
 }
 
+func TestUnresolvableSecretIsAConfigError(t *testing.T) {
+	dir := t.TempDir()
+	path, c := exampleConfig(t, "weda", dir)
+	c.WEDA.Token = "env:MCONNECT_TEST_UNSET_TOKEN"
+	c.Save(path)
+	r := mconnect(t, []string{"MCONNECT_TEST_UNSET_TOKEN="}, "serve", "--config", path)
+	if r.code != 2 || !strings.Contains(r.stderr, "weda.token") || !strings.Contains(r.stderr, "MCONNECT_TEST_UNSET_TOKEN is not set") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
 func TestDataDirNotWritable(t *testing.T) {
 	dir := t.TempDir()
 	path, c := exampleConfig(t, "birpis", dir)

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/device"
+)
+
+func TestManualActionsAreAudited(t *testing.T) {
+	h, c := newBirpisHub(t)
+	ctx := context.Background()
+	cl := dialMLLP(t, c.HL7.Listen)
+	defer cl.conn.Close()
+	if _, err := cl.send(orm("D1")); err != nil {
+		t.Fatal(err)
+	}
+	wl, _ := h.Worklist(ctx, domain.DefaultGroupID)
+	if len(wl) != 1 {
+		t.Fatalf("worklist %v", wl)
+	}
+	if _, err := h.DeleteOrder(ctx, wl[0].ID, "dashboard:anna", ""); err == nil {
+		t.Fatal("deleted without a reason")
+	}
+	if _, err := h.DeleteOrder(ctx, wl[0].ID, "dashboard:anna", "patient went home"); err != nil {
+		t.Fatal(err)
+	}
+	if wl, _ := h.Worklist(ctx, domain.DefaultGroupID); len(wl) != 0 {
+		t.Fatalf("deleted order still listed: %v", wl)
+	}
+
+	code, err := h.NewPairingCode(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := h.Store().PairDevice(ctx, device.HashCode(code), domain.Device{Serial: "S1"}, "tokhash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := h.Store().CreateGroup(ctx, "Cardiology", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.UpdateDevice(ctx, d.ID, store.DeviceChange{Group: &g.ID}, "dashboard:anna", "moved rooms"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.UpdateDevice(ctx, d.ID, store.DeviceChange{Revoke: true}, "dashboard:anna", "lost"); err != nil {
+		t.Fatal(err)
+	}
+	devs, _ := h.Devices(ctx)
+	if len(devs) != 1 || devs[0].Group != g.ID || !devs[0].Revoked {
+		t.Fatalf("devices %+v", devs)
+	}
+	log, _ := h.Store().AuditLog(ctx, 20)
+	want := map[string]bool{"order.deleted": false, "device.move": false, "device.revoke": false}
+	for _, e := range log {
+		if _, ok := want[e.Action]; ok && e.Actor == "dashboard:anna" && e.Reason != "" {
+			want[e.Action] = true
+		}
+	}
+	for a, ok := range want {
+		if !ok {
+			t.Errorf("no audit entry %s with actor and reason: %+v", a, log)
+		}
+	}
+	if _, err := h.NewPairingCode(ctx, "no-such-group"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("pairing code for unknown group: %v", err)
+	}
+}
