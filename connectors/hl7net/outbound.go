@@ -83,7 +83,7 @@ func NewMLLPOutbound(opts MLLPOutboundOptions, log logrus.FieldLogger) (*MLLPOut
 		opts: opts,
 		sender: mllp.NewSender(mllp.SenderOptions{Addr: opts.Addr, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
 			ReplyTimeout: opts.AckTimeout, MaxReplySize: opts.MaxAckSize, KeepAlive: opts.KeepAlive}),
-		log: log.WithFields(logrus.Fields{"connection": opts.Name, "ehr": opts.Addr}),
+		log: log.WithFields(logrus.Fields{"connection": opts.Name, "ehr_addr": opts.Addr}),
 	}, nil
 }
 
