@@ -213,6 +213,14 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		if err := m.checkOrder(cur, curORC); err != nil {
 			return err
 		}
+		if m.opts.WEDA {
+			// WEDA's values travel to the tablet and the Dashboard too.
+			for _, k := range []string{MetaRequestedDate, MetaTaskType, MetaActivityID} {
+				if v := cur.Meta[k]; v != "" {
+					cur.Fields = append(cur.Fields, domain.Field{Key: k, Label: wedaLabels[k], Value: v})
+				}
+			}
+		}
 		orders = append(orders, *cur)
 		return nil
 	}
@@ -499,6 +507,12 @@ func (m *Mapper) orc(o *domain.Order, orc *Segment) error {
 	}
 	addFields(o, orc)
 	return nil
+}
+
+var wedaLabels = map[string]string{
+	MetaRequestedDate: "Requested date (WEDA)",
+	MetaTaskType:      "Task type (WEDA)",
+	MetaActivityID:    "Activity ID (WEDA)",
 }
 
 func (m *Mapper) obr(o *domain.Order, obr *Segment) error {

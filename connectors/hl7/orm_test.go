@@ -108,6 +108,13 @@ func TestORMPerEHR(t *testing.T) {
 				if _, ok := o.Meta[MetaRequestedDate]; ok {
 					t.Error("requestedDate stamped without the WEDA option")
 				}
+			} else {
+				// WEDA's values must reach the tablet, which sees Order.Fields.
+				for _, k := range []string{MetaRequestedDate, MetaTaskType, MetaActivityID} {
+					if v, ok := o.Field(k); !ok || v != tt.want[k] {
+						t.Errorf("field %s = %q (present %v), want %q", k, v, ok, tt.want[k])
+					}
+				}
 			}
 		})
 	}
