@@ -76,6 +76,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdTabletSim(rest, stdout)
 	case "version":
 		return cmdVersion(rest, stdout)
+	case "diag":
+		return cmdDiag(rest, stdout)
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -98,4 +100,6 @@ const usage = `usage:
   mconnect secret delete NAME | check         remove a secret | check that the keyring is reachable
   mconnect tablet-sim --help                  the tablet simulator
   mconnect version [--config FILE]            version; with a config also the LAN endpoint's TLS fingerprint
+  mconnect diag export [--config FILE] --out FILE.zip [--include-patient-data]
+                                              write the diagnostic bundle for support (works while the hub runs)
 `
