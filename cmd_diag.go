@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mesi/mconnect/app"
 	"github.com/mesi/mconnect/app/diag"
@@ -35,6 +36,9 @@ func cmdDiag(args []string, stdout io.Writer) error {
 	cfg, cfgPath, err := loadConfig(*path)
 	if err != nil {
 		return err
+	}
+	if abs, err := filepath.Abs(cfgPath); err == nil {
+		cfgPath = abs
 	}
 	dir := dataDirOf(cfg)
 	log := logrus.New()
@@ -71,8 +75,12 @@ func cmdDiag(args []string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "patient data removed; no secrets inside")
 	}
-	for _, s := range rep.Failed() {
-		fmt.Fprintf(stdout, "section %s left out: %v\n", s.Name, s.Err)
+	if failed := rep.Failed(); len(failed) > 0 {
+		names := make([]string, len(failed))
+		for i, s := range failed {
+			names[i] = s.Name
+		}
+		fmt.Fprintf(stdout, "left out: %s (sections.txt in the bundle says why)\n", strings.Join(names, ", "))
 	}
 	return nil
 }
