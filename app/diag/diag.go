@@ -294,19 +294,6 @@ func (b *bundle) putJSON(name string, v any) error {
 	return b.put(name, append(data, '\n'))
 }
 
-// scrubJSON encodes v, decodes it generically and redacts it by key.
-func (b *bundle) scrubJSON(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	var g any
-	if err := json.Unmarshal(data, &g); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	return b.red.value("", g), nil
-}
-
 // loadKnown fills the redaction dictionary with the patients of the
 // newest orders, so their names are removed even from free text.
 func (b *bundle) loadKnown() error {

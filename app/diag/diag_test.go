@@ -427,3 +427,26 @@ func excerpt(data []byte, s string) string {
 	lo, hi := max(0, i-120), min(len(data), i+len(s)+120)
 	return string(data[lo:hi])
 }
+
+// failWriter fails after n bytes, like a full disk.
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errors.New("disk full")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestExportOutputFails: a section may fail, the output may not.
+func TestExportOutputFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, true, true)
+	_, err := Export(context.Background(), &failWriter{n: 100}, Options{Config: f.cfg, DataDir: f.dataDir, Store: f.st})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Export to a failing writer: %v, want the write error", err)
+	}
+}
