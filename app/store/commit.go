@@ -19,9 +19,9 @@ var ErrClosed = errors.New("store: closed")
 // committer stores orders with group commit: orders that arrive while a
 // commit is under way (from several MLLP connections or folders at once)
 // are stored together in the next transaction, one fsync for all of them.
-// Each order gets its own savepoint, so one refused order (an unknown
-// cancellation) never takes the others with it; every caller is answered
-// only after the commit that holds its order returned.
+// One refused order (an unknown cancellation) never takes the others with
+// it; every caller is answered only after the commit that holds its order
+// returned.
 type committer struct {
 	mu     sync.RWMutex // held for reading while a request is handed over
 	closed bool
@@ -124,26 +124,15 @@ func (c *committer) commit(batch []*applyReq) {
 	if len(live) == 0 {
 		return
 	}
-	savepoints := len(live) > 1
+	// applyOrderTx refuses an order (unknown cancellation) before it writes
+	// anything, so a refused order needs no rollback; any other error is the
+	// database's, and then the whole batch is rolled back and refused.
 	err := c.s.tx(ctx, func(tx *sql.Tx) error {
 		t := c.s.prepared(tx)
 		for _, r := range live {
-			if !savepoints {
-				// One order: its own failure rolls the transaction back.
-				r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now)
-				return r.err
-			}
-			if _, err := t.ExecContext(ctx, "SAVEPOINT o"); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
-			}
 			r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now)
-			if r.err != nil {
-				if _, err := t.ExecContext(ctx, "ROLLBACK TO o"); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-			}
-			if _, err := t.ExecContext(ctx, "RELEASE o"); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
+			if r.err != nil && !refused(r.err) {
+				return r.err
 			}
 		}
 		return nil
@@ -157,4 +146,10 @@ func (c *committer) commit(batch []*applyReq) {
 		}
 		close(r.done)
 	}
+}
+
+// refused reports whether err refuses an order for what it says (nothing
+// was written for it), as opposed to a database failure.
+func refused(err error) bool {
+	return errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder)
 }
