@@ -7,6 +7,7 @@
 //	mconnect config validate [--config FILE]
 //	mconnect pair-code [--config FILE] [--group ID]
 //	mconnect secret set|delete|check NAME
+//	mconnect delivery list|show|resend|cancel  result deliveries, for support
 //	mconnect tablet-sim ...                  the tablet simulator
 //	mconnect version [--config FILE]
 //
@@ -74,6 +75,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdSecret(rest, stdin, stdout)
 	case "tablet-sim":
 		return cmdTabletSim(rest, stdout)
+	case "delivery":
+		return cmdDelivery(rest, stdout)
 	case "version":
 		return cmdVersion(rest, stdout)
 	case "diag":
@@ -98,6 +101,10 @@ const usage = `usage:
                                               create a one-time tablet pairing code
   mconnect secret set NAME                    store a secret (read from standard input) in the OS keyring
   mconnect secret delete NAME | check         remove a secret | check that the keyring is reachable
+  mconnect delivery list [--state S] [--connection C] [--limit N] [--config FILE]
+  mconnect delivery show ID [--config FILE]    one delivery with every attempt (errors, the EHR's answers)
+  mconnect delivery resend ID|--failed|--ambiguous --reason TEXT [--config FILE]
+  mconnect delivery cancel ID --reason TEXT [--config FILE]
   mconnect tablet-sim --help                  the tablet simulator
   mconnect version [--config FILE]            version; with a config also the LAN endpoint's TLS fingerprint
   mconnect diag export [--config FILE] --out FILE.zip [--include-patient-data]

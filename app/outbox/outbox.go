@@ -134,6 +134,10 @@ type Options struct {
 	// cancelled; those that end are recorded as ambiguous, the others are
 	// found in flight at the next start.
 	Grace time.Duration
+	// Recheck is the longest a worker sleeps without looking at its queue
+	// (default 30 s), so that changes made outside this process (a resend
+	// with `mconnect delivery resend` while the hub runs) are picked up.
+	Recheck time.Duration
 	// Health receives each connection's health (component
 	// "conn:<name>/outbox") when it changes.
 	Health domain.HealthReporter
@@ -155,6 +159,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.Recheck <= 0 {
+		o.Recheck = 30 * time.Second
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Float64

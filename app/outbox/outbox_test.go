@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -673,4 +674,34 @@ func TestConnectorPanicFailsTheDelivery(t *testing.T) {
 	if d.State != domain.DeliveryFailed || !strings.Contains(d.LastError, "internal error") {
 		t.Fatalf("panicking delivery %+v", d)
 	}
+}
+
+// TestPicksUpChangesMadeElsewhere: a resend written to the store by another
+// process (the CLI while the hub runs) is delivered without a Notify.
+func TestPicksUpChangesMadeElsewhere(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	ob := New(s, Options{Backoff: fast, Recheck: 100 * time.Millisecond}, testLog(t))
+	ehr := &fakeEHR{}
+	var reject atomic.Bool
+	reject.Store(true)
+	ehr.set(func(out domain.Outgoing) (string, error) {
+		if reject.Load() {
+			return "", domain.Permanent(errors.New("AR"), "MSA|AR")
+		}
+		return "AA", nil
+	})
+	if err := ob.Register("ehr", ehr, Policy{}); err != nil {
+		t.Fatal(err)
+	}
+	r := save(t, s, "", "ehr")
+	start(t, ob)
+	waitFor(t, "failed", func() bool { return deliveryOf(t, s, r.ID, "ehr").State == domain.DeliveryFailed })
+	reject.Store(false)
+	if _, err := s.ResendDelivery(ctx, deliveryOf(t, s, r.ID, "ehr").ID, "cli:support", "EHR fixed"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivered after an outside resend", func() bool {
+		return deliveryOf(t, s, r.ID, "ehr").State == domain.DeliveryDelivered
+	})
 }

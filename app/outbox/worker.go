@@ -60,19 +60,22 @@ func (w *worker) notify() {
 	}
 }
 
-// sleep waits until t (forever when zero), a Notify, or the end of ctx.
-// It reports whether ctx is still alive.
+// sleep waits until t (when zero, or later than Options.Recheck, until
+// the recheck), a Notify, or the end of ctx. It reports whether ctx is
+// still alive.
 func (w *worker) sleep(ctx context.Context, t time.Time) bool {
-	var timer <-chan time.Time
+	d := w.ob.opts.Recheck
 	if !t.IsZero() {
-		d := t.Sub(w.ob.q.Now())
+		if until := t.Sub(w.ob.q.Now()); until < d {
+			d = until
+		}
 		if d <= 0 {
 			return ctx.Err() == nil
 		}
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		timer = tm.C
 	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	timer := tm.C
 	select {
 	case <-timer:
 	case <-w.wake:

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/store"
+)
+
+// cmdDelivery lets support see and act on result deliveries while the hub
+// runs (the running hub picks the changes up within 30 seconds).
+func cmdDelivery(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("delivery: say list, show, resend or cancel")
+	}
+	sub, rest := args[0], args[1:]
+	fs := newFlags("delivery " + sub)
+	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	var states, conn, reason *string
+	var limit *int
+	var failed, ambiguous *bool
+	switch sub {
+	case "list":
+		states = fs.String("state", "", "only these states, comma-separated (queued,inflight,retrying,failed,ambiguous,delivered,cancelled)")
+		conn = fs.String("connection", "", "only this connection")
+		limit = fs.Int("limit", 50, "at most this many, newest first")
+	case "resend":
+		failed = fs.Bool("failed", false, "resend every failed delivery")
+		ambiguous = fs.Bool("ambiguous", false, "resend every ambiguous delivery")
+		conn = fs.String("connection", "", "with --failed/--ambiguous: only this connection")
+		reason = fs.String("reason", "", "why (written to the audit log; required)")
+	case "cancel":
+		reason = fs.String("reason", "", "why (written to the audit log; required)")
+	case "show":
+	default:
+		return usageErr("delivery: unknown subcommand %q (list, show, resend, cancel)", sub)
+	}
+	// The delivery ID may stand before or after the flags.
+	var ids []string
+	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		ids, rest = append(ids, rest[0]), rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return usageErr("delivery %s: %v\n%s", sub, err, flagUsage(fs))
+	}
+	ids = append(ids, fs.Args()...)
+	cfg, _, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(filepath.Join(dataDirOf(cfg), "mconnect.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	actor := "cli"
+	if u, err := user.Current(); err == nil {
+		actor = "cli:" + u.Username
+	}
+	needReason := func() error {
+		if reason == nil || strings.TrimSpace(*reason) == "" {
+			return usageErr("delivery %s: --reason is required (it goes to the audit log)", sub)
+		}
+		return nil
+	}
+	oneID := func() (int64, error) {
+		if len(ids) != 1 {
+			return 0, usageErr("delivery %s: give exactly one delivery ID (see `mconnect delivery list`)", sub)
+		}
+		id, err := strconv.ParseInt(ids[0], 10, 64)
+		if err != nil || id <= 0 {
+			return 0, usageErr("delivery %s: %q is not a delivery ID", sub, ids[0])
+		}
+		return id, nil
+	}
+	switch sub {
+	case "list":
+		if len(ids) > 0 {
+			return usageErr("delivery list: unexpected argument %q", ids[0])
+		}
+		f := store.DeliveryFilter{Connection: *conn, Limit: *limit}
+		for _, s := range strings.Split(*states, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				if !knownState(s) {
+					return usageErr("delivery list: --state %q is not a delivery state", s)
+				}
+				f.States = append(f.States, domain.DeliveryState(s))
+			}
+		}
+		ds, err := st.Deliveries(ctx, f)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tCONNECTION\tRESULT\tATTEMPTS\tUPDATED\tLAST ERROR")
+		for _, d := range ds {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.State, d.Connection, d.ResultID, d.Attempts,
+				d.UpdatedAt.Local().Format("2006-01-02 15:04:05"), shorten(d.LastError, 80))
+		}
+		return tw.Flush()
+	case "show":
+		id, err := oneID()
+		if err != nil {
+			return err
+		}
+		d, err := st.Delivery(ctx, id)
+		if err != nil {
+			return err
+		}
+		atts, err := st.Attempts(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "delivery %d: %s to %s, result %s, %d attempts, created %s, updated %s\n",
+			d.ID, d.State, d.Connection, d.ResultID, d.Attempts, d.CreatedAt.Local().Format(time.DateTime), d.UpdatedAt.Local().Format(time.DateTime))
+		if !d.NextAt.IsZero() && !d.State.Final() {
+			fmt.Fprintf(stdout, "next attempt: %s\n", d.NextAt.Local().Format(time.DateTime))
+		}
+		for i, a := range atts {
+			fmt.Fprintf(stdout, "attempt %d at %s (%s)\n", i+1, a.At.Local().Format(time.DateTime), a.Duration.Round(time.Millisecond))
+			if a.Error != "" {
+				fmt.Fprintf(stdout, "  error:  %s\n", a.Error)
+			}
+			if a.Answer != "" {
+				fmt.Fprintf(stdout, "  answer: %s\n", a.Answer)
+			}
+		}
+		return nil
+	case "resend":
+		if err := needReason(); err != nil {
+			return err
+		}
+		if *failed || *ambiguous {
+			if len(ids) > 0 {
+				return usageErr("delivery resend: give an ID or --failed/--ambiguous, not both")
+			}
+			var sts []domain.DeliveryState
+			if *failed {
+				sts = append(sts, domain.DeliveryFailed)
+			}
+			if *ambiguous {
+				sts = append(sts, domain.DeliveryAmbiguous)
+			}
+			n, err := st.ResendDeliveries(ctx, *conn, sts, actor, *reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%d deliveries queued again\n", n)
+			return nil
+		}
+		id, err := oneID()
+		if err != nil {
+			return err
+		}
+		d, err := st.ResendDelivery(ctx, id, actor, *reason)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "delivery %d queued again (%s); the running hub sends it within 30 seconds\n", d.ID, d.State)
+		return nil
+	case "cancel":
+		if err := needReason(); err != nil {
+			return err
+		}
+		id, err := oneID()
+		if err != nil {
+			return err
+		}
+		if _, err := st.CancelDelivery(ctx, id, actor, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "delivery %d cancelled\n", id)
+		return nil
+	}
+	return nil
+}
+
+func knownState(s string) bool {
+	for _, k := range []domain.DeliveryState{domain.DeliveryQueued, domain.DeliveryInflight, domain.DeliveryRetrying,
+		domain.DeliveryDelivered, domain.DeliveryFailed, domain.DeliveryAmbiguous, domain.DeliveryCancelled} {
+		if string(k) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func shorten(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
