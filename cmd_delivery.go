@@ -194,10 +194,12 @@ func knownState(s string) bool {
 	return false
 }
 
+// shorten keeps the end of an error text: wrapped errors say the cause last.
 func shorten(s string, n int) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if len([]rune(s)) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	return "…" + string(r[len(r)-n+1:])
 }
