@@ -65,6 +65,9 @@ func cmdGUI(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		g.info.FirstRun = true
+		// The window tells IT to write the config there with a shell
+		// redirect, which needs the folder to exist.
+		os.MkdirAll(filepath.Dir(p), 0o700)
 		g.standin = []domain.Health{{Component: "config", Code: "no-config", Title: "Not configured yet",
 			Text: "No configuration file at " + p, Severity: domain.SeverityWarning}}
 	case err != nil:
