@@ -2,7 +2,7 @@
 # `make test` runs the whole test suite (as CI does).
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/mesi/mconnect/app.Version=$(VERSION)
+LDFLAGS := -X github.com/mesi/mconnect/app/hub.Version=$(VERSION)
 
 .PHONY: deps build run serve test fuzz clean
 

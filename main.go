@@ -1,112 +1,18 @@
 // Command mconnect is mCONNECT Hub: it connects a clinic's EHR with MESI
-// mTABLET measurement tablets on the clinic LAN.
-//
-//	mconnect [--dashboard] [--config FILE]   the tray application (GUI)
-//	mconnect serve [--config FILE]           the same hub without a window
-//	mconnect config example --ehr ID [--data DIR]
-//	mconnect config validate [--config FILE]
-//	mconnect pair-code [--config FILE] [--group ID]
-//	mconnect secret set|delete|check NAME
-//	mconnect delivery list|show|resend|cancel  result deliveries, for support
-//	mconnect tablet-sim ...                  the tablet simulator
-//	mconnect version [--config FILE]
-//
-// Exit codes: 0 success, 1 a failure while running, 2 bad usage or an
-// invalid config (the message names the file, key and problem).
+// mTABLET measurement tablets on the clinic LAN. The command line lives in
+// ui/cli, the desktop application in ui/desktop; `mconnect help` lists the
+// commands.
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"os"
+
+	"github.com/mesi/mconnect/ui/cli"
+	"github.com/mesi/mconnect/ui/desktop"
 )
 
-// exitError carries an exit code with its message.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageErr is a bad invocation or config: exit code 2.
-func usageErr(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-}
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Options{GUI: func(o cli.GUIOptions) error {
+		return desktop.Main(desktop.StartOptions{ConfigPath: o.ConfigPath, ShowDashboard: o.ShowDashboard, Stderr: o.Stderr})
+	}}))
 }
-
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdin, stdout, stderr)
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	code := 1
-	if errors.As(err, &ee) {
-		code = ee.code
-	}
-	if err != errSilent {
-		fmt.Fprintf(stderr, "mconnect: %v\n", err)
-	}
-	return code
-}
-
-// errSilent ends with exit code 1 where the message was printed already.
-var errSilent = &exitError{code: 1, err: errors.New("")}
-
-func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
-		return cmdGUI(args, stdout, stderr)
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return cmdServe(rest, stderr)
-	case "config":
-		return cmdConfig(rest, stdout)
-	case "pair-code":
-		return cmdPairCode(rest, stdout)
-	case "secret":
-		return cmdSecret(rest, stdin, stdout)
-	case "tablet-sim":
-		return cmdTabletSim(rest, stdout)
-	case "delivery":
-		return cmdDelivery(rest, stdout)
-	case "version":
-		return cmdVersion(rest, stdout)
-	case "diag":
-		return cmdDiag(rest, stdout)
-	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		return usageErr("unknown command %q\n%s", cmd, usage)
-	}
-}
-
-const usage = `usage:
-  mconnect [--dashboard] [--config FILE]      tray application; --dashboard opens the Dashboard at start
-  mconnect serve [--config FILE]              run the hub without a window (SIGINT/SIGTERM stop it)
-  mconnect config example --ehr ID [--data DIR]
-                                              print a complete config for an EHR (IDs: bestpractice birpis
-                                              doctolib hipokrat iris isoz join nextgen tomedo vena webdoc weda ziplanerx)
-  mconnect config validate [--config FILE]    check a config file
-  mconnect config path                        print where the config file is looked for
-  mconnect pair-code [--config FILE] [--group ID]
-                                              create a one-time tablet pairing code
-  mconnect secret set NAME                    store a secret (read from standard input) in the OS keyring
-  mconnect secret delete NAME | check         remove a secret | check that the keyring is reachable
-  mconnect delivery list [--state S] [--connection C] [--limit N] [--config FILE]
-  mconnect delivery show ID [--config FILE]    one delivery with every attempt (errors, the EHR's answers)
-  mconnect delivery resend ID|--failed|--ambiguous --reason TEXT [--config FILE]
-  mconnect delivery cancel ID --reason TEXT [--config FILE]
-  mconnect tablet-sim --help                  the tablet simulator
-  mconnect version [--config FILE]            version; with a config also the LAN endpoint's TLS fingerprint
-  mconnect diag export [--config FILE] --out FILE.zip [--include-patient-data]
-                                              write the diagnostic bundle for support (works while the hub runs)
-`

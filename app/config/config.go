@@ -335,3 +335,12 @@ func (c *Config) Save(path string) error {
 	}
 	return nil
 }
+
+// DataDirPath returns the data folder in use: hub.dataDir, else the OS
+// user data dir.
+func (c *Config) DataDirPath() string {
+	if c.Hub.DataDir != "" {
+		return c.Hub.DataDir
+	}
+	return DefaultDataDir()
+}

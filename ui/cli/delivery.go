@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(dataDirOf(cfg), "mconnect.db"), store.Options{})
+	st, err := store.Open(filepath.Join(cfg.DataDirPath(), "mconnect.db"), store.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,17 +1,17 @@
-// Package ui is the desktop face of mCONNECT Hub: the system tray icon whose
+// Package desktop is the desktop face of mCONNECT Hub: the system tray icon whose
 // colour follows the hub's health, and the Dashboard window.
 //
 // The GUI reaches the running hub only through the Hub interface defined
 // here. Run is the only code that creates the Fyne application; everything
-// it shows is built in ui/internal/view, which Fyne's test driver exercises
+// it shows is built in ui/desktop/view, which Fyne's test driver exercises
 // without a display.
-package ui
+package desktop
 
 import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
-	"github.com/mesi/mconnect/ui/internal/view"
+	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
 // AppID is the application's unique ID: Fyne keys preferences and storage

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -10,19 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mesi/mconnect/app"
-	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/device"
 )
-
-func dataDirOf(c *config.Config) string {
-	if c.Hub.DataDir != "" {
-		return c.Hub.DataDir
-	}
-	return config.DefaultDataDir()
-}
 
 func cmdPairCode(args []string, stdout io.Writer) error {
 	fs := newFlags("pair-code")
@@ -35,7 +27,7 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := dataDirOf(cfg)
+	dir := cfg.DataDirPath()
 	st, err := store.Open(filepath.Join(dir, "mconnect.db"), store.Options{})
 	if err != nil {
 		return err
@@ -143,7 +135,7 @@ func cmdVersion(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mCONNECT Hub %s\n", app.Version)
+	fmt.Fprintf(stdout, "mCONNECT Hub %s\n", hub.Version)
 	if *path == "" {
 		return nil
 	}
@@ -151,7 +143,7 @@ func cmdVersion(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, fp, err := device.LoadOrCreateCert(dataDirOf(cfg))
+	_, fp, err := device.LoadOrCreateCert(cfg.DataDirPath())
 	if err != nil {
 		return err
 	}

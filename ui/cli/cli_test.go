@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "mconnect")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", binary, "github.com/mesi/mconnect").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build mconnect: %v\n%s", err, out)
 		os.Exit(1)

@@ -1,4 +1,4 @@
-package main
+package desktop
 
 import (
 	"context"
@@ -11,18 +11,17 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/mesi/mconnect/app"
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
-	"github.com/mesi/mconnect/ui"
 )
 
 // guiHub adapts the running hub (or its absence: no config yet, or a hub
 // that could not start) to what the GUI needs.
 type guiHub struct {
-	hub  *app.Hub // nil when not running
-	info ui.Info
+	hub  *hub.Hub // nil when not running
+	info Info
 	// without a hub: one component explaining why
 	mu      sync.Mutex
 	standin []domain.Health
@@ -44,23 +43,20 @@ func (g *guiHub) SubscribeHealth(fn func([]domain.Health)) func() {
 	return func() {}
 }
 
-func (g *guiHub) Info() ui.Info { return g.info }
+func (g *guiHub) Info() Info { return g.info }
 
-func cmdGUI(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("mconnect")
-	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	p, err := configPath(*path)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if abs, err := filepath.Abs(p); err == nil {
-		p = abs
-	}
-	g := &guiHub{info: ui.Info{Version: app.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
+// StartOptions are what the command line hands to Main.
+type StartOptions struct {
+	ConfigPath    string // absolute
+	ShowDashboard bool
+	Stderr        io.Writer
+}
+
+// Main starts the hub configured at opts.ConfigPath (or explains why it
+// cannot) and runs the desktop application until the person quits.
+func Main(opts StartOptions) error {
+	p, stderr := opts.ConfigPath, opts.Stderr
+	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
 	cfg, err := config.Load(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -76,8 +72,8 @@ func cmdGUI(args []string, stdout, stderr io.Writer) error {
 			Text: err.Error(), Severity: domain.SeverityError}}
 	default:
 		g.info.HubName = cfg.Hub.Name
-		g.info.DataDir = dataDirOf(cfg)
-		h, herr := app.New(cfg, app.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
+		g.info.DataDir = cfg.DataDirPath()
+		h, herr := hub.New(cfg, hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
 		if herr != nil {
 			g.info.Problem = herr.Error()
 			g.standin = []domain.Health{{Component: "hub", Code: "start-failed", Title: "The hub could not start",
@@ -103,7 +99,7 @@ func cmdGUI(args []string, stdout, stderr io.Writer) error {
 	if g.hub != nil {
 		log = g.hub.Log()
 	}
-	err = ui.Run(g, ui.Options{ShowDashboard: *dashboard, Tray: true, Log: log, OnQuit: cancel})
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: cancel})
 	cancel()
 	<-done
 	if g.hub != nil {
@@ -120,5 +116,5 @@ func lanAddress(cfg *config.Config) string {
 	if cfg.Device.PlainHTTP {
 		scheme = "http"
 	}
-	return scheme + "://" + tabletHostPort(cfg.Device.Listen)
+	return scheme + "://" + cfg.Device.Listen
 }

@@ -1,28 +1,28 @@
-package main
+package cli
 
 import (
 	"errors"
 	"io"
 
-	"github.com/mesi/mconnect/app"
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/app/store"
 )
 
 // startHub builds the hub from a loaded config, mapping failures to exit codes:
 // 2 for what the config or the installation must fix, 1 for the rest.
-func startHub(cfg *config.Config, path string, stderr io.Writer) (*app.Hub, error) {
-	h, err := app.New(cfg, app.Options{ConfigPath: path, Secrets: secrets.New(), LogStderr: stderr})
+func startHub(cfg *config.Config, path string, stderr io.Writer) (*hub.Hub, error) {
+	h, err := hub.New(cfg, hub.Options{ConfigPath: path, Secrets: secrets.New(), LogStderr: stderr})
 	switch {
 	case err == nil:
 		return h, nil
-	case errors.Is(err, app.ErrNotBuilt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, store.ErrCorrupt):
+	case errors.Is(err, hub.ErrNotBuilt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, store.ErrCorrupt):
 		return nil, usageErr("%v", err)
-	case errors.Is(err, app.ErrAlreadyRunning):
+	case errors.Is(err, hub.ErrAlreadyRunning):
 		return nil, &exitError{code: 1, err: err}
 	}
-	var ce *app.ConfigError
+	var ce *hub.ConfigError
 	if errors.As(err, &ce) {
 		return nil, usageErr("config %s: %v", path, err)
 	}

@@ -1,4 +1,4 @@
-package ui
+package desktop
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
-	"github.com/mesi/mconnect/ui/internal/view"
+	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
 // Run creates the Fyne application with the tray icon (when asked for and

@@ -9,7 +9,7 @@
 // an uploaded result to Hub.AcceptResult, which stores it with one delivery
 // per outbound connection before the tablet gets its 201; the outbox then
 // delivers it, retrying until the EHR confirms.
-package app
+package hub
 
 import (
 	"context"
@@ -35,7 +35,7 @@ import (
 )
 
 // Version is the hub's version, set at build time with
-// -ldflags "-X github.com/mesi/mconnect/app.Version=1.2.3".
+// -ldflags "-X github.com/mesi/mconnect/app/hub.Version=1.2.3".
 var Version = "0.1.0-dev"
 
 // ErrNotBuilt is returned for a config naming an EHR whose connection this

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mesi/mconnect/app"
 	"github.com/mesi/mconnect/app/diag"
+	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/sirupsen/logrus"
 )
@@ -40,7 +40,7 @@ func cmdDiag(args []string, stdout io.Writer) error {
 	if abs, err := filepath.Abs(cfgPath); err == nil {
 		cfgPath = abs
 	}
-	dir := dataDirOf(cfg)
+	dir := cfg.DataDirPath()
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(logrus.WarnLevel)
@@ -50,7 +50,7 @@ func cmdDiag(args []string, stdout io.Writer) error {
 		Config:             cfg,
 		ConfigPath:         cfgPath,
 		DataDir:            dir,
-		Version:            app.Version,
+		Version:            hub.Version,
 		IncludePatientData: *patient,
 		Log:                log,
 	}

@@ -1,0 +1,125 @@
+// Package cli is mCONNECT Hub's command line: one file per command group.
+// Commands that act on a running hub (status, delivery, pair-code, diag)
+// go through its control endpoint; without a running hub they open the
+// data folder themselves.
+//
+//	mconnect [--dashboard] [--config FILE]   the tray application (GUI)
+//	mconnect serve [--config FILE]           the same hub without a window
+//	mconnect status [--config FILE]          the running hub's health
+//	mconnect config example --ehr ID [--data DIR]
+//	mconnect config validate [--config FILE]
+//	mconnect pair-code [--config FILE] [--group ID]
+//	mconnect secret set|delete|check NAME
+//	mconnect delivery list|show|resend|cancel  result deliveries, for support
+//	mconnect tablet-sim ...                  the tablet simulator
+//	mconnect version [--config FILE]
+//
+// Exit codes: 0 success, 1 a failure while running, 2 bad usage or an
+// invalid config (the message names the file, key and problem).
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// exitError carries an exit code with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr is a bad invocation or config: exit code 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// GUIOptions is what the command line hands to the desktop application.
+type GUIOptions struct {
+	ConfigPath    string // absolute; may not exist yet (first start)
+	ShowDashboard bool
+	Stderr        io.Writer
+}
+
+// Options connect the command line to the parts it does not own.
+type Options struct {
+	// GUI runs the desktop application (tray and Dashboard) until the
+	// person quits; nil means this build has no GUI.
+	GUI func(GUIOptions) error
+}
+
+// Run runs one mconnect command line and returns its exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
+	err := dispatch(args, stdin, stdout, stderr, opts)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	code := 1
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if err != errSilent {
+		fmt.Fprintf(stderr, "mconnect: %v\n", err)
+	}
+	return code
+}
+
+// errSilent ends with exit code 1 where the message was printed already.
+var errSilent = &exitError{code: 1, err: errors.New("")}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) error {
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
+		return cmdGUI(args, stderr, opts)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(rest, stderr)
+	case "config":
+		return cmdConfig(rest, stdout)
+	case "pair-code":
+		return cmdPairCode(rest, stdout)
+	case "secret":
+		return cmdSecret(rest, stdin, stdout)
+	case "tablet-sim":
+		return cmdTabletSim(rest, stdout)
+	case "delivery":
+		return cmdDelivery(rest, stdout)
+	case "version":
+		return cmdVersion(rest, stdout)
+	case "diag":
+		return cmdDiag(rest, stdout)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return usageErr("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage:
+  mconnect [--dashboard] [--config FILE]      tray application; --dashboard opens the Dashboard at start
+  mconnect serve [--config FILE]              run the hub without a window (SIGINT/SIGTERM stop it)
+  mconnect config example --ehr ID [--data DIR]
+                                              print a complete config for an EHR (IDs: bestpractice birpis
+                                              doctolib hipokrat iris isoz join nextgen tomedo vena webdoc weda ziplanerx)
+  mconnect config validate [--config FILE]    check a config file
+  mconnect config path                        print where the config file is looked for
+  mconnect pair-code [--config FILE] [--group ID]
+                                              create a one-time tablet pairing code
+  mconnect secret set NAME                    store a secret (read from standard input) in the OS keyring
+  mconnect secret delete NAME | check         remove a secret | check that the keyring is reachable
+  mconnect delivery list [--state S] [--connection C] [--limit N] [--config FILE]
+  mconnect delivery show ID [--config FILE]    one delivery with every attempt (errors, the EHR's answers)
+  mconnect delivery resend ID|--failed|--ambiguous --reason TEXT [--config FILE]
+  mconnect delivery cancel ID --reason TEXT [--config FILE]
+  mconnect tablet-sim --help                  the tablet simulator
+  mconnect version [--config FILE]            version; with a config also the LAN endpoint's TLS fingerprint
+  mconnect diag export [--config FILE] --out FILE.zip [--include-patient-data]
+                                              write the diagnostic bundle for support (works while the hub runs)
+`

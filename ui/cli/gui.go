@@ -1,0 +1,27 @@
+package cli
+
+import (
+	"io"
+	"path/filepath"
+)
+
+// cmdGUI starts the desktop application: the tray icon and the Dashboard.
+func cmdGUI(args []string, stderr io.Writer, opts Options) error {
+	fs := newFlags("mconnect")
+	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
+	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if opts.GUI == nil {
+		return usageErr("this build of mconnect has no desktop application; use mconnect serve")
+	}
+	p, err := configPath(*path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard, Stderr: stderr})
+}
