@@ -176,8 +176,7 @@ func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
 		s.startedOnce.Do(func() { close(s.started) })
-		s.report(domain.SeverityError, "listen-failed", "Tablet endpoint cannot listen",
-			fmt.Sprintf("listening on %s failed: %v. Another program may use the port; choose another port in Settings.", s.opts.Listen, err))
+		s.report(domain.SeverityError, "listen-failed", map[string]string{"addr": s.opts.Listen}, err.Error())
 		return fmt.Errorf("device: listen on %s: %w", s.opts.Listen, err)
 	}
 	stop := make(chan struct{})
@@ -210,10 +209,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	if s.opts.PlainHTTP {
-		s.report(domain.SeverityWarning, "plain-http", "Tablet endpoint without encryption",
-			fmt.Sprintf("the tablet endpoint on %s serves plain HTTP: patient data crosses the network unencrypted. Turn plain HTTP off in Settings unless a tablet needs it.", addr))
+		s.report(domain.SeverityWarning, "plain-http", map[string]string{"addr": addr.String()}, "")
 	} else {
-		s.report(domain.SeverityOK, "listening", "Tablet endpoint listening", fmt.Sprintf("HTTPS on %s, certificate fingerprint %s", addr, s.fingerprint))
+		s.report(domain.SeverityOK, "listening", map[string]string{"addr": addr.String(), "fingerprint": s.fingerprint}, "")
 	}
 	s.log.WithFields(logrus.Fields{"addr": addr.String(), "tls": !s.opts.PlainHTTP, "fp": s.fingerprint}).Info("device: tablet endpoint listening")
 
@@ -241,17 +239,17 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	dcancel()
 	disc.Wait()
-	s.report(domain.SeverityOK, "stopped", "Tablet endpoint stopped", "")
+	s.report(domain.SeverityOK, "stopped", nil, "")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("device: serve: %w", serveErr)
 	}
 	return nil
 }
 
-func (s *Server) report(sev domain.Severity, code, title, text string) {
-	h := domain.Health{Component: "device", Code: code, Title: title, Text: text, Severity: sev, At: s.opts.Now()}
+func (s *Server) report(sev domain.Severity, code string, args map[string]string, detail string) {
+	h := domain.Health{Component: "device", Code: code, Args: args, Detail: detail, Severity: sev, At: s.opts.Now()}
 	if sev == domain.SeverityError {
-		h.LastError = text
+		h.LastError = detail
 	}
 	s.health.Report(h)
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -34,10 +35,10 @@ type Config struct {
 	// Groups are the tablet groups the hub creates at start (the default
 	// group always exists). Group maps refer to them by ID.
 	Groups []GroupConfig `json:"groups,omitempty"`
-	// Exactly the section of the EHR's format is set.
-	HL7  *HL7Config  `json:"hl7,omitempty"`
-	WEDA *WEDAConfig `json:"weda,omitempty"`
-	GDT  *GDTConfig  `json:"gdt,omitempty"`
+	// Sections are the connectors' own sections, by top-level key ("hl7",
+	// "gdt", ...): exactly those the EHR's profile uses. Each connector
+	// package owns its section's type, defaults, validation and example.
+	Sections map[string]Section `json:"-"`
 }
 
 // HubConfig names the hub and its data folder.
@@ -47,8 +48,10 @@ type HubConfig struct {
 	// DataDir holds the database, logs, reports, the TLS certificate and the
 	// archive/ and error/ folders. Empty: the OS user data dir.
 	DataDir string `json:"dataDir"`
-	// Autostart starts the tray app at login.
-	Autostart bool `json:"autostart"`
+	// LegacyAutostart is read from configs of earlier versions, which wrote
+	// a hub.autostart key that nothing used; it is ignored and not written
+	// back (autostart at login is the OS's own setting).
+	LegacyAutostart *bool `json:"autostart,omitempty"`
 }
 
 // LogConfig sets logging.
@@ -82,102 +85,6 @@ type DeliveryConfig struct {
 type GroupConfig struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-}
-
-// Mapping is the part of an order connection that routes orders: which
-// tablet group's worklist and which measurement a requested service means.
-type Mapping struct {
-	// GroupMap maps the EHR's service/procedure code to a tablet group ID;
-	// unmapped codes go to the default group.
-	GroupMap map[string]string `json:"groupMap,omitempty"`
-	// MeasurementMap maps the EHR's code to the hub's measurement
-	// (ECG, ABI, TBI, SPO2, BP ...); unmapped codes use built-in defaults.
-	MeasurementMap map[string]string `json:"measurementMap,omitempty"`
-}
-
-// HL7Config is an HL7 v2 connection over MLLP (Birpis, Hipokrat, Iris, Isoz, NextGen).
-type HL7Config struct {
-	// Listen is where the EHR sends ORM^O01 orders.
-	Listen string `json:"listen"`
-	// Whitelist lists the addresses (CIDRs or single IPs) allowed to connect.
-	Whitelist      []string `json:"whitelist"`
-	MaxMessageMB   int      `json:"maxMessageMB"`
-	MaxConnections int      `json:"maxConnections"`
-	IdleTimeout    Duration `json:"idleTimeout"`
-	// ResultHost is the EHR's host:port that receives ORU^R01 results.
-	ResultHost string   `json:"resultHost"`
-	AckTimeout Duration `json:"ackTimeout"`
-	// SendingApp/SendingFacility are MSH-3/4 of our results; ReceivingApp
-	// and ReceivingFacility MSH-5/6 (defaults: what the order said).
-	SendingApp        string `json:"sendingApp"`
-	SendingFacility   string `json:"sendingFacility"`
-	ReceivingApp      string `json:"receivingApp"`
-	ReceivingFacility string `json:"receivingFacility"`
-	// Charset is MSH-18 of our results ("UNICODE UTF-8", "8859/1",
-	// "8859/2"); empty answers in the charset of the order.
-	Charset string `json:"charset"`
-	// RaceMap maps PID-10 codes to the hub's race_code.
-	RaceMap map[string]string `json:"raceMap,omitempty"`
-	Mapping
-}
-
-// WEDAConfig is WEDA's connection: HL7 files in, HL7 over HTTP out.
-type WEDAConfig struct {
-	InboundDir  string   `json:"inboundDir"`
-	QuietPeriod Duration `json:"quietPeriod"`
-	// AfterProcess is "archive" (default) or "delete".
-	AfterProcess string `json:"afterProcess"`
-	ResultURL    string `json:"resultURL"`
-	// TokenHeader carries the API token ("Authorization" sends "Bearer <token>").
-	TokenHeader string `json:"tokenHeader"`
-	// Token is a secret reference: keyring:NAME or env:VAR.
-	Token       string            `json:"token"`
-	Timeout     Duration          `json:"timeout"`
-	SendingApp  string            `json:"sendingApp"`
-	Charset     string            `json:"charset"`
-	RaceMap     map[string]string `json:"raceMap,omitempty"`
-	ContentType string            `json:"contentType"`
-	Mapping
-}
-
-// GDTConfig is a GDT connection (Doctolib, Tomedo).
-type GDTConfig struct {
-	InboundDir string `json:"inboundDir"`
-	// ResultDir receives the result GDT files, PDFDir the PDF reports (may be the same).
-	ResultDir string `json:"resultDir"`
-	PDFDir    string `json:"pdfDir"`
-	// EHRID and HubID are the GDT IDs (8315/8316) of the EHR and the hub.
-	EHRID   string `json:"ehrId"`
-	HubID   string `json:"hubId"`
-	Version string `json:"version"` // "02.10" or "03.00"
-	// Charset: "auto" reads what 9206 declares (else valid UTF-8, else
-	// CP437) and answers in the order's charset; any other value (cp437,
-	// windows-1252, iso-8859-15, din66003, utf-8) is forced for the files
-	// read, overriding 9206, and used for the results written.
-	Charset string `json:"charset"`
-	// Naming of result files: "fixed" (<EHRID><HubID>.GDT) or "counting" (.000 ... .999).
-	Naming       string   `json:"naming"`
-	QuietPeriod  Duration `json:"quietPeriod"`
-	AfterProcess string   `json:"afterProcess"` // archive or delete
-	// EmbedPDF puts the PDF into the GDT 3.0 result as Base64 (field 6329).
-	EmbedPDF  bool      `json:"embedPDF"`
-	MaxFileMB int       `json:"maxFileMB"`
-	FTP       FTPConfig `json:"ftp"`
-	Mapping
-}
-
-// FTPConfig is the hub's embedded FTP endpoint for EHRs that deliver over FTP.
-type FTPConfig struct {
-	Enabled bool   `json:"enabled"`
-	Listen  string `json:"listen"`
-	User    string `json:"user"`
-	// Password is a secret reference: keyring:NAME or env:VAR.
-	Password     string `json:"password"`
-	PassivePorts string `json:"passivePorts"` // "30000-30009"
-	// TLS offers explicit FTPS with the hub's certificate; RequireTLS refuses plain logins.
-	TLS            bool `json:"tls"`
-	RequireTLS     bool `json:"requireTLS"`
-	MaxConnections int  `json:"maxConnections"`
 }
 
 // Duration is a time.Duration written as "5s", "10m" in JSON.
@@ -228,15 +135,16 @@ func DefaultDataDir() string {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// Load reads, parses and validates the config file at path. The error names
-// the file, and for syntax errors the line and column; for invalid values
-// every key with its problem (ValidationError).
-func Load(path string) (*Config, error) {
+// Load reads, parses and validates the config file at path, decoding the
+// connector sections through schema. The error names the file, and for
+// syntax errors the line and column; for invalid values every key with its
+// problem (ValidationError).
+func Load(path string, schema Schema) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	c, err := Parse(data)
+	c, err := Parse(data, schema)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -244,36 +152,35 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates a config. Unknown keys are errors: a typo must
-// not silently fall back to a default.
-func Parse(data []byte) (*Config, error) {
-	var c Config
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, describeJSONError(data, err)
-	}
-	if dec.More() {
-		return nil, errors.New("unexpected content after the JSON object")
-	}
-	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
+// not silently fall back to a default. A top-level key that is no core key
+// is a connector section, decoded by schema.
+func Parse(data []byte, schema Schema) (*Config, error) {
+	c, err := decode(data, schema)
+	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	c.ApplyDefaults()
+	if err := c.Validate(schema); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
-func describeJSONError(data []byte, err error) error {
+func describeJSONError(data []byte, base int64, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		line, col := position(data, se.Offset)
+		line, col := position(data, base+se.Offset)
 		return fmt.Errorf("line %d, column %d: %v", line, col, se)
 	case errors.As(err, &te):
-		line, col := position(data, te.Offset)
+		line, col := position(data, base+te.Offset)
 		return fmt.Errorf("%s: line %d, column %d: expected %s, found %s", te.Field, line, col, te.Type, te.Value)
-	case errors.Is(err, io.EOF):
-		return errors.New("the file is empty")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		if base == 0 && len(bytes.TrimSpace(data)) == 0 {
+			return errors.New("the file is empty")
+		}
+		return errors.New("the file ends in the middle of the JSON object")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return fmt.Errorf("%s: unknown key (check its spelling against docs/CONFIG.md)", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
@@ -293,7 +200,8 @@ func position(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
-// Marshal writes the config as indented JSON.
+// Marshal writes the config as indented JSON, the core keys first and then
+// the connector sections in key order.
 func (c *Config) Marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -302,9 +210,38 @@ func (c *Config) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// MarshalJSON writes the core keys and the sections as one object.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type core Config
+	b, err := json.Marshal(core(c))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(c.Sections))
+	for k := range c.Sections {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1])
+	for _, k := range keys {
+		v, err := json.Marshal(c.Sections[k])
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", k, err)
+		}
+		kb, _ := json.Marshal(k)
+		buf.WriteByte(',')
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
 // Save validates c and writes it to path atomically (temp file, fsync, rename).
-func (c *Config) Save(path string) error {
-	if err := c.Validate(); err != nil {
+func (c *Config) Save(path string, schema Schema) error {
+	if err := c.Validate(schema); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	b, err := c.Marshal()
@@ -343,4 +280,20 @@ func (c *Config) DataDirPath() string {
 		return c.Hub.DataDir
 	}
 	return DefaultDataDir()
+}
+
+// Core returns the core of a new config for the EHR (no sections), with
+// the data folder dataDir and every default applied.
+func Core(ehr, dataDir string) *Config {
+	c := &Config{
+		EHR: ehr,
+		Hub: HubConfig{Name: "mCONNECT Hub", DataDir: dataDir},
+		Device: DeviceConfig{
+			Listen:         ":8443",
+			MaxReportMB:    50,
+			PairingCodeTTL: Duration(10 * time.Minute),
+		},
+	}
+	c.ApplyDefaults()
+	return c
 }

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/mesi/mconnect/connectors/catalogue"
 )
 
 // ValidationError lists every problem of a config, each naming its key.
@@ -35,10 +33,50 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-type checker struct{ probs []Problem }
+// Checker collects problems, each under its full key. In returns a checker
+// for a sub-key that adds to the same list.
+type Checker struct {
+	prefix string
+	probs  *[]Problem
+	groups map[string]bool
+}
 
-func (c *checker) add(key, format string, args ...any) {
-	c.probs = append(c.probs, Problem{Key: key, Problem: fmt.Sprintf(format, args...)})
+// NewChecker returns an empty checker.
+func NewChecker() *Checker {
+	return &Checker{probs: &[]Problem{}, groups: map[string]bool{"default": true}}
+}
+
+// In returns a checker whose keys are below key ("hl7" → "hl7.listen").
+func (c *Checker) In(key string) *Checker {
+	return &Checker{prefix: c.key(key), probs: c.probs, groups: c.groups}
+}
+
+func (c *Checker) key(k string) string {
+	switch {
+	case c.prefix == "":
+		return k
+	case k == "":
+		return c.prefix
+	case strings.HasPrefix(k, "["):
+		return c.prefix + k
+	}
+	return c.prefix + "." + k
+}
+
+// Add records a problem of key.
+func (c *Checker) Add(key, format string, args ...any) {
+	*c.probs = append(*c.probs, Problem{Key: c.key(key), Problem: fmt.Sprintf(format, args...)})
+}
+
+// Problems returns what was found so far.
+func (c *Checker) Problems() []Problem { return append([]Problem(nil), *c.probs...) }
+
+// Err returns a *ValidationError with the problems, or nil.
+func (c *Checker) Err() error {
+	if len(*c.probs) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: c.Problems()}
 }
 
 // ApplyDefaults fills empty values with the defaults; the EHR's section gets
@@ -74,331 +112,199 @@ func (c *Config) ApplyDefaults() {
 	if c.Delivery.Ambiguous == "" {
 		c.Delivery.Ambiguous = "hold"
 	}
-	if h := c.HL7; h != nil {
-		if h.MaxMessageMB == 0 {
-			h.MaxMessageMB = 50
-		}
-		if h.MaxConnections == 0 {
-			h.MaxConnections = 16
-		}
-		if h.IdleTimeout == 0 {
-			h.IdleTimeout = Duration(5 * time.Minute)
-		}
-		if h.AckTimeout == 0 {
-			h.AckTimeout = Duration(30 * time.Second)
-		}
-		if h.SendingApp == "" {
-			h.SendingApp = "MCONNECT"
-		}
-	}
-	if w := c.WEDA; w != nil {
-		if w.QuietPeriod == 0 {
-			w.QuietPeriod = Duration(2 * time.Second)
-		}
-		if w.AfterProcess == "" {
-			w.AfterProcess = "archive"
-		}
-		if w.TokenHeader == "" {
-			w.TokenHeader = "Authorization"
-		}
-		if w.Timeout == 0 {
-			w.Timeout = Duration(30 * time.Second)
-		}
-		if w.SendingApp == "" {
-			w.SendingApp = "MCONNECT"
-		}
-		if w.ContentType == "" {
-			w.ContentType = "application/hl7-v2"
-		}
-	}
-	if g := c.GDT; g != nil {
-		if g.Version == "" {
-			g.Version = "02.10"
-		}
-		if g.Charset == "" {
-			g.Charset = "auto"
-		}
-		if g.Naming == "" {
-			g.Naming = "fixed"
-		}
-		if g.QuietPeriod == 0 {
-			g.QuietPeriod = Duration(2 * time.Second)
-		}
-		if g.AfterProcess == "" {
-			g.AfterProcess = "archive"
-		}
-		if g.MaxFileMB == 0 {
-			g.MaxFileMB = 10
-		}
-		if g.PDFDir == "" {
-			g.PDFDir = g.ResultDir
-		}
-		if g.FTP.Listen == "" {
-			g.FTP.Listen = "0.0.0.0:2121"
-		}
-		if g.FTP.PassivePorts == "" {
-			g.FTP.PassivePorts = "30000-30009"
-		}
-		if g.FTP.MaxConnections == 0 {
-			g.FTP.MaxConnections = 8
-		}
+	for _, sec := range c.Sections {
+		sec.ApplyDefaults()
 	}
 }
 
 // Validate checks every key and returns a *ValidationError listing all problems.
-func (c *Config) Validate() error {
-	var ck checker
-	prof, err := catalogue.Lookup(c.EHR)
-	if err != nil {
-		ck.add("ehr", "%v", err)
+func (c *Config) Validate(schema Schema) error {
+	ck := NewChecker()
+	if strings.TrimSpace(c.EHR) == "" {
+		ck.Add("ehr", "must name the clinic's EHR (one of the IDs that `mconnect config example --help` lists)")
 	}
 	if strings.TrimSpace(c.Hub.Name) == "" {
-		ck.add("hub.name", "must not be empty")
+		ck.Add("hub.name", "must not be empty")
 	}
 	if c.Hub.DataDir != "" && !filepath.IsAbs(c.Hub.DataDir) {
-		ck.add("hub.dataDir", "%q must be an absolute path", c.Hub.DataDir)
+		ck.Add("hub.dataDir", "%q must be an absolute path", c.Hub.DataDir)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "warning", "error":
 	default:
-		ck.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+		ck.Add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
 	if c.Log.MaxSizeMB < 1 || c.Log.MaxSizeMB > 1024 {
-		ck.add("log.maxSizeMB", "%d out of range 1..1024", c.Log.MaxSizeMB)
+		ck.Add("log.maxSizeMB", "%d out of range 1..1024", c.Log.MaxSizeMB)
 	}
 	if c.Log.MaxBackups < 1 || c.Log.MaxBackups > 1000 {
-		ck.add("log.maxBackups", "%d out of range 1..1000", c.Log.MaxBackups)
+		ck.Add("log.maxBackups", "%d out of range 1..1000", c.Log.MaxBackups)
 	}
-	ck.hostPort("device.listen", c.Device.Listen, true)
+	ck.HostPort("device.listen", c.Device.Listen, true)
 	if c.Device.MaxReportMB < 1 || c.Device.MaxReportMB > 1024 {
-		ck.add("device.maxReportMB", "%d out of range 1..1024", c.Device.MaxReportMB)
+		ck.Add("device.maxReportMB", "%d out of range 1..1024", c.Device.MaxReportMB)
 	}
 	if d := c.Device.PairingCodeTTL.D(); d < time.Minute || d > 24*time.Hour {
-		ck.add("device.pairingCodeTTL", "%s out of range 1m..24h", d)
+		ck.Add("device.pairingCodeTTL", "%s out of range 1m..24h", d)
 	}
 	if c.Delivery.InitialBackoff.D() < 100*time.Millisecond {
-		ck.add("delivery.initialBackoff", "%s is shorter than 100ms", c.Delivery.InitialBackoff.D())
+		ck.Add("delivery.initialBackoff", "%s is shorter than 100ms", c.Delivery.InitialBackoff.D())
 	}
 	if c.Delivery.MaxBackoff.D() < c.Delivery.InitialBackoff.D() {
-		ck.add("delivery.maxBackoff", "%s is shorter than delivery.initialBackoff", c.Delivery.MaxBackoff.D())
+		ck.Add("delivery.maxBackoff", "%s is shorter than delivery.initialBackoff", c.Delivery.MaxBackoff.D())
 	}
 	if c.Delivery.Ambiguous != "hold" && c.Delivery.Ambiguous != "resend" {
-		ck.add("delivery.ambiguous", "%q is not hold or resend", c.Delivery.Ambiguous)
+		ck.Add("delivery.ambiguous", "%q is not hold or resend", c.Delivery.Ambiguous)
 	}
 	groupIDs := map[string]bool{"default": true}
 	for i, g := range c.Groups {
 		key := fmt.Sprintf("groups[%d]", i)
 		if !idRE.MatchString(g.ID) {
-			ck.add(key+".id", "%q must be 1-40 letters, digits, '-' or '_'", g.ID)
+			ck.Add(key+".id", "%q must be 1-40 letters, digits, '-' or '_'", g.ID)
 		}
 		if groupIDs[g.ID] {
-			ck.add(key+".id", "%q is declared twice (or is the built-in default group)", g.ID)
+			ck.Add(key+".id", "%q is declared twice (or is the built-in default group)", g.ID)
 		}
 		groupIDs[g.ID] = true
 		if strings.TrimSpace(g.Name) == "" {
-			ck.add(key+".name", "must not be empty")
+			ck.Add(key+".name", "must not be empty")
 		}
 	}
-	if err == nil {
-		ck.sections(c, prof, groupIDs)
+	ck.groups = groupIDs
+	if schema != nil {
+		if _, err := schema.SectionsFor(c.EHR); err != nil {
+			ck.Add("ehr", "%v", err)
+		} else {
+			c.validateSections(schema, ck)
+		}
 	}
-	if len(ck.probs) > 0 {
-		return &ValidationError{Problems: ck.probs}
+	if len(*ck.probs) > 0 {
+		return &ValidationError{Problems: *ck.probs}
 	}
 	return nil
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
-func (ck *checker) sections(c *Config, prof catalogue.Profile, groups map[string]bool) {
-	want := map[string]bool{}
-	switch prof.Inbound {
-	case catalogue.InMLLP:
-		want["hl7"] = true
-	case catalogue.InHL7Files:
-		want["weda"] = true
-	case catalogue.InGDTFiles:
-		want["gdt"] = true
+// PortRange checks "lo-hi" within 1024-65535.
+func (ck *Checker) PortRange(key, v string) {
+	if !portRangeRE.MatchString(v) {
+		ck.Add(key, "%q is not a port range like 30000-30009", v)
+		return
 	}
-	has := map[string]bool{"hl7": c.HL7 != nil, "weda": c.WEDA != nil, "gdt": c.GDT != nil}
-	for _, s := range []string{"hl7", "weda", "gdt"} {
-		switch {
-		case want[s] && !has[s]:
-			ck.add(s, "missing: the %s connection needs it (see `mconnect config example --ehr %s`)", prof.Name, prof.ID)
-		case !want[s] && has[s]:
-			ck.add(s, "not used by %s (%s); remove it", prof.Name, prof.Format)
-		}
-	}
-	if h := c.HL7; h != nil {
-		ck.hostPort("hl7.listen", h.Listen, true)
-		if len(h.Whitelist) == 0 {
-			ck.add("hl7.whitelist", "empty: no EHR could connect; list the EHR's address (e.g. \"192.168.1.20\" or \"192.168.1.0/24\")")
-		}
-		for i, w := range h.Whitelist {
-			if !validCIDROrIP(w) {
-				ck.add(fmt.Sprintf("hl7.whitelist[%d]", i), "%q is not an IP address or CIDR", w)
-			}
-		}
-		ck.rangeInt("hl7.maxMessageMB", h.MaxMessageMB, 1, 512)
-		ck.rangeInt("hl7.maxConnections", h.MaxConnections, 1, 1024)
-		ck.rangeDur("hl7.idleTimeout", h.IdleTimeout.D(), time.Second, 24*time.Hour)
-		ck.hostPort("hl7.resultHost", h.ResultHost, false)
-		ck.rangeDur("hl7.ackTimeout", h.AckTimeout.D(), time.Second, 10*time.Minute)
-		ck.charsetHL7("hl7.charset", h.Charset)
-		ck.mapping("hl7", h.Mapping, groups)
-	}
-	if w := c.WEDA; w != nil {
-		ck.dir("weda.inboundDir", w.InboundDir)
-		ck.rangeDur("weda.quietPeriod", w.QuietPeriod.D(), 100*time.Millisecond, time.Hour)
-		ck.afterProcess("weda.afterProcess", w.AfterProcess)
-		ck.url("weda.resultURL", w.ResultURL)
-		ck.secretRef("weda.token", w.Token)
-		if strings.TrimSpace(w.TokenHeader) == "" || strings.ContainsAny(w.TokenHeader, " :\r\n") {
-			ck.add("weda.tokenHeader", "%q is not an HTTP header name", w.TokenHeader)
-		}
-		ck.rangeDur("weda.timeout", w.Timeout.D(), time.Second, 10*time.Minute)
-		ck.charsetHL7("weda.charset", w.Charset)
-		ck.mapping("weda", w.Mapping, groups)
-	}
-	if g := c.GDT; g != nil {
-		ck.dir("gdt.inboundDir", g.InboundDir)
-		ck.dir("gdt.resultDir", g.ResultDir)
-		ck.dir("gdt.pdfDir", g.PDFDir)
-		for _, kv := range [][2]string{{"gdt.ehrId", g.EHRID}, {"gdt.hubId", g.HubID}} {
-			if kv[1] == "" || len(kv[1]) > 8 {
-				ck.add(kv[0], "%q must be 1-8 characters (GDT IDs 8315/8316)", kv[1])
-			}
-		}
-		if g.Version != "02.10" && g.Version != "03.00" {
-			ck.add("gdt.version", "%q is not 02.10 or 03.00", g.Version)
-		}
-		switch g.Charset {
-		case "auto", "cp437", "windows-1252", "iso-8859-1", "iso-8859-15", "din66003", "utf-8":
-		default:
-			ck.add("gdt.charset", "%q is not one of auto, cp437, windows-1252, iso-8859-1, iso-8859-15, din66003, utf-8", g.Charset)
-		}
-		if g.Naming != "fixed" && g.Naming != "counting" {
-			ck.add("gdt.naming", "%q is not fixed or counting", g.Naming)
-		}
-		ck.rangeDur("gdt.quietPeriod", g.QuietPeriod.D(), 100*time.Millisecond, time.Hour)
-		ck.afterProcess("gdt.afterProcess", g.AfterProcess)
-		ck.rangeInt("gdt.maxFileMB", g.MaxFileMB, 1, 1024)
-		if g.EmbedPDF && g.Version != "03.00" {
-			ck.add("gdt.embedPDF", "needs gdt.version 03.00 (GDT 2.1 has no field for embedded files)")
-		}
-		if g.FTP.Enabled {
-			ck.hostPort("gdt.ftp.listen", g.FTP.Listen, true)
-			if g.FTP.User == "" {
-				ck.add("gdt.ftp.user", "must not be empty when the FTP endpoint is enabled")
-			}
-			ck.secretRef("gdt.ftp.password", g.FTP.Password)
-			if !portRangeRE.MatchString(g.FTP.PassivePorts) {
-				ck.add("gdt.ftp.passivePorts", "%q is not a port range like 30000-30009", g.FTP.PassivePorts)
-			} else {
-				parts := strings.SplitN(g.FTP.PassivePorts, "-", 2)
-				lo, _ := strconv.Atoi(parts[0])
-				hi, _ := strconv.Atoi(parts[1])
-				if lo < 1024 || hi > 65535 || lo > hi {
-					ck.add("gdt.ftp.passivePorts", "%q out of range 1024-65535 or reversed", g.FTP.PassivePorts)
-				}
-			}
-			if g.FTP.RequireTLS && !g.FTP.TLS {
-				ck.add("gdt.ftp.requireTLS", "needs gdt.ftp.tls")
-			}
-			ck.rangeInt("gdt.ftp.maxConnections", g.FTP.MaxConnections, 1, 256)
-		}
-		ck.mapping("gdt", g.Mapping, groups)
+	parts := strings.SplitN(v, "-", 2)
+	lo, _ := strconv.Atoi(parts[0])
+	hi, _ := strconv.Atoi(parts[1])
+	if lo < 1024 || hi > 65535 || lo > hi {
+		ck.Add(key, "%q out of range 1024-65535 or reversed", v)
 	}
 }
 
 var portRangeRE = regexp.MustCompile(`^\d{1,5}-\d{1,5}$`)
 
-func (ck *checker) hostPort(key, v string, listen bool) {
+// HostPort checks a host:port; listen addresses may omit the host.
+func (ck *Checker) HostPort(key, v string, listen bool) {
 	if v == "" {
-		ck.add(key, "must not be empty (host:port)")
+		ck.Add(key, "must not be empty (host:port)")
 		return
 	}
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		ck.add(key, "%q is not host:port", v)
+		ck.Add(key, "%q is not host:port", v)
 		return
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil {
-		ck.add(key, "port %q is not a number", port)
+		ck.Add(key, "port %q is not a number", port)
 		return
 	}
 	if p < 1 || p > 65535 {
-		ck.add(key, "port %d out of range", p)
+		ck.Add(key, "port %d out of range", p)
 		return
 	}
 	if !listen && host == "" {
-		ck.add(key, "%q has no host", v)
+		ck.Add(key, "%q has no host", v)
 	}
 }
 
-func (ck *checker) rangeInt(key string, v, lo, hi int) {
+// RangeInt checks lo <= v <= hi.
+func (ck *Checker) RangeInt(key string, v, lo, hi int) {
 	if v < lo || v > hi {
-		ck.add(key, "%d out of range %d..%d", v, lo, hi)
+		ck.Add(key, "%d out of range %d..%d", v, lo, hi)
 	}
 }
 
-func (ck *checker) rangeDur(key string, v, lo, hi time.Duration) {
+// RangeDur checks lo <= v <= hi.
+func (ck *Checker) RangeDur(key string, v, lo, hi time.Duration) {
 	if v < lo || v > hi {
-		ck.add(key, "%s out of range %s..%s", v, lo, hi)
+		ck.Add(key, "%s out of range %s..%s", v, lo, hi)
 	}
 }
 
-func (ck *checker) dir(key, v string) {
+// Dir checks an absolute folder path.
+func (ck *Checker) Dir(key, v string) {
 	if v == "" {
-		ck.add(key, "must not be empty (a folder)")
+		ck.Add(key, "must not be empty (a folder)")
 	} else if !filepath.IsAbs(v) {
-		ck.add(key, "%q must be an absolute path", v)
+		ck.Add(key, "%q must be an absolute path", v)
 	}
 }
 
-func (ck *checker) afterProcess(key, v string) {
+// AfterProcess checks "archive" or "delete".
+func (ck *Checker) AfterProcess(key, v string) {
 	if v != "archive" && v != "delete" {
-		ck.add(key, "%q is not archive or delete", v)
+		ck.Add(key, "%q is not archive or delete", v)
 	}
 }
 
-func (ck *checker) url(key, v string) {
+// URL checks an http(s) URL.
+func (ck *Checker) URL(key, v string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		ck.add(key, "%q is not an http(s) URL", v)
+		ck.Add(key, "%q is not an http(s) URL", v)
 	}
 }
 
-// secretRef accepts only references, never a secret itself.
-func (ck *checker) secretRef(key, v string) {
+// SecretRef accepts only references, never a secret itself.
+func (ck *Checker) SecretRef(key, v string) {
 	switch {
 	case v == "":
-		ck.add(key, "must not be empty: write keyring:NAME (stored with `mconnect secret set NAME`) or env:VAR")
+		ck.Add(key, "must not be empty: write keyring:NAME (stored with `mconnect secret set NAME`) or env:VAR")
 	case strings.HasPrefix(v, "keyring:") && len(v) > len("keyring:"):
 	case strings.HasPrefix(v, "env:") && len(v) > len("env:"):
 	default:
-		ck.add(key, "must be a reference keyring:NAME or env:VAR; secrets themselves never go into the config file")
+		ck.Add(key, "must be a reference keyring:NAME or env:VAR; secrets themselves never go into the config file")
 	}
 }
 
-func (ck *checker) charsetHL7(key, v string) {
+// CharsetHL7 checks an MSH-18 character set name.
+func (ck *Checker) CharsetHL7(key, v string) {
 	switch strings.ToUpper(v) {
 	case "", "UNICODE UTF-8", "UTF-8", "8859/1", "8859/2", "WINDOWS-1250", "CP1250", "ASCII":
 	default:
-		ck.add(key, "%q is not one of UNICODE UTF-8, 8859/1, 8859/2, WINDOWS-1250 (or empty: answer in the order's charset)", v)
+		ck.Add(key, "%q is not one of UNICODE UTF-8, 8859/1, 8859/2, WINDOWS-1250 (or empty: answer in the order's charset)", v)
 	}
 }
 
-func (ck *checker) mapping(sec string, m Mapping, groups map[string]bool) {
+// Mapping checks that every group map names a declared group.
+func (ck *Checker) Mapping(m Mapping) {
 	for code, g := range m.GroupMap {
-		if !groups[g] {
-			ck.add(fmt.Sprintf("%s.groupMap[%s]", sec, code), "group %q is not declared in groups", g)
+		if !ck.groups[g] {
+			ck.Add(fmt.Sprintf("groupMap[%s]", code), "group %q is not declared in groups", g)
 		}
 	}
 	for code, meas := range m.MeasurementMap {
 		if strings.TrimSpace(meas) == "" {
-			ck.add(fmt.Sprintf("%s.measurementMap[%s]", sec, code), "must not be empty")
+			ck.Add(fmt.Sprintf("measurementMap[%s]", code), "must not be empty")
+		}
+	}
+}
+
+// Addresses checks a list of IP addresses or CIDRs.
+func (ck *Checker) Addresses(key string, list []string) {
+	for i, w := range list {
+		if !validCIDROrIP(w) {
+			ck.Add(fmt.Sprintf("%s[%d]", key, i), "%q is not an IP address or CIDR", w)
 		}
 	}
 }
@@ -408,4 +314,15 @@ func validCIDROrIP(s string) bool {
 		return true
 	}
 	return net.ParseIP(s) != nil
+}
+
+// Mapping is the part of an order connection that routes orders: which
+// tablet group's worklist and which measurement a requested service means.
+type Mapping struct {
+	// GroupMap maps the EHR's service/procedure code to a tablet group ID;
+	// unmapped codes go to the default group.
+	GroupMap map[string]string `json:"groupMap,omitempty"`
+	// MeasurementMap maps the EHR's code to the hub's measurement
+	// (ECG, ABI, TBI, SPO2, BP ...); unmapped codes use built-in defaults.
+	MeasurementMap map[string]string `json:"measurementMap,omitempty"`
 }

@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // folderState is one exchange folder as folders.json shows it.
@@ -48,13 +51,10 @@ func (b *bundle) exchangeFolders() [][2]string {
 			out = append(out, [2]string{role, p})
 		}
 	}
-	if c.WEDA != nil {
-		add("weda inbound", c.WEDA.InboundDir)
-	}
-	if c.GDT != nil {
-		add("gdt inbound", c.GDT.InboundDir)
-		add("gdt results", c.GDT.ResultDir)
-		add("gdt reports (PDF)", c.GDT.PDFDir)
+	for _, e := range registry.Default.Endpoints(c) {
+		if e.Kind == connector.EndpointFolder {
+			add(e.Label, e.Value)
+		}
 	}
 	return out
 }

@@ -51,3 +51,11 @@ type Outgoing struct {
 type Outbound interface {
 	Deliver(ctx context.Context, out Outgoing) (answer string, err error)
 }
+
+// Refused reports whether an OrderSink error means the order can never be
+// stored as sent (ErrUnknownOrder, ErrInvalidOrder): the connection refuses
+// it. Any other error is the hub's (a store that cannot write) and the
+// connection retries later.
+func Refused(err error) bool {
+	return errors.Is(err, ErrUnknownOrder) || errors.Is(err, ErrInvalidOrder)
+}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -37,7 +38,7 @@ func (b *healthBoard) Report(h domain.Health) {
 		if h.LastError == "" {
 			h.LastError = old.LastError
 		}
-		if old.Severity == h.Severity && old.Code == h.Code && old.Title == h.Title && old.Text == h.Text &&
+		if old.Severity == h.Severity && old.Code == h.Code && maps.Equal(old.Args, h.Args) && old.Detail == h.Detail &&
 			old.LastMessageAt.Equal(h.LastMessageAt) && old.LastError == h.LastError {
 			b.mu.Unlock()
 			return // nothing new: no wake-ups for subscribers
@@ -55,15 +56,18 @@ func (b *healthBoard) Report(h domain.Health) {
 	}
 }
 
-// touch records that a component moved a message now.
+// touch records that a component moved a message now. Touches less than a
+// second apart are not reported again (a tablet's worklist polls must not
+// wake every subscriber).
 func (b *healthBoard) touch(component string) {
 	b.mu.Lock()
 	h, ok := b.state[component]
 	b.mu.Unlock()
-	if !ok {
+	now := b.now()
+	if !ok || now.Sub(h.LastMessageAt) < time.Second {
 		return
 	}
-	h.LastMessageAt = b.now()
+	h.LastMessageAt = now
 	h.At = h.LastMessageAt
 	b.Report(h)
 }
@@ -96,15 +100,4 @@ func (b *healthBoard) Subscribe(fn func([]domain.Health)) (cancel func()) {
 		delete(b.subs, id)
 		b.mu.Unlock()
 	}
-}
-
-// Worst returns the highest severity of all components.
-func Worst(hs []domain.Health) domain.Severity {
-	w := domain.SeverityOK
-	for _, h := range hs {
-		if h.Severity > w {
-			w = h.Severity
-		}
-	}
-	return w
 }

@@ -1,6 +1,8 @@
-// Package app is the hub's core, without any GUI code: it owns the store,
-// the delivery outbox, the EHR connections and the tablets' LAN endpoint,
-// starts and supervises them, and tells the GUI about their health.
+// Package hub is the hub's core, without any GUI code: it owns the store,
+// the delivery outbox, the EHR connections (built through the connector
+// registry) and the tablets' LAN endpoint, starts and supervises them,
+// keeps their health, and serves the control API that the Dashboard, the
+// tray and the command line use.
 //
 // The order flow: an inbound connection parses a message and hands the
 // order to Hub.AcceptOrder, which returns only after the order is durably
@@ -31,6 +33,8 @@ import (
 	"github.com/mesi/mconnect/app/outbox"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/catalogue"
+	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/connectors/registry"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -40,14 +44,7 @@ var Version = "0.1.0-dev"
 
 // ErrNotBuilt is returned for a config naming an EHR whose connection this
 // version does not provide yet.
-var ErrNotBuilt = errors.New("connection not built in this version")
-
-// Inbound is a connection that receives orders. Run blocks until ctx is
-// done; an error before that means the connection stopped and will be
-// restarted by the hub.
-type Inbound interface {
-	Run(ctx context.Context) error
-}
+var ErrNotBuilt = registry.ErrNotBuilt
 
 // SecretResolver turns a config secret reference into the secret.
 type SecretResolver interface {
@@ -60,6 +57,8 @@ type Options struct {
 	Secrets    SecretResolver
 	// LogStderr receives the human-readable log (nil: os.Stderr).
 	LogStderr interface{ Write([]byte) (int, error) }
+	// Registry provides the connector kinds (nil: registry.Default).
+	Registry *registry.Registry
 }
 
 // component is a supervised long-running part of the hub.
@@ -82,8 +81,12 @@ type Hub struct {
 	store  *store.Store
 	health *healthBoard
 
-	device  *device.Server
-	outboxQ *outbox.Outbox
+	device   *device.Server
+	outboxQ  *outbox.Outbox
+	registry *registry.Registry
+
+	pulls       []connector.PullSource
+	connections []wiredConnection
 
 	mu         sync.Mutex
 	components []component
@@ -105,9 +108,12 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("config ehr: %w", err)
 	}
-	if !prof.Built {
-		return nil, fmt.Errorf("%w: the %s connection (%s, catalogue section %s) is not built in this version of mCONNECT Hub; nothing was started",
-			ErrNotBuilt, prof.Name, prof.Format, prof.Section)
+	reg := opts.Registry
+	if reg == nil {
+		reg = registry.Default
+	}
+	if _, err := reg.KindsFor(prof); err != nil {
+		return nil, err
 	}
 	dataDir := cfg.Hub.DataDir
 	if dataDir == "" {
@@ -116,7 +122,7 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if err := ensureWritableDir(dataDir); err != nil {
 		return nil, err
 	}
-	h := &Hub{cfg: cfg, opts: opts, profile: prof, dataDir: dataDir, health: newHealthBoard(), inboundComp: map[string]string{}}
+	h := &Hub{cfg: cfg, opts: opts, profile: prof, dataDir: dataDir, health: newHealthBoard(), inboundComp: map[string]string{}, registry: reg}
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -146,8 +152,8 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	if h.hubID, err = loadOrCreateHubID(dataDir); err != nil {
 		return nil, err
 	}
-	h.health.Report(domain.Health{Component: "store", Code: "ok", Title: "Database ready",
-		Text: fmt.Sprintf("SQLite database %s", h.store.Path()), Severity: domain.SeverityOK})
+	h.health.Report(domain.Health{Component: "store", Code: "ready", Severity: domain.SeverityOK,
+		Args: map[string]string{"path": h.store.Path()}})
 	if err := h.wire(); err != nil {
 		return nil, err
 	}
@@ -165,8 +171,7 @@ func (h *Hub) seedLastMessages(ctx context.Context) {
 	}
 	for conn, at := range last {
 		if comp, ok := h.inboundComp[conn]; ok {
-			h.health.Report(domain.Health{Component: comp, Code: "starting", Title: "Starting",
-				Severity: domain.SeverityOK, LastMessageAt: at})
+			h.health.Report(domain.Health{Component: comp, Code: "starting", Severity: domain.SeverityOK, LastMessageAt: at})
 		}
 	}
 }
@@ -244,8 +249,8 @@ func (h *Hub) supervise(ctx context.Context, c component) {
 			backoff = time.Second
 		}
 		h.log.WithError(err).WithField("component", c.name).Error("component failed; restarting")
-		h.health.Report(domain.Health{Component: c.name, Code: "restarting", Title: "Stopped unexpectedly, restarting",
-			Text: fmt.Sprintf("%v (next try in %s)", err, backoff), Severity: domain.SeverityError, LastError: err.Error()})
+		h.health.Report(domain.Health{Component: c.name, Code: "restarting", Severity: domain.SeverityError,
+			Args: map[string]string{"next": backoff.String()}, Detail: err.Error(), LastError: err.Error()})
 		select {
 		case <-ctx.Done():
 			return
@@ -314,9 +319,9 @@ func (h *Hub) SubscribeHealth(fn func([]domain.Health)) (cancel func()) {
 func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted, error) {
 	acc, err := h.store.ApplyOrder(ctx, o)
 	if err != nil {
-		if !errors.Is(err, domain.ErrUnknownOrder) && !errors.Is(err, domain.ErrInvalidOrder) {
-			h.health.Report(domain.Health{Component: "store", Code: "write-failed", Title: "Database cannot store orders",
-				Text: err.Error(), Severity: domain.SeverityError, LastError: err.Error()})
+		if !domain.Refused(err) {
+			h.health.Report(domain.Health{Component: "store", Code: "order-write-failed", Severity: domain.SeverityError,
+				Detail: err.Error(), LastError: err.Error()})
 		}
 		return acc, err
 	}
@@ -328,8 +333,23 @@ func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted,
 	return acc, nil
 }
 
-// Worklist returns the open orders of a group, oldest first.
+// Worklist returns the open orders of a group, oldest first. Pull-type
+// connectors are asked first; what they return is stored through the usual
+// order path.
 func (h *Hub) Worklist(ctx context.Context, group string) ([]domain.Order, error) {
+	for _, p := range h.pulls {
+		orders, err := p.Pull(ctx, group)
+		if err != nil {
+			h.log.WithError(err).WithField("group", group).Warn("pull source not reachable; serving the stored worklist")
+			continue
+		}
+		for _, o := range orders {
+			if _, err := h.AcceptOrder(ctx, o); err != nil && !domain.Refused(err) {
+				return nil, err
+			}
+		}
+	}
+	h.health.touch("device")
 	return h.store.Worklist(ctx, group)
 }
 

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,16 +10,14 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/outbox"
-	"github.com/mesi/mconnect/connectors/catalogue"
-	"github.com/mesi/mconnect/connectors/folder"
-	"github.com/mesi/mconnect/connectors/hl7"
-	"github.com/mesi/mconnect/connectors/hl7net"
+	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/device"
 )
 
 // wire builds the device endpoint, the outbox and the EHR's connections
-// from the config. Each connection registers its inbound side as a
-// supervised component and its outbound side with the outbox.
+// from the config through the registry: each kind's inbound components are
+// supervised, its outbound is registered with the outbox, its pull source
+// is asked when tablets fetch their worklist.
 func (h *Hub) wire() error {
 	cfg := h.cfg
 	h.outboxQ = outbox.New(h.store, outbox.Options{
@@ -46,23 +45,54 @@ func (h *Hub) wire() error {
 	h.onGroups = append(h.onGroups, srv.GroupChanged)
 	h.add("device", srv.Run)
 
-	policy := outbox.Policy{Ambiguous: outbox.AmbiguousPolicy(cfg.Delivery.Ambiguous)}
-	name := h.profile.ID
-	switch h.profile.Inbound {
-	case catalogue.InMLLP:
-		err = h.wireMLLP(name, cfg.HL7, policy)
-	case catalogue.InHL7Files:
-		err = h.wireWEDA(name, cfg.WEDA, policy)
-	case catalogue.InGDTFiles:
-		err = h.wireGDT(name, cfg.GDT, policy)
-	default:
-		err = fmt.Errorf("%w: %s", ErrNotBuilt, h.profile.Name)
-	}
+	kinds, err := h.registry.KindsFor(h.profile)
 	if err != nil {
 		return err
 	}
+	env := connector.Env{
+		Name: h.profile.ID, Profile: h.profile, DataDir: h.dataDir, TempDir: filepath.Join(h.dataDir, "tmp"),
+		Orders: h, Health: h.health, Log: h.log, Secret: h.secret,
+		Certificate: func() (tls.Certificate, error) {
+			cert, _, err := device.LoadOrCreateCert(h.dataDir)
+			return cert, err
+		},
+	}
+	policy := outbox.Policy{Ambiguous: outbox.AmbiguousPolicy(cfg.Delivery.Ambiguous)}
+	for _, k := range kinds {
+		sec, ok := cfg.Sections[k.Section]
+		if !ok {
+			return &config.KeyError{Key: k.Section, Err: errors.New("missing")}
+		}
+		parts, err := k.Build(env, sec)
+		if err != nil {
+			return err
+		}
+		for _, c := range parts.Inbound {
+			h.add(c.Name, c.Run)
+			if c.CountsOrders {
+				h.inboundComp[env.Name] = c.Name
+			}
+		}
+		if parts.Pull != nil {
+			h.pulls = append(h.pulls, parts.Pull)
+		}
+		if parts.Outbound != nil {
+			if err := h.register(env.Name, parts.Outbound.Outbound, policy, parts.Outbound.Label); err != nil {
+				return err
+			}
+		}
+		h.connections = append(h.connections, wiredConnection{kind: k, section: sec, parts: parts})
+	}
 	h.add("outbox", h.outboxQ.Run)
 	return nil
+}
+
+// wiredConnection is one connector kind as built, for the control API's
+// Connections and Test connection.
+type wiredConnection struct {
+	kind    connector.Kind
+	section config.Section
+	parts   connector.Parts
 }
 
 func (h *Hub) register(conn string, out domain.Outbound, p outbox.Policy, label string) error {
@@ -74,93 +104,15 @@ func (h *Hub) register(conn string, out domain.Outbound, p outbox.Policy, label 
 	return nil
 }
 
-// ConfigError is a config problem found while building the connections
-// (a secret that cannot be resolved, a value a connector refuses).
-type ConfigError struct {
-	Key string
-	Err error
-}
-
-func (e *ConfigError) Error() string { return e.Key + ": " + e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
 func (h *Hub) secret(key, ref string) (string, error) {
 	if h.opts.Secrets == nil {
-		return "", &ConfigError{Key: key, Err: errors.New("no secret store available")}
+		return "", &config.KeyError{Key: key, Err: errors.New("no secret store available")}
 	}
 	v, err := h.opts.Secrets.Resolve(ref)
 	if err != nil {
-		return "", &ConfigError{Key: key, Err: err}
+		return "", &config.KeyError{Key: key, Err: err}
 	}
 	return v, nil
-}
-
-func (h *Hub) wireMLLP(name string, c *config.HL7Config, p outbox.Policy) error {
-	in, err := hl7net.NewMLLPInbound(hl7net.MLLPInboundOptions{
-		Name: name, ListenAddr: c.Listen, Allow: c.Whitelist, MaxConnections: c.MaxConnections,
-		MaxMessageSize: c.MaxMessageMB << 20, IdleTimeout: c.IdleTimeout.D(),
-		RaceMap: c.RaceMap, GroupMap: c.GroupMap, MeasurementMap: c.MeasurementMap,
-		Application: c.SendingApp,
-	}, h, h.log, h.health)
-	if err != nil {
-		return &ConfigError{Key: "hl7", Err: err}
-	}
-	h.inboundComp[name] = "conn:" + name
-	h.add("conn:"+name, in.Run)
-	out, err := hl7net.NewMLLPOutbound(hl7net.MLLPOutboundOptions{
-		Name: name, Addr: c.ResultHost, AckTimeout: c.AckTimeout.D(),
-		ORU: hl7net.ORUSettings{SendingApp: c.SendingApp, SendingFacility: c.SendingFacility,
-			ReceivingApp: c.ReceivingApp, ReceivingFacility: c.ReceivingFacility, Charset: c.Charset},
-	}, h.log)
-	if err != nil {
-		return &ConfigError{Key: "hl7.resultHost", Err: err}
-	}
-	return h.register(name, out, p, h.profile.Name+" (HL7 over MLLP)")
-}
-
-func (h *Hub) wireWEDA(name string, c *config.WEDAConfig, p outbox.Policy) error {
-	token, err := h.secret("weda.token", c.Token)
-	if err != nil {
-		return err
-	}
-	codec := hl7net.NewWEDACodec(hl7.MapOptions{Connection: name, RaceMap: c.RaceMap, GroupMap: c.GroupMap,
-		MeasurementMap: c.MeasurementMap, WEDA: true})
-	comp := "conn:" + name + "/files-in"
-	h.inboundComp[name] = comp
-	w, err := folder.NewWatcher(folder.Options{
-		Dir: c.InboundDir, DeleteProcessed: c.AfterProcess == "delete", QuietPeriod: c.QuietPeriod.D(),
-		Patterns: []string{"*.hl7", "*.HL7", "*.txt", "*.msg"}, Logger: h.log.WithField("connection", name),
-	}, func(ctx context.Context, f folder.File) error {
-		o, err := codec.OrderFromFile(f.Data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		acc, err := h.AcceptOrder(ctx, o)
-		if err != nil {
-			if errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder) {
-				return fmt.Errorf("%s: %w", f.Name, err)
-			}
-			return folder.Retryable(err)
-		}
-		h.health.touch(comp)
-		_ = acc
-		return nil
-	})
-	if err != nil {
-		return &ConfigError{Key: "weda.inboundDir", Err: err}
-	}
-	h.health.Report(domain.Health{Component: comp, Code: "watching", Title: "Watching the WEDA folder",
-		Text: c.InboundDir, Severity: domain.SeverityOK})
-	h.add(comp, w.Run)
-	out, err := hl7net.NewWEDAOutbound(hl7net.WEDAOutboundOptions{
-		Name: name, URL: c.ResultURL, Token: token, TokenHeader: c.TokenHeader, ContentType: c.ContentType,
-		Timeout: c.Timeout.D(), TempDir: filepath.Join(h.dataDir, "tmp"),
-		ORU: hl7net.ORUSettings{SendingApp: c.SendingApp, Charset: c.Charset},
-	}, h.log)
-	if err != nil {
-		return &ConfigError{Key: "weda", Err: err}
-	}
-	return h.register(name, out, p, "WEDA (HL7 over HTTPS)")
 }
 
 // AcceptResult stores a tablet's result with one delivery per outbound
@@ -169,10 +121,11 @@ func (h *Hub) wireWEDA(name string, c *config.WEDAConfig, p outbox.Policy) error
 func (h *Hub) AcceptResult(ctx context.Context, r domain.Result) (domain.Result, bool, error) {
 	stored, dup, err := h.store.SaveResult(ctx, r, h.outbound)
 	if err != nil {
-		h.health.Report(domain.Health{Component: "store", Code: "write-failed", Title: "Database cannot store results",
-			Text: err.Error() + " — tablets are told to retry; nothing is lost.", Severity: domain.SeverityError, LastError: err.Error()})
+		h.health.Report(domain.Health{Component: "store", Code: "result-write-failed", Severity: domain.SeverityError,
+			Detail: err.Error(), LastError: err.Error()})
 		return stored, false, err
 	}
+	h.health.touch("device")
 	h.log.WithFields(map[string]any{"result": stored.ID, "order": stored.OrderID, "device": stored.DeviceID,
 		"measurement": stored.Measurement, "duplicate": dup}).Info("result accepted")
 	if !dup {

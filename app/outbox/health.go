@@ -3,7 +3,8 @@ package outbox
 import (
 	"context"
 	"fmt"
-	"strings"
+	"maps"
+	"strconv"
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
@@ -58,46 +59,25 @@ func (w *worker) report(ctx context.Context) {
 		LastError:     lastErr,
 		At:            w.ob.q.Now(),
 	}
-	lastErrText := ""
-	if lastErr != "" {
-		lastErrText = " Last error: " + lastErr
-	}
+	h.Args = map[string]string{"connection": label, "retrying": strconv.Itoa(retrying), "failed": strconv.Itoa(failed),
+		"held": strconv.Itoa(held)}
 	switch {
 	case writeFault != nil:
-		h.Code, h.Severity = CodeStoreUnwritable, domain.SeverityError
-		h.Title = "Delivery progress cannot be saved"
-		h.Text = fmt.Sprintf("The hub cannot write to its database (%v). Results already received are safe; delivery to %s resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable.", writeFault, label)
+		h.Code, h.Severity, h.Detail = CodeStoreUnwritable, domain.SeverityError, writeFault.Error()
 	case readFault != nil:
-		h.Code, h.Severity = CodeStoreUnreadable, domain.SeverityError
-		h.Title = "The delivery queue cannot be read"
-		h.Text = fmt.Sprintf("The hub cannot read its database (%v). Delivery to %s resumes by itself when it can. If this stays, export a diagnostic bundle for support.", readFault, label)
+		h.Code, h.Severity, h.Detail = CodeStoreUnreadable, domain.SeverityError, readFault.Error()
 	case failed+held > 0:
-		h.Code, h.Severity = CodeNeedsAttention, domain.SeverityError
-		h.Title = fmt.Sprintf("%s for %s need attention", results(failed+held), label)
-		var parts []string
-		if failed > 0 {
-			parts = append(parts, fmt.Sprintf("%s could not be delivered because %s refused them", results(failed), label))
-		}
-		if held > 0 {
-			parts = append(parts, fmt.Sprintf("%s were being sent when the hub stopped, and nobody knows whether %s got them", results(held), label))
-		}
-		h.Text = strings.Join(parts, "; ") + ". Open Results to resend or cancel them." + lastErrText
+		h.Code, h.Severity, h.Detail = CodeNeedsAttention, domain.SeverityError, lastErr
 	case down:
-		h.Code, h.Severity = CodeEHRUnreachable, domain.SeverityWarning
-		h.Title = label + " does not answer"
-		h.Text = fmt.Sprintf("The hub cannot reach %s. %s wait and will be sent in order as soon as it answers; the next try is at %s.%s",
-			label, results(retrying), pause.Local().Format("15:04:05"), lastErrText)
+		h.Code, h.Severity, h.Detail = CodeEHRUnreachable, domain.SeverityWarning, lastErr
+		h.Args["next"] = pause.Local().Format("15:04:05")
 	case retrying > 0:
-		h.Code, h.Severity = CodeRetrying, domain.SeverityWarning
-		h.Title = fmt.Sprintf("Retrying %s for %s", results(retrying), label)
-		h.Text = "They could not be delivered yet and are sent again automatically." + lastErrText
+		h.Code, h.Severity, h.Detail = CodeRetrying, domain.SeverityWarning, lastErr
 	default:
 		h.Code, h.Severity = CodeOK, domain.SeverityOK
-		h.Title = label + ": delivering"
-		h.Text = "Results are delivered as they arrive."
 	}
 	w.mu.Lock()
-	same := w.reported.Code == h.Code && w.reported.Severity == h.Severity && w.reported.Title == h.Title && w.reported.Text == h.Text
+	same := w.reported.Code == h.Code && w.reported.Severity == h.Severity && maps.Equal(w.reported.Args, h.Args) && w.reported.Detail == h.Detail
 	if !same {
 		w.reported = h
 	}

@@ -151,5 +151,5 @@ func (c *committer) commit(batch []*applyReq) {
 // refused reports whether err refuses an order for what it says (nothing
 // was written for it), as opposed to a database failure.
 func refused(err error) bool {
-	return errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder)
+	return domain.Refused(err)
 }

@@ -56,9 +56,10 @@ type Profile struct {
 	Outbound Outbound
 	Auth     string // how the EHR side is authorised
 	Section  string // the catalogue section describing it
-	// Built is false for EHRs whose connection this version does not
-	// provide yet: serve refuses such a config rather than half-start.
-	Built bool
+	// Sections are the config sections (connector kinds) the EHR's
+	// connection is made of; a profile whose kinds the registry lacks is
+	// not built in this version.
+	Sections []string
 	// GDT defaults (GDT profiles only).
 	GDT GDTDefaults
 	// HL7 defaults (HL7 profiles only).
@@ -71,6 +72,9 @@ type GDTDefaults struct {
 	HubID   string // the hub's GDT ID
 	Version string // "02.10" or "03.00"
 	Charset string // "cp437", "utf-8", "windows-1252", "din66003", "iso-8859-15", "auto"
+	// ResultCharset is what results are written in when the order did not
+	// say (charset "auto"): "cp437" (GDT 2.1's default) or "utf-8".
+	ResultCharset string
 }
 
 // HL7Defaults are the starting values of an HL7 connection.
@@ -79,27 +83,27 @@ type HL7Defaults struct {
 }
 
 var profiles = []Profile{
-	{ID: "bestpractice", Name: "Best Practice", Format: FormatJSON, Inbound: InPull, Outbound: OutHALO, Auth: "API key (HALO Connect)", Section: "3.1"},
-	{ID: "birpis", Name: "Birpis", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.2", Built: true,
+	{ID: "bestpractice", Name: "Best Practice", Format: FormatJSON, Inbound: InPull, Outbound: OutHALO, Auth: "API key (HALO Connect)", Sections: []string{"halo"}, Section: "3.1"},
+	{ID: "birpis", Name: "Birpis", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Sections: []string{"hl7"}, Section: "3.2",
 		HL7: HL7Defaults{ReceivingApp: "BIRPIS"}},
-	{ID: "doctolib", Name: "Doctolib", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Section: "3.3", Built: true,
-		GDT: GDTDefaults{EHRID: "DOCTOLIB", HubID: "MESI", Version: "02.10", Charset: "auto"}},
-	{ID: "hipokrat", Name: "Hipokrat", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.4", Built: true,
+	{ID: "doctolib", Name: "Doctolib", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Sections: []string{"gdt"}, Section: "3.3",
+		GDT: GDTDefaults{EHRID: "DOCTOLIB", HubID: "MESI", Version: "02.10", Charset: "auto", ResultCharset: "cp437"}},
+	{ID: "hipokrat", Name: "Hipokrat", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Sections: []string{"hl7"}, Section: "3.4",
 		HL7: HL7Defaults{ReceivingApp: "HIPOKRAT"}},
-	{ID: "iris", Name: "Iris", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.5", Built: true,
+	{ID: "iris", Name: "Iris", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Sections: []string{"hl7"}, Section: "3.5",
 		HL7: HL7Defaults{ReceivingApp: "IRIS"}},
-	{ID: "isoz", Name: "Isoz", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.6", Built: true,
+	{ID: "isoz", Name: "Isoz", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Sections: []string{"hl7"}, Section: "3.6",
 		HL7: HL7Defaults{ReceivingApp: "ISOZ"}},
-	{ID: "join", Name: "Join", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutJoin, Auth: "OAuth 2.0 bearer token", Section: "3.7"},
-	{ID: "nextgen", Name: "NextGen", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Section: "3.8", Built: true,
+	{ID: "join", Name: "Join", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutJoin, Auth: "OAuth 2.0 bearer token", Sections: []string{"join"}, Section: "3.7"},
+	{ID: "nextgen", Name: "NextGen", Format: FormatHL7, Inbound: InMLLP, Outbound: OutMLLP, Auth: "IP whitelist", Sections: []string{"hl7"}, Section: "3.8",
 		HL7: HL7Defaults{ReceivingApp: "NEXTGEN"}},
-	{ID: "tomedo", Name: "Tomedo", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Section: "3.9", Built: true,
-		GDT: GDTDefaults{EHRID: "TOMEDO", HubID: "MESI", Version: "03.00", Charset: "auto"}}, // UTF-8 (tomedo's default) is recognised; ISO-8859-15 files declare 9206=4
-	{ID: "vena", Name: "Vena", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.10"},
-	{ID: "webdoc", Name: "Webdoc", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Section: "3.11"},
-	{ID: "weda", Name: "WEDA", Format: FormatHL7, Inbound: InHL7Files, Outbound: OutHL7HTTP, Auth: "API token", Section: "3.12", Built: true,
+	{ID: "tomedo", Name: "Tomedo", Format: FormatGDT, Inbound: InGDTFiles, Outbound: OutGDTFiles, Auth: "folder / FTP credentials", Sections: []string{"gdt"}, Section: "3.9",
+		GDT: GDTDefaults{EHRID: "TOMEDO", HubID: "MESI", Version: "03.00", Charset: "auto", ResultCharset: "utf-8"}}, // UTF-8 (tomedo's default) is recognised; ISO-8859-15 files declare 9206=4
+	{ID: "vena", Name: "Vena", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Sections: []string{"leyr"}, Section: "3.10"},
+	{ID: "webdoc", Name: "Webdoc", Format: FormatJSON, Inbound: InPull, Outbound: OutLeyr, Auth: "client ID/secret (Leyr)", Sections: []string{"leyr"}, Section: "3.11"},
+	{ID: "weda", Name: "WEDA", Format: FormatHL7, Inbound: InHL7Files, Outbound: OutHL7HTTP, Auth: "API token", Sections: []string{"weda"}, Section: "3.12",
 		HL7: HL7Defaults{ReceivingApp: "WEDA"}},
-	{ID: "ziplanerx", Name: "ZipLaneRx", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutZipLaneRx, Auth: "OAuth 2.0 client credentials", Section: "3.13"},
+	{ID: "ziplanerx", Name: "ZipLaneRx", Format: FormatJSON, Inbound: InPushedJSON, Outbound: OutZipLaneRx, Auth: "OAuth 2.0 client credentials", Sections: []string{"ziplanerx"}, Section: "3.13"},
 }
 
 // All returns every profile, ordered by ID.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -19,17 +18,14 @@ import (
 
 // Inbound takes GDT order files from the inbound folder (and FTP) to the sink.
 type Inbound struct {
-	opts      Options
-	sink      domain.OrderSink
-	log       logrus.FieldLogger
-	health    domain.HealthReporter
-	component string
-	watcher   *folder.Watcher
-	ftp       *ftp.Server
+	opts    Options
+	sink    domain.OrderSink
+	log     logrus.FieldLogger
+	rep     *domain.Reporter
+	watcher *folder.Watcher
+	ftp     *ftp.Server
 
 	mu      sync.Mutex
-	lastMsg time.Time
-	lastErr string
 	ftpAddr string
 }
 
@@ -57,9 +53,8 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 		opts.Patterns = DefaultPatterns()
 	}
 	in := &Inbound{
-		opts: opts, sink: sink, health: health,
-		log:       log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
-		component: "conn:" + opts.Name + "/gdt-in",
+		opts: opts, sink: sink, rep: domain.NewReporter(health, "conn:"+opts.Name+"/gdt-in"),
+		log: log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
 	}
 	w, err := folder.NewWatcher(folder.Options{
 		Dir:             opts.InboundDir,
@@ -116,7 +111,7 @@ func (in *Inbound) FTPAddr() string { return in.ftpAddr }
 func (in *Inbound) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in.report(domain.SeverityOK, "watching", "Watching the GDT inbound folder", in.watcher.Dir())
+	in.rep.Set(domain.SeverityOK, "watching", map[string]string{"folder": in.watcher.Dir()}, "")
 	in.log.WithField("dir", in.watcher.Dir()).Info("GDT inbound started")
 	errc := make(chan error, 2)
 	n := 1
@@ -129,7 +124,7 @@ func (in *Inbound) Run(ctx context.Context) error {
 	for i := 0; i < n; i++ {
 		if err := <-errc; err != nil && first == nil {
 			first = err
-			in.report(domain.SeverityError, "stopped", "GDT inbound stopped", err.Error())
+			in.rep.Failed(domain.SeverityError, "stopped", map[string]string{"folder": in.watcher.Dir()}, err)
 			cancel()
 		}
 	}
@@ -166,12 +161,12 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	}
 	acc, err := in.sink.AcceptOrder(ctx, o)
 	if err != nil {
-		if errors.Is(err, domain.ErrUnknownOrder) || errors.Is(err, domain.ErrInvalidOrder) {
+		if domain.Refused(err) {
 			err = fmt.Errorf("gdtfile: the hub refused the order (record %s, placer number %s): %w", rec.Type(), o.PlacerNumber, err)
 			in.fail(log, f.Name, err)
 			return err
 		}
-		in.report(domain.SeverityError, "store-unavailable", "Orders cannot be stored; files wait in the inbound folder", err.Error())
+		in.rep.Failed(domain.SeverityError, "store-unavailable", map[string]string{"folder": in.watcher.Dir()}, err)
 		return folder.Retryable(fmt.Errorf("gdtfile: storing order: %w", err))
 	}
 	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
@@ -180,26 +175,10 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 }
 
 func (in *Inbound) ok() {
-	in.mu.Lock()
-	in.lastMsg = time.Now()
-	in.mu.Unlock()
-	in.report(domain.SeverityOK, "watching", "Watching the GDT inbound folder", in.watcher.Dir())
+	in.rep.Moved("watching", map[string]string{"folder": in.watcher.Dir()})
 }
 
 func (in *Inbound) fail(log logrus.FieldLogger, name string, err error) {
 	log.WithError(err).Warn("GDT file rejected; moved to the error folder")
-	in.mu.Lock()
-	in.lastErr = name + ": " + err.Error()
-	in.mu.Unlock()
-	in.report(domain.SeverityWarning, "file-rejected", "A GDT file was rejected", "See the note beside "+name+" in the error folder.")
-}
-
-func (in *Inbound) report(sev domain.Severity, code, title, text string) {
-	in.mu.Lock()
-	h := domain.Health{
-		Component: in.component, Code: code, Title: title, Text: text, Severity: sev,
-		LastMessageAt: in.lastMsg, LastError: in.lastErr, At: time.Now(),
-	}
-	in.mu.Unlock()
-	in.health.Report(h)
+	in.rep.Failed(domain.SeverityWarning, "file-rejected", map[string]string{"file": name, "folder": in.watcher.Dir()}, fmt.Errorf("%s: %w", name, err))
 }

@@ -18,6 +18,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/gdt"
 )
 
@@ -122,41 +123,47 @@ type Options struct {
 // DefaultPatterns are the inbound file name patterns used when none are set.
 func DefaultPatterns() []string { return []string{"*.gdt", "*.[0-9][0-9][0-9]"} }
 
-// DoctolibDefaults returns the Doctolib profile: GDT 2.1, IBM CP437 (the
-// GDT default; Doctolib publishes no GDT documentation, so the standard's
-// defaults apply), fixed result file name. Folders and FTP are left for the
-// setup to fill in.
-func DoctolibDefaults() Options {
+// ProfileDefaults returns the options of a GDT profile of the catalogue:
+// its GDT IDs, version and charsets.
+func ProfileDefaults(p catalogue.Profile) Options {
+	cs := gdt.CharsetCP437
+	if p.GDT.ResultCharset != "" {
+		if c, err := gdt.ParseCharset(p.GDT.ResultCharset); err == nil {
+			cs = c
+		}
+	}
+	version := gdt.Version21
+	if p.GDT.Version == "03.00" {
+		version = gdt.Version30
+	}
 	return Options{
-		Name:          "doctolib",
-		Profile:       "doctolib",
+		Name:          p.ID,
+		Profile:       p.ID,
 		Patterns:      DefaultPatterns(),
 		Charset:       gdt.CharsetAuto,
 		QuietPeriod:   2 * time.Second,
 		ResultNaming:  NamingFixed,
-		HubID:         "MESI",
-		EHRID:         "DOCTOLIB",
-		Version:       gdt.Version21,
-		ResultCharset: gdt.CharsetCP437,
+		HubID:         p.GDT.HubID,
+		EHRID:         p.GDT.EHRID,
+		Version:       version,
+		ResultCharset: cs,
 		PDFFileName:   "{patient}_{measurement}_{result}.pdf",
 	}
 }
 
+// DoctolibDefaults returns the Doctolib profile: GDT 2.1, results in CP437
+// unless the order says otherwise.
+func DoctolibDefaults() Options { return ProfileDefaults(mustProfile("doctolib")) }
+
 // TomedoDefaults returns the tomedo profile: tomedo's GDT export writes
 // UTF-8 by default and speaks GDT 3.0; results are answered in the order's
 // version and charset (UTF-8, 3.0 unless the order says otherwise).
-func TomedoDefaults() Options {
-	return Options{
-		Name:          "tomedo",
-		Profile:       "tomedo",
-		Patterns:      DefaultPatterns(),
-		Charset:       gdt.CharsetAuto,
-		QuietPeriod:   2 * time.Second,
-		ResultNaming:  NamingFixed,
-		HubID:         "MESI",
-		EHRID:         "TOMEDO",
-		Version:       gdt.Version30,
-		ResultCharset: gdt.CharsetUTF8,
-		PDFFileName:   "{patient}_{measurement}_{result}.pdf",
+func TomedoDefaults() Options { return ProfileDefaults(mustProfile("tomedo")) }
+
+func mustProfile(id string) catalogue.Profile {
+	p, err := catalogue.Lookup(id)
+	if err != nil {
+		panic(err)
 	}
+	return p
 }

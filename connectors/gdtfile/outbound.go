@@ -26,10 +26,9 @@ const maxEmbeddedPDF = 50 << 20
 
 // Outbound writes results as a PDF plus a 6310 GDT file. It implements domain.Outbound.
 type Outbound struct {
-	opts      Options
-	log       logrus.FieldLogger
-	health    domain.HealthReporter
-	component string
+	opts Options
+	log  logrus.FieldLogger
+	rep  *domain.Reporter
 }
 
 var _ domain.Outbound = (*Outbound)(nil)
@@ -72,9 +71,8 @@ func NewOutbound(opts Options, log logrus.FieldLogger, health domain.HealthRepor
 	if health == nil {
 		health = domain.HealthFunc(func(domain.Health) {})
 	}
-	o := &Outbound{opts: opts, health: health,
-		log:       log.WithField("connection", opts.Name).WithField("component", "gdt-out"),
-		component: "conn:" + opts.Name + "/gdt-out",
+	o := &Outbound{opts: opts, rep: domain.NewReporter(health, "conn:"+opts.Name+"/gdt-out"),
+		log: log.WithField("connection", opts.Name).WithField("component", "gdt-out"),
 	}
 	for _, d := range []string{opts.ResultDir, opts.PDFDir} {
 		if _, err := folder.NewWriter(d, opts.TempDir); err != nil {
@@ -154,7 +152,7 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 	if err != nil {
 		if errors.Is(err, folder.ErrExists) || errors.Is(err, folder.ErrNoFreeNumber) {
 			err = fmt.Errorf("gdtfile: the EHR has not picked up the previous result file yet: %w", err)
-			o.report(domain.SeverityWarning, "ehr-not-reading", "The EHR is not picking up result files", err.Error())
+			o.rep.Failed(domain.SeverityWarning, "ehr-not-reading", map[string]string{"folder": o.opts.ResultDir}, err)
 			return "", domain.Temporary(err, "")
 		}
 		return "", o.failed(domain.Temporary(fmt.Errorf("gdtfile: writing result file: %w", err), ""))
@@ -170,7 +168,7 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 		patientID = res.Patient.ID
 	}
 	log.WithField("file", filepath.Base(gdtPath)).WithField("pdf", filepath.Base(pdfPath)).WithField("patientId", patientID).Info("GDT result written")
-	o.report(domain.SeverityOK, "delivering", "Writing results to the GDT folder", answer)
+	o.rep.Moved("delivering", map[string]string{"folder": o.opts.ResultDir, "file": answer})
 	return answer, nil
 }
 
@@ -328,11 +326,7 @@ func (o *Outbound) failed(err error) error {
 	if domain.IsPermanent(err) {
 		sev = domain.SeverityError
 	}
-	o.report(sev, "write-failed", "A result could not be written", err.Error())
+	o.rep.Failed(sev, "write-failed", map[string]string{"folder": o.opts.ResultDir}, err)
 	o.log.WithError(err).Warn("GDT result not written")
 	return err
-}
-
-func (o *Outbound) report(sev domain.Severity, code, title, text string) {
-	o.health.Report(domain.Health{Component: o.component, Code: code, Title: title, Text: text, Severity: sev, At: time.Now()})
 }

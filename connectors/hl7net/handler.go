@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -27,16 +26,11 @@ type OrderHandlerOptions struct {
 // sink, acknowledge. It implements mllp.Handler and is usable on its own
 // (e.g. for messages arriving by other transports).
 type OrderHandler struct {
-	opts      OrderHandlerOptions
-	mapper    *hl7.Mapper
-	sink      domain.OrderSink
-	log       logrus.FieldLogger
-	health    domain.HealthReporter
-	component string
-
-	mu      sync.Mutex
-	lastMsg time.Time
-	lastErr string
+	opts   OrderHandlerOptions
+	mapper *hl7.Mapper
+	sink   domain.OrderSink
+	log    logrus.FieldLogger
+	rep    *domain.Reporter
 }
 
 // NewOrderHandler returns a handler storing through sink.
@@ -55,8 +49,8 @@ func NewOrderHandler(opts OrderHandlerOptions, sink domain.OrderSink, log logrus
 	if health == nil {
 		health = domain.HealthFunc(func(domain.Health) {})
 	}
-	return &OrderHandler{opts: opts, mapper: hl7.NewMapper(opts.Map), sink: sink, log: log, health: health,
-		component: "conn:" + opts.Connection}
+	return &OrderHandler{opts: opts, mapper: hl7.NewMapper(opts.Map), sink: sink, log: log,
+		rep: domain.NewReporter(health, "conn:"+opts.Connection)}
 }
 
 // Outcome is what happened to one message.
@@ -185,30 +179,12 @@ func ackControlID(req string, now time.Time) string {
 	return id
 }
 
-func (h *OrderHandler) ok() {
-	h.mu.Lock()
-	h.lastMsg = h.opts.Now()
-	hl := domain.Health{Component: h.component, Code: "receiving", Severity: domain.SeverityOK, Title: "Receiving orders",
-		LastMessageAt: h.lastMsg, LastError: h.lastErr, At: h.lastMsg}
-	h.mu.Unlock()
-	h.health.Report(hl)
-}
+func (h *OrderHandler) ok() { h.rep.Moved("receiving", nil) }
 
 func (h *OrderHandler) fail(what string, sev domain.Severity) {
-	h.mu.Lock()
-	h.lastErr = what
-	hl := domain.Health{Component: h.component, Code: "message-refused", Severity: sev, Title: "A message from the EHR was refused",
-		Text: what, LastMessageAt: h.lastMsg, LastError: what, At: h.opts.Now()}
+	code := "message-refused"
 	if sev == domain.SeverityError {
-		hl.Code, hl.Title = "store-failed", "Orders cannot be stored"
+		code = "store-failed"
 	}
-	h.mu.Unlock()
-	h.health.Report(hl)
-}
-
-func (h *OrderHandler) report(x domain.Health) {
-	h.mu.Lock()
-	x.Component, x.LastMessageAt, x.LastError, x.At = h.component, h.lastMsg, h.lastErr, h.opts.Now()
-	h.mu.Unlock()
-	h.health.Report(x)
+	h.rep.Failed(sev, code, nil, errors.New(what))
 }

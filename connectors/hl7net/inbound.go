@@ -88,7 +88,7 @@ func NewMLLPInbound(opts MLLPInboundOptions, sink domain.OrderSink, log logrus.F
 	srv := mllp.NewServer(mllp.ServerOptions{
 		Allow: allow, MaxConns: opts.MaxConnections, MaxMessageSize: opts.MaxMessageSize,
 		IdleTimeout: opts.IdleTimeout, ReadTimeout: opts.ReadTimeout, WriteTimeout: opts.WriteTimeout,
-		ShutdownGrace: opts.ShutdownGrace, Log: log, Health: health, Component: h.component,
+		ShutdownGrace: opts.ShutdownGrace, Log: log, Health: health, Component: h.rep.Component(),
 	}, h)
 	return &MLLPInbound{opts: opts, handler: h, server: srv, log: log, health: health}, nil
 }
@@ -99,9 +99,7 @@ func (in *MLLPInbound) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", in.opts.ListenAddr)
 	if err != nil {
-		in.handler.report(domain.Health{Code: "listen-failed", Severity: domain.SeverityError,
-			Title: "Cannot listen for orders", Text: fmt.Sprintf("Port %s cannot be opened: %v. Is another program using it?", in.opts.ListenAddr, err),
-			LastError: err.Error()})
+		in.handler.rep.Failed(domain.SeverityError, "listen-failed", map[string]string{"addr": in.opts.ListenAddr}, err)
 		return fmt.Errorf("hl7net: connection %q: listen on %s: %w", in.opts.Name, in.opts.ListenAddr, err)
 	}
 	return in.Serve(ctx, ln)
@@ -110,10 +108,9 @@ func (in *MLLPInbound) Run(ctx context.Context) error {
 // Serve serves on an existing listener (tests, socket activation).
 func (in *MLLPInbound) Serve(ctx context.Context, ln net.Listener) error {
 	in.log.WithField("addr", ln.Addr().String()).Info("hl7: listening for orders")
-	in.handler.report(domain.Health{Code: "listening", Severity: domain.SeverityOK, Title: "Listening for orders",
-		Text: "Waiting for the EHR on " + ln.Addr().String()})
+	in.handler.rep.Set(domain.SeverityOK, "listening", map[string]string{"addr": ln.Addr().String()}, "")
 	err := in.server.Serve(ctx, ln)
-	in.handler.report(domain.Health{Code: "stopped", Severity: domain.SeverityOK, Title: "Stopped"})
+	in.handler.rep.Set(domain.SeverityOK, "stopped", nil, "")
 	in.log.Info("hl7: listener stopped")
 	if err != nil {
 		return fmt.Errorf("hl7net: connection %q: %w", in.opts.Name, err)

@@ -13,8 +13,10 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/hl7"
 	"github.com/mesi/mconnect/connectors/mllp"
+	"github.com/mesi/mconnect/connectors/probe"
 )
 
 // ORUSettings fix MSH values of outgoing results; empty values come from
@@ -161,4 +163,9 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// Check tries to reach the EHR's result port (Test connection).
+func (o *MLLPOutbound) Check(ctx context.Context) connector.CheckResult {
+	return probe.TCP(ctx, o.opts.Addr)
 }

@@ -250,8 +250,7 @@ func (s *Server) refuse(c net.Conn) {
 	if s.opts.Health != nil {
 		s.opts.Health.Report(domain.Health{
 			Component: s.opts.Component, Code: "peer-refused", Severity: domain.SeverityWarning,
-			Title:     "Connection from an address not allowed",
-			Text:      fmt.Sprintf("%s tried to connect but is not in the allow-list; add it in the connection's settings if it is the EHR.", peer),
+			Args:      map[string]string{"peer": peer},
 			LastError: "refused " + peer, At: time.Now(),
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 func newFlags(name string) *flag.FlagSet {
@@ -49,7 +50,7 @@ func loadConfig(path string) (*config.Config, string, error) {
 	if err != nil {
 		return nil, "", usageErr("%v", err)
 	}
-	c, err := config.Load(p)
+	c, err := registry.Load(p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, p, usageErr("config %s does not exist; create one with `mconnect config example --ehr ID > %s`", p, p)
@@ -74,7 +75,7 @@ func cmdConfig(args []string, stdout io.Writer) error {
 		if *ehr == "" {
 			return usageErr("config example: --ehr is required")
 		}
-		c, err := config.Example(*ehr, *data)
+		c, err := registry.Example(*ehr, *data)
 		if err != nil {
 			return usageErr("config example: %v", err)
 		}

@@ -22,7 +22,7 @@ func startHub(cfg *config.Config, path string, stderr io.Writer) (*hub.Hub, erro
 	case errors.Is(err, hub.ErrAlreadyRunning):
 		return nil, &exitError{code: 1, err: err}
 	}
-	var ce *hub.ConfigError
+	var ce *config.KeyError
 	if errors.As(err, &ce) {
 		return nil, usageErr("config %s: %v", path, err)
 	}

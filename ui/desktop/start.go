@@ -15,6 +15,7 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // guiHub adapts the running hub (or its absence: no config yet, or a hub
@@ -57,7 +58,7 @@ type StartOptions struct {
 func Main(opts StartOptions) error {
 	p, stderr := opts.ConfigPath, opts.Stderr
 	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
-	cfg, err := config.Load(p)
+	cfg, err := registry.Load(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		g.info.FirstRun = true

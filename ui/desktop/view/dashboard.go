@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/ui/words"
 )
 
 // dashboard is the Dashboard window's content: a header with the overall
@@ -109,7 +110,8 @@ func (d *dashboard) update(hs []domain.Health) {
 func (d *dashboard) row(h domain.Health) fyne.CanvasObject {
 	icon := widget.NewIcon(severityIcon(h.Severity))
 
-	title := widget.NewLabel(firstNonEmpty(h.Title, h.Component))
+	titleText, explanation := words.Health(h, langLookup)
+	title := widget.NewLabel(titleText)
 	title.TextStyle.Bold = true
 	title.Wrapping = fyne.TextWrapWord
 	sev := widget.NewLabel(txtSeverity(h.Severity))
@@ -117,8 +119,8 @@ func (d *dashboard) row(h domain.Health) fyne.CanvasObject {
 	sev.Importance = importance(h.Severity)
 	lines := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, sev, title)}
 
-	if h.Text != "" {
-		lines = append(lines, wrapped(h.Text))
+	if explanation != "" {
+		lines = append(lines, wrapped(explanation))
 	}
 	meta := widget.NewLabel(h.Component + "  ·  " + txtLastMessage(formatTime(h.LastMessageAt, d.now())))
 	meta.SizeName = theme.SizeNameCaptionText

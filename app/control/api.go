@@ -1,0 +1,249 @@
+// Package control is the hub's control API: one interface covering what a
+// person does with the hub (status, worklist, results and their delivery,
+// tablets, groups, connections, diagnostics) and a change-event stream, so
+// that the Dashboard, the tray and the command line never reach around the
+// hub into its database. The hub implements API in-process; Serve exposes
+// an API on a local endpoint only the same OS user can reach, and Client
+// speaks to it from another process.
+package control
+
+import (
+	"context"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/connector"
+)
+
+// API is everything the user interfaces ask of a hub. Errors are *Error
+// with a Kind; never a Go error chain for people.
+type API interface {
+	// Status describes the hub and the health of every component.
+	Status(ctx context.Context) (Status, error)
+
+	// Orders lists appointments (newest first) matching q.
+	Orders(ctx context.Context, q OrderQuery) ([]domain.Order, error)
+	// Order returns one appointment with every field.
+	Order(ctx context.Context, id string) (domain.Order, error)
+	// DeleteOrder takes an appointment off the worklist (audit-logged with
+	// the reason; the tablets of its group are woken).
+	DeleteOrder(ctx context.Context, req DeleteOrderRequest) (domain.Order, error)
+
+	// Deliveries lists result deliveries (newest first) matching q.
+	Deliveries(ctx context.Context, q DeliveryQuery) ([]domain.Delivery, error)
+	// Delivery returns one delivery with every attempt.
+	Delivery(ctx context.Context, id int64) (DeliveryDetail, error)
+	// Resend sends one delivery again, or every failed / ambiguous one.
+	Resend(ctx context.Context, req ResendRequest) (ResendResult, error)
+	// Cancel gives up a delivery.
+	Cancel(ctx context.Context, req CancelRequest) (domain.Delivery, error)
+	// Result returns a stored result with the path of its PDF report.
+	Result(ctx context.Context, id string) (ResultDetail, error)
+
+	// Tablets lists the paired tablets.
+	Tablets(ctx context.Context) ([]domain.Device, error)
+	// UpdateTablet renames, moves or revokes a tablet.
+	UpdateTablet(ctx context.Context, req TabletChange) (domain.Device, error)
+	// NewPairingCode creates a one-time code and the pairing URL (the QR
+	// code's content) for a tablet joining group (empty: the default).
+	NewPairingCode(ctx context.Context, group string) (Pairing, error)
+
+	// Groups lists the tablet groups.
+	Groups(ctx context.Context) ([]domain.Group, error)
+	// SaveGroup creates a group (empty ID) or renames one.
+	SaveGroup(ctx context.Context, g domain.Group) (domain.Group, error)
+	// DeleteGroup deletes a group without tablets or open appointments.
+	DeleteGroup(ctx context.Context, id string) error
+
+	// Connections describes each connector with its endpoints, checks and
+	// health.
+	Connections(ctx context.Context) ([]Connection, error)
+	// TestConnection runs the checks of a connection.
+	TestConnection(ctx context.Context, name string) ([]CheckOutcome, error)
+
+	// ExportDiagnostics writes the support bundle, with live health.
+	ExportDiagnostics(ctx context.Context, req DiagRequest) (DiagResult, error)
+
+	// Subscribe streams change events until ctx is done; the channel is
+	// closed then (or when the hub goes away).
+	Subscribe(ctx context.Context) (<-chan Event, error)
+	// Show asks the desktop application attached to the hub to bring its
+	// Dashboard to the front (ErrNoWindow-kind Unavailable when none).
+	Show(ctx context.Context) error
+}
+
+// State is where the hub is in its life.
+type State string
+
+// Hub states.
+const (
+	StateNotConfigured State = "not-configured"
+	StateStarting      State = "starting"
+	StateRunning       State = "running"
+	StateFailed        State = "failed"
+	StateStopping      State = "stopping"
+)
+
+// Status describes a hub.
+type Status struct {
+	State       State     `json:"state"`
+	Version     string    `json:"version"`
+	HubID       string    `json:"hubId,omitempty"`
+	HubName     string    `json:"hubName"`
+	EHR         string    `json:"ehr,omitempty"`
+	ConfigPath  string    `json:"configPath"`
+	DataDir     string    `json:"dataDir"`
+	LANAddress  string    `json:"lanAddress,omitempty"`
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	StartedAt   time.Time `json:"startedAt,omitempty"`
+	PID         int       `json:"pid"`
+	// Problem says why the hub is not running (failed / not configured),
+	// technical text behind "Details".
+	Problem string          `json:"problem,omitempty"`
+	Health  []domain.Health `json:"health"`
+}
+
+// Worst returns the highest severity among the components.
+func (s Status) Worst() domain.Severity {
+	w := domain.SeverityOK
+	if s.State == StateFailed {
+		w = domain.SeverityError
+	}
+	for _, h := range s.Health {
+		if h.Severity > w {
+			w = h.Severity
+		}
+	}
+	return w
+}
+
+// OrderQuery filters appointments.
+type OrderQuery struct {
+	Group  string              `json:"group,omitempty"`
+	States []domain.OrderState `json:"states,omitempty"`
+	// Text matches name, patient ID, order number and other text.
+	Text  string `json:"text,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// DeleteOrderRequest deletes an appointment; Reason is required.
+type DeleteOrderRequest struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// DeliveryQuery filters deliveries.
+type DeliveryQuery struct {
+	ResultID   string                 `json:"resultId,omitempty"`
+	Connection string                 `json:"connection,omitempty"`
+	States     []domain.DeliveryState `json:"states,omitempty"`
+	BeforeID   int64                  `json:"beforeId,omitempty"`
+	Limit      int                    `json:"limit,omitempty"`
+}
+
+// DeliveryDetail is a delivery with its attempts.
+type DeliveryDetail struct {
+	Delivery domain.Delivery  `json:"delivery"`
+	Attempts []domain.Attempt `json:"attempts"`
+}
+
+// ResendRequest names one delivery (ID), or all failed / all ambiguous
+// ones (of Connection, empty: every connection). Reason is required.
+type ResendRequest struct {
+	ID         int64  `json:"id,omitempty"`
+	Failed     bool   `json:"failed,omitempty"`
+	Ambiguous  bool   `json:"ambiguous,omitempty"`
+	Connection string `json:"connection,omitempty"`
+	Reason     string `json:"reason"`
+	Actor      string `json:"actor,omitempty"`
+}
+
+// ResendResult counts the deliveries queued again.
+type ResendResult struct {
+	Count int `json:"count"`
+}
+
+// CancelRequest gives up a delivery; Reason is required.
+type CancelRequest struct {
+	ID     int64  `json:"id"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// ResultDetail is a result with where its report is.
+type ResultDetail struct {
+	Result     domain.Result     `json:"result"`
+	ReportPath string            `json:"reportPath,omitempty"`
+	Deliveries []domain.Delivery `json:"deliveries"`
+}
+
+// TabletChange changes a tablet: any of a new name, a new group, revoke.
+type TabletChange struct {
+	ID     string  `json:"id"`
+	Name   *string `json:"name,omitempty"`
+	Group  *string `json:"group,omitempty"`
+	Revoke bool    `json:"revoke,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+	Actor  string  `json:"actor,omitempty"`
+}
+
+// Pairing is a one-time pairing code.
+type Pairing struct {
+	Code        string    `json:"code"`
+	Expires     time.Time `json:"expires"`
+	Group       string    `json:"group"`
+	URL         string    `json:"url"` // what the QR code holds
+	Fingerprint string    `json:"fingerprint,omitempty"`
+}
+
+// Connection describes one connector of the hub.
+type Connection struct {
+	Name      string               `json:"name"`
+	Section   string               `json:"section"`
+	Label     string               `json:"label,omitempty"`
+	Endpoints []connector.Endpoint `json:"endpoints"`
+	Checks    []string             `json:"checks"`
+	Health    []domain.Health      `json:"health"`
+}
+
+// CheckOutcome is the result of one check of a connection.
+type CheckOutcome struct {
+	What   string                `json:"what"`
+	Result connector.CheckResult `json:"result"`
+}
+
+// DiagRequest asks for a support bundle at Out (a .zip path).
+type DiagRequest struct {
+	Out                string `json:"out"`
+	IncludePatientData bool   `json:"includePatientData,omitempty"`
+}
+
+// DiagResult describes the bundle written.
+type DiagResult struct {
+	Path     string   `json:"path"`
+	Sections []string `json:"sections"`
+}
+
+// EventKind says what changed.
+type EventKind string
+
+// Event kinds.
+const (
+	EventHealth     EventKind = "health"     // Health holds every component
+	EventOrders     EventKind = "orders"     // Group's worklist changed
+	EventDeliveries EventKind = "deliveries" // a result or delivery changed
+	EventTablets    EventKind = "tablets"    // a tablet was paired, changed or reported
+	EventGroups     EventKind = "groups"
+	EventShow       EventKind = "show" // a second launch asks the window to come forward
+	EventState      EventKind = "state"
+)
+
+// Event is one change.
+type Event struct {
+	Kind   EventKind       `json:"kind"`
+	Group  string          `json:"group,omitempty"`
+	Health []domain.Health `json:"health,omitempty"`
+	State  State           `json:"state,omitempty"`
+	At     time.Time       `json:"at"`
+}

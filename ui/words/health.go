@@ -1,0 +1,155 @@
+// Package words renders what the hub reports in codes (health, check
+// results) as words for people. The English texts live here; the desktop
+// passes a lookup that translates them (Fyne's lang), the command line
+// uses them as they are.
+package words
+
+import (
+	"bytes"
+	"strings"
+	"text/template"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// Lookup returns the text of key in the person's language, falling back to
+// the English template, rendered with data.
+type Lookup func(key, english string, data map[string]any) string
+
+// English renders the English template with data.
+func English(_ string, english string, data map[string]any) string {
+	if !strings.Contains(english, "{{") {
+		return english
+	}
+	t, err := template.New("").Option("missingkey=zero").Parse(english)
+	if err != nil {
+		return english
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return english
+	}
+	return strings.ReplaceAll(b.String(), "<no value>", "")
+}
+
+// text is one health state's title and explanation.
+type text struct{ title, text string }
+
+// healthTexts are the English texts by area and code; {{.name}} is an
+// argument of the report. The area is what kind of component reported.
+var healthTexts = map[string]text{
+	// any component
+	"any.restarting": {"Stopped unexpectedly, restarting", "It is started again by itself (next try in {{.next}}). If this repeats, open Details and export diagnostics for support."},
+	"any.starting":   {"Starting", ""},
+	"any.stopped":    {"Stopped", ""},
+	// the database
+	"store.ready":               {"Database ready", "Orders and results are stored in {{.path}}."},
+	"store.order-write-failed":  {"Database cannot store orders", "New orders are not accepted (the EHR is told to send them again). Check the free disk space and that the data folder is writable."},
+	"store.result-write-failed": {"Database cannot store results", "Tablets are told to retry; nothing is lost. Check the free disk space and that the data folder is writable."},
+	// the tablets' endpoint
+	"device.listening":     {"Tablet endpoint listening", "Tablets reach the hub at {{.addr}} (encrypted, certificate fingerprint {{.fingerprint}})."},
+	"device.plain-http":    {"Tablet endpoint without encryption", "The tablet endpoint on {{.addr}} serves plain HTTP: patient data crosses the network unencrypted. Turn plain HTTP off in Settings unless a tablet needs it."},
+	"device.listen-failed": {"Tablet endpoint cannot listen", "Port {{.addr}} cannot be opened. Another program may use it; choose another port in Settings."},
+	"device.stopped":       {"Tablet endpoint stopped", ""},
+	// HL7 over MLLP
+	"mllp.listening":       {"Listening for orders", "Waiting for the EHR on {{.addr}}."},
+	"mllp.receiving":       {"Receiving orders", ""},
+	"mllp.listen-failed":   {"Cannot listen for orders", "Port {{.addr}} cannot be opened. Is another program using it?"},
+	"mllp.message-refused": {"A message from the EHR was refused", "The EHR was told why (a negative acknowledgement). See Details."},
+	"mllp.store-failed":    {"Orders cannot be stored", "The EHR is told to send them again later. Check the free disk space and that the data folder is writable."},
+	"mllp.peer-refused":    {"Connection from an address not allowed", "{{.peer}} tried to connect but is not in the allow-list; add it in the connection's settings if it is the EHR."},
+	"mllp.stopped":         {"Stopped", ""},
+	// order files (GDT, WEDA's HL7 files)
+	"files-in.watching":          {"Watching the order folder", "New order files are read from {{.folder}}."},
+	"files-in.file-rejected":     {"An order file was rejected", "See the note beside {{.file}} in the error folder."},
+	"files-in.file-refused":      {"An order file was rejected", "It was moved to the error folder with a note saying why."},
+	"files-in.store-unavailable": {"Orders cannot be stored; files wait in the folder", "They are read again as soon as the database can be written."},
+	"files-in.stopped":           {"Order folder not watched", "Watching {{.folder}} stopped; it is started again by itself."},
+	// result files (GDT)
+	"files-out.delivering":      {"Writing results to the GDT folder", "Results are written into {{.folder}}."},
+	"files-out.ehr-not-reading": {"The EHR is not picking up result files", "Result files wait in {{.folder}}. Check that the EHR's GDT import is running."},
+	"files-out.write-failed":    {"A result could not be written", "Writing into {{.folder}} failed. Check that the folder exists and is writable."},
+	// the outbox of a connection
+	"outbox.ok":               {"{{.connection}}: delivering", "Results are delivered as they arrive."},
+	"outbox.retrying":         {"Retrying {{.retrying}} results for {{.connection}}", "They could not be delivered yet and are sent again automatically."},
+	"outbox.ehr-unreachable":  {"{{.connection}} does not answer", "{{.retrying}} results wait and will be sent in order as soon as it answers; the next try is at {{.next}}."},
+	"outbox.needs-attention":  {"Results for {{.connection}} need attention", "{{.failed}} refused by the EHR, {{.held}} possibly received twice. Open Results to resend or cancel them."},
+	"outbox.store-unwritable": {"Delivery progress cannot be saved", "Results already received are safe; delivery to {{.connection}} resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable."},
+	"outbox.store-unreadable": {"The delivery queue cannot be read", "Delivery to {{.connection}} resumes by itself when it can. If this stays, export a diagnostic bundle for support."},
+	// the hub itself (no running hub)
+	"hub.no-config":      {"Not configured yet", "No configuration file at {{.path}}."},
+	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
+	"hub.start-failed":   {"The hub could not start", "See Details for why."},
+	"hub.not-running":    {"mCONNECT Hub is not running", ""},
+}
+
+// Area names the kind of component a health report comes from: "device",
+// "store", "outbox", "mllp", "files-in", "files-out", "hub" or the
+// component itself.
+func Area(component string) string {
+	switch {
+	case component == "device", component == "store", component == "hub", component == "config":
+		if component == "config" {
+			return "hub"
+		}
+		return component
+	case strings.HasSuffix(component, "/outbox"):
+		return "outbox"
+	case strings.HasSuffix(component, "/gdt-in"), strings.HasSuffix(component, "/files-in"):
+		return "files-in"
+	case strings.HasSuffix(component, "/gdt-out"):
+		return "files-out"
+	case strings.HasPrefix(component, "conn:") && !strings.Contains(component, "/"):
+		return "mllp"
+	}
+	return component
+}
+
+// HealthKey is the translation key of a report's texts (without the
+// ".title"/".text" suffix).
+func HealthKey(h domain.Health) string {
+	k := Area(h.Component) + "." + h.Code
+	if _, ok := healthTexts[k]; ok {
+		return "health." + k
+	}
+	if _, ok := healthTexts["any."+h.Code]; ok {
+		return "health.any." + h.Code
+	}
+	return "health." + k
+}
+
+// Health returns the title and the explanation of a report in the words of
+// lookup (nil: English). An unknown code shows the code and the component,
+// never nothing.
+func Health(h domain.Health, lookup Lookup) (title, explanation string) {
+	if lookup == nil {
+		lookup = English
+	}
+	key := HealthKey(h)
+	t, ok := healthTexts[strings.TrimPrefix(key, "health.")]
+	if !ok {
+		return h.Component + ": " + h.Code, h.Detail
+	}
+	data := make(map[string]any, len(h.Args))
+	for k, v := range h.Args {
+		data[k] = v
+	}
+	title = lookup(key+".title", t.title, data)
+	if t.text != "" {
+		explanation = lookup(key+".text", t.text, data)
+	}
+	return title, explanation
+}
+
+// HealthTexts returns every key with its English text, for translation
+// files and their tests.
+func HealthTexts() map[string]string {
+	out := make(map[string]string, 2*len(healthTexts))
+	for k, t := range healthTexts {
+		out["health."+k+".title"] = t.title
+		if t.text != "" {
+			out["health."+k+".text"] = t.text
+		}
+	}
+	return out
+}
