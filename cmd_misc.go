@@ -14,6 +14,7 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -53,7 +54,7 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, fp, err := device.LoadOrCreateCert(dir)
+	_, fp, err := tlscert.LoadOrCreate(dir)
 	if err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func cmdVersion(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, fp, err := device.LoadOrCreateCert(dataDirOf(cfg))
+	_, fp, err := tlscert.LoadOrCreate(dataDirOf(cfg))
 	if err != nil {
 		return err
 	}

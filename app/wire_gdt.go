@@ -6,9 +6,9 @@ import (
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/outbox"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/gdt"
 	"github.com/mesi/mconnect/connectors/gdtfile"
-	"github.com/mesi/mconnect/device"
 )
 
 // wireGDT builds a GDT connection (Doctolib, Tomedo): the inbound folder
@@ -51,7 +51,7 @@ func (h *Hub) wireGDT(name string, c *config.GDTConfig, p outbox.Policy) error {
 		o.FTP = gdtfile.FTPOptions{Enabled: true, Addr: c.FTP.Listen, User: c.FTP.User, Password: pw,
 			PassivePorts: c.FTP.PassivePorts, RequireTLS: c.FTP.RequireTLS, MaxConnections: c.FTP.MaxConnections}
 		if c.FTP.TLS {
-			cert, _, err := device.LoadOrCreateCert(h.dataDir)
+			cert, _, err := tlscert.LoadOrCreate(h.dataDir)
 			if err != nil {
 				return err
 			}

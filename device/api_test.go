@@ -15,6 +15,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 )
 
 // clock is a settable clock for Options.Now.
@@ -618,7 +619,7 @@ func TestPlainHTTPWarns(t *testing.T) {
 	if !found {
 		t.Errorf("no plain-http warning in %+v", reports)
 	}
-	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, tlscert.KeyFile)); err == nil {
 		t.Error("plain HTTP created a TLS key anyway")
 	}
 }

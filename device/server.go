@@ -22,6 +22,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 )
 
 // APIPrefix is the path prefix of every endpoint (TXT api=).
@@ -132,7 +133,7 @@ func NewServer(opts Options, st Store, hub Hub, log logrus.FieldLogger, health d
 	}
 	s.schema = sch
 	if !opts.PlainHTTP {
-		cert, fp, err := LoadOrCreateCert(opts.DataDir)
+		cert, fp, err := tlscert.LoadOrCreate(opts.DataDir)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +200,7 @@ func (s *Server) Run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if !s.opts.PlainHTTP {
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*s.cert}}
+		srv.TLSConfig = tlscert.ServerConfig(*s.cert)
 	}
 	errc := make(chan error, 1)
 	go func() {
