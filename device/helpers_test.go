@@ -27,6 +27,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/app/tlscert"
 )
@@ -460,9 +461,9 @@ func (e *env) upload(token, key string, parts ...part) (*http.Response, ResultCr
 	return resp, rc
 }
 
-func problemOf(t testing.TB, resp *http.Response) Problem {
+func problemOf(t testing.TB, resp *http.Response) problem.Problem {
 	t.Helper()
-	var p Problem
+	var p problem.Problem
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if err := json.Unmarshal(b, &p); err != nil {

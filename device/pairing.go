@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/store"
 )
 
@@ -146,16 +147,16 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	req.Serial = strings.TrimSpace(req.Serial)
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Code == "" {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"code" is required: the six-digit pairing code shown by the hub`).field("code"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"code" is required: the six-digit pairing code shown by the hub`).WithField("code"))
 		return
 	}
 	if req.Serial == "" {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"serial" is required: the tablet's serial number`).field("serial"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"serial" is required: the tablet's serial number`).WithField("serial"))
 		return
 	}
 	for _, f := range []struct{ name, v string }{{"serial", req.Serial}, {"name", req.Name}, {"model", req.Model}, {"appVersion", req.AppVersion}} {
 		if len(f.v) > maxTextField {
-			writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", fmt.Sprintf("%q is longer than %d characters", f.name, maxTextField)).field(f.name))
+			writeProblem(w, problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", fmt.Sprintf("%q is longer than %d characters", f.name, maxTextField)).WithField(f.name))
 			return
 		}
 	}
@@ -191,12 +192,12 @@ func (s *Server) wrongCode(w http.ResponseWriter, r *http.Request, detail string
 		writeProblem(w, lockedProblem(d))
 		return
 	}
-	writeProblem(w, problem(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).field("code"))
+	writeProblem(w, problem.New(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).WithField("code"))
 }
 
-func lockedProblem(d time.Duration) *Problem {
+func lockedProblem(d time.Duration) *problem.Problem {
 	secs := int((d + time.Second - 1) / time.Second)
-	p := problem(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
+	p := problem.New(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
 		fmt.Sprintf("too many wrong pairing codes: pairing is locked for %d more seconds", secs))
 	p.RetryAfter = secs
 	return p

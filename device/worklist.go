@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/store"
 )
 
@@ -246,7 +247,7 @@ func ParseWait(v string, max time.Duration) (time.Duration, error) {
 func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev domain.Device) {
 	wait, err := ParseWait(r.URL.Query().Get("wait"), s.opts.LongPollMax)
 	if err != nil {
-		writeProblem(w, problem(http.StatusBadRequest, "invalid-parameter", "Invalid query parameter", err.Error()).field("wait"))
+		writeProblem(w, problem.New(http.StatusBadRequest, "invalid-parameter", "Invalid query parameter", err.Error()).WithField("wait"))
 		return
 	}
 	inm := r.Header.Get("If-None-Match")
@@ -255,7 +256,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 	if wait > 0 && inm != "" {
 		if n := s.pollers.Add(1); n > int64(s.opts.MaxLongPollers) {
 			s.pollers.Add(-1)
-			p := problem(http.StatusServiceUnavailable, "too-many-waiters", "Too many waiting tablets",
+			p := problem.New(http.StatusServiceUnavailable, "too-many-waiters", "Too many waiting tablets",
 				fmt.Sprintf("%d tablets are long-polling already; retry shortly or poll without wait", s.opts.MaxLongPollers))
 			p.RetryAfter = 5
 			writeProblem(w, p)
@@ -274,7 +275,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 				return
 			}
 			s.log.WithError(err).WithField("group", dev.Group).Error("device: read worklist")
-			p := problem(http.StatusServiceUnavailable, "worklist-unavailable", "Worklist unavailable",
+			p := problem.New(http.StatusServiceUnavailable, "worklist-unavailable", "Worklist unavailable",
 				"the hub could not read the worklist right now; try again shortly")
 			p.RetryAfter = 5
 			writeProblem(w, p)
@@ -316,9 +317,9 @@ func writeWorklist(w http.ResponseWriter, r *http.Request, body []byte, etag str
 
 // ownOrder returns the order id if it belongs to group; otherwise a 404
 // problem, the same for another group's order as for a missing one.
-func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *Problem) {
-	notFound := problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
-		fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id")
+func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *problem.Problem) {
+	notFound := problem.New(http.StatusNotFound, "appointment-not-found", "No such appointment",
+		fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).WithField("id")
 	if id == "" || len(id) > maxTextField {
 		return domain.Order{}, notFound
 	}
@@ -353,13 +354,13 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request, dev domain.
 	}
 	o, err := s.st.StartOrder(r.Context(), id, dev.Group, dev.ID)
 	if errors.Is(err, store.ErrNotOnWorklist) {
-		writeProblem(w, problem(http.StatusConflict, "appointment-closed", "Appointment not open",
-			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).field("id"))
+		writeProblem(w, problem.New(http.StatusConflict, "appointment-closed", "Appointment not open",
+			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).WithField("id"))
 		return
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		writeProblem(w, problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
-			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id"))
+		writeProblem(w, problem.New(http.StatusNotFound, "appointment-not-found", "No such appointment",
+			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).WithField("id"))
 		return
 	}
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/device"
 )
@@ -88,7 +89,7 @@ func (c *Client) Token() string { return c.token }
 // HTTPError is a non-2xx answer with its problem details.
 type HTTPError struct {
 	Status  int
-	Problem device.Problem
+	Problem problem.Problem
 	// RetryAfter is the hub's Retry-After, if any.
 	RetryAfter time.Duration
 }
