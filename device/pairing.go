@@ -17,7 +17,6 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/problem"
-	"github.com/mesi/mconnect/app/store"
 )
 
 // PairingStore keeps pairing codes (by hash). *store.Store satisfies it.
@@ -172,7 +171,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	d := domain.Device{Serial: req.Serial, Name: req.Name, Model: req.Model, AppVersion: req.AppVersion, IP: remoteIP(r)}
 	d, err = s.st.PairDevice(r.Context(), HashCode(req.Code), d, HashToken(token))
 	if err != nil {
-		if errors.Is(err, store.ErrCodeInvalid) {
+		if errors.Is(err, domain.ErrPairingCodeInvalid) {
 			s.wrongCode(w, r, "the pairing code is unknown, was used already or has expired; create a new one on the hub")
 			return
 		}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/problem"
-	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/app/tlscert"
 )
 
@@ -31,8 +30,8 @@ const APIPrefix = "/api/v1"
 
 // Store is what the endpoint needs from the hub's database. *store.Store
 // satisfies it. Lookups of missing objects return errors wrapping
-// store.ErrNotFound; PairDevice returns store.ErrCodeInvalid for an unknown,
-// used or expired code; StartOrder returns store.ErrNotOnWorklist.
+// domain.ErrNotFound; PairDevice returns domain.ErrPairingCodeInvalid for an
+// unknown, used or expired code; StartOrder returns domain.ErrNotOnWorklist.
 type Store interface {
 	PairingStore
 	PairDevice(ctx context.Context, codeHash string, d domain.Device, tokenHash string) (domain.Device, error)
@@ -350,7 +349,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, domain.Device
 			return
 		}
 		dev, err := s.st.DeviceByTokenHash(r.Context(), HashToken(token))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, domain.ErrNotFound) {
 			writeProblem(w, problem.New(http.StatusUnauthorized, "token-unknown", "Unknown device token",
 				"the device token is not known to this hub: pair the tablet again").WithField("Authorization"))
 			return

@@ -15,7 +15,6 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/problem"
-	"github.com/mesi/mconnect/app/store"
 )
 
 // notifier hands out one channel per group that is closed (and replaced)
@@ -324,7 +323,7 @@ func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *pro
 		return domain.Order{}, notFound
 	}
 	o, err := s.st.Order(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return o, notFound
 	}
 	if err != nil {
@@ -353,12 +352,12 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request, dev domain.
 		return
 	}
 	o, err := s.st.StartOrder(r.Context(), id, dev.Group, dev.ID)
-	if errors.Is(err, store.ErrNotOnWorklist) {
+	if errors.Is(err, domain.ErrNotOnWorklist) {
 		writeProblem(w, problem.New(http.StatusConflict, "appointment-closed", "Appointment not open",
 			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).WithField("id"))
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		writeProblem(w, problem.New(http.StatusNotFound, "appointment-not-found", "No such appointment",
 			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).WithField("id"))
 		return

@@ -192,7 +192,7 @@ func getOrder(ctx context.Context, q interface {
 	var data string
 	err := q.QueryRowContext(ctx, `SELECT data FROM orders WHERE id=?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: order %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("store: order %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read order %s: %w", id, err)
@@ -312,11 +312,9 @@ func (s *Store) SetOrderState(ctx context.Context, id string, state domain.Order
 	return out, err
 }
 
-// ErrNotOnWorklist is returned by StartOrder for an order that is done,
-// cancelled, deleted, or in another group.
-var ErrNotOnWorklist = errors.New("order is not on this worklist")
-
-// StartOrder marks an order of group as in progress on device.
+// StartOrder marks an order of group as in progress on device. An order
+// that is done, cancelled, deleted or in another group gives an error
+// wrapping domain.ErrNotOnWorklist; a missing one domain.ErrNotFound.
 func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (domain.Order, error) {
 	var out domain.Order
 	err := s.tx(ctx, func(t *sql.Tx) error {
@@ -325,7 +323,7 @@ func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (dom
 			return err
 		}
 		if o.Group != group || !o.State.OnWorklist() {
-			return fmt.Errorf("store: start order %s: %w", id, ErrNotOnWorklist)
+			return fmt.Errorf("store: start order %s: %w", id, domain.ErrNotOnWorklist)
 		}
 		o.State = domain.OrderInProgress
 		o.StartedBy = deviceID

@@ -64,7 +64,7 @@ func (s *Store) Result(ctx context.Context, id string) (domain.Result, error) {
 	var data string
 	err := s.db.QueryRowContext(ctx, `SELECT data FROM results WHERE id=?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Result{}, fmt.Errorf("store: result %s: %w", id, ErrNotFound)
+		return domain.Result{}, fmt.Errorf("store: result %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return domain.Result{}, fmt.Errorf("store: read result %s: %w", id, err)

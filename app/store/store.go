@@ -25,9 +25,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// ErrNotFound is returned when a looked-up object does not exist.
-var ErrNotFound = errors.New("not found")
-
 // ErrNewerSchema is returned by Open for a database written by a newer hub.
 var ErrNewerSchema = errors.New("database was written by a newer version of mCONNECT Hub")
 
