@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -66,39 +64,11 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// pairingURL is what the Dashboard's QR code holds (LAN-API.md).
-func pairingURL(listen, fp, code string) string {
-	q := url.Values{}
-	q.Set("fp", fp)
-	q.Set("code", code)
-	return fmt.Sprintf("mconnect://%s?%s", tabletHostPort(listen), q.Encode())
-}
+// pairingURL is what the Dashboard's QR code holds (device.PairingURL).
+func pairingURL(listen, fp, code string) string { return device.PairingURL(listen, fp, code) }
 
-// tabletHostPort is the address tablets reach a listen address at: its own
-// host when it names one, else the machine's LAN address.
-func tabletHostPort(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = lanIP()
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// lanIP returns the first non-loopback IPv4 address, else 127.0.0.1.
-func lanIP() string {
-	addrs, err := net.InterfaceAddrs()
-	if err == nil {
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-				return ipn.IP.String()
-			}
-		}
-	}
-	return "127.0.0.1"
-}
+// tabletHostPort is the address tablets reach a listen address at.
+func tabletHostPort(listen string) string { return device.TabletAddress(listen) }
 
 func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
