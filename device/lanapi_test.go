@@ -202,3 +202,42 @@ func TestLANAPIResultUpload(t *testing.T) {
 		t.Errorf("result upload maps differently:\n got %s\nwant %s", g, w)
 	}
 }
+
+// TestAppointmentOfMapsEveryField: every field of the LAN API appointment
+// is filled from a fully populated order, so none is forgotten in the
+// mapping.
+func TestAppointmentOfMapsEveryField(t *testing.T) {
+	if z := zeroFields(reflect.ValueOf(AppointmentOf(fullOrder())), "Appointment"); len(z) > 0 {
+		t.Errorf("AppointmentOf leaves fields empty: %v", z)
+	}
+}
+
+// TestPatientRoundTrip: a patient block a tablet sends maps onto the domain
+// patient without loss, for every sex code.
+func TestPatientRoundTrip(t *testing.T) {
+	for _, sex := range []domain.Sex{domain.SexUnknown, domain.SexMale, domain.SexFemale, domain.SexOther, domain.SexUndiff} {
+		p := fullOrder().Patient
+		p.Sex = sex
+		w := PatientOf(p)
+		if got := w.Domain(); !reflect.DeepEqual(got, p) {
+			t.Errorf("sex %q: round trip gives %+v, want %+v", sex, got, p)
+		}
+		if w.Sex != string(sex) {
+			t.Errorf("sex %q is sent as %q", sex, w.Sex)
+		}
+	}
+	if got := (Patient{}).Domain(); !reflect.DeepEqual(got, domain.Patient{}) {
+		t.Errorf("empty patient maps to %+v", got)
+	}
+}
+
+func TestStateOf(t *testing.T) {
+	for s, want := range map[domain.OrderState]AppointmentState{
+		domain.OrderScheduled: "scheduled", domain.OrderInProgress: "in_progress", domain.OrderDone: "done",
+		domain.OrderCancelled: "cancelled", domain.OrderDeleted: "deleted",
+	} {
+		if got := StateOf(s); got != want {
+			t.Errorf("StateOf(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -114,22 +114,6 @@ func (l *lockout) succeed() {
 	l.mu.Unlock()
 }
 
-type pairingRequest struct {
-	Code       string `json:"code"`
-	Serial     string `json:"serial"`
-	Name       string `json:"name"`
-	Model      string `json:"model"`
-	AppVersion string `json:"appVersion"`
-}
-
-// PairingResponse is the answer to a successful POST /pairings.
-type PairingResponse struct {
-	DeviceID string `json:"deviceId"`
-	Token    string `json:"token"`
-	Group    string `json:"group"`
-	HubID    string `json:"hubId,omitempty"`
-}
-
 const maxTextField = 200
 
 func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {

@@ -25,58 +25,6 @@ import (
 // MaxIdempotencyKey bounds the Idempotency-Key header.
 const MaxIdempotencyKey = 200
 
-// quantity accepts a JSON number or string and keeps it as text.
-type quantity string
-
-func (q *quantity) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*q = quantity(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*q = quantity(n.String())
-	return nil
-}
-
-// ResultDoc is the result part of POST /results.
-type ResultDoc struct {
-	AppointmentID  string          `json:"appointmentId"`
-	Measurement    string          `json:"measurement"`
-	PerformedAt    string          `json:"performedAt"`
-	Operator       string          `json:"operator"`
-	Observations   []ObservationIn `json:"observations"`
-	Interpretation string          `json:"interpretation"`
-	Device         struct {
-		Serial string `json:"serial"`
-		Model  string `json:"model"`
-	} `json:"device"`
-	Patient *domain.Patient `json:"patient"`
-}
-
-// ObservationIn is one observation as a tablet sends it: value, low and
-// high may be numbers or strings.
-type ObservationIn struct {
-	Code  string   `json:"code"`
-	Name  string   `json:"name"`
-	Value quantity `json:"value"`
-	Unit  string   `json:"unit"`
-	Low   quantity `json:"low"`
-	High  quantity `json:"high"`
-	Flag  string   `json:"flag"`
-}
-
-// ResultCreated is the answer of POST /results.
-type ResultCreated struct {
-	ResultID string `json:"resultId"`
-}
-
 // ParseResult validates a result part against the schema and maps it to a
 // domain.Result (without device, key and report). It is the parser the
 // fuzz target exercises.
@@ -96,7 +44,11 @@ func (s *Server) parseResult(data []byte) (domain.Result, *problem.Problem) {
 	r := domain.Result{
 		OrderID: doc.AppointmentID, Measurement: doc.Measurement, PerformedAt: at.UTC(), Operator: doc.Operator,
 		Interpretation: doc.Interpretation, Device: domain.DeviceInfo{Serial: doc.Device.Serial, Model: doc.Device.Model},
-		Patient: doc.Patient, Observations: make([]domain.Observation, 0, len(doc.Observations)),
+		Observations: make([]domain.Observation, 0, len(doc.Observations)),
+	}
+	if doc.Patient != nil {
+		p := doc.Patient.Domain()
+		r.Patient = &p
 	}
 	for _, o := range doc.Observations {
 		r.Observations = append(r.Observations, domain.Observation{Code: o.Code, Name: o.Name, Value: string(o.Value),

@@ -473,31 +473,8 @@ func storeProblem() *problem.Problem {
 	return p
 }
 
-// HealthResponse is the answer of GET /health.
-type HealthResponse struct {
-	Status  string `json:"status"`
-	HubID   string `json:"hubId"`
-	Version string `json:"version"`
-	Name    string `json:"name,omitempty"`
-	TLS     bool   `json:"tls"`
-}
-
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, HealthResponse{Status: "ok", HubID: s.opts.HubID, Version: s.opts.Version, Name: s.opts.HubName, TLS: !s.opts.PlainHTTP})
-}
-
-type heartbeatRequest struct {
-	Battery    *int   `json:"battery"`
-	AppVersion string `json:"appVersion"`
-	IP         string `json:"ip"`
-}
-
-// HeartbeatResponse tells the tablet how the hub sees it.
-type HeartbeatResponse struct {
-	DeviceID   string    `json:"deviceId"`
-	Name       string    `json:"name"`
-	Group      string    `json:"group"`
-	ServerTime time.Time `json:"serverTime"`
 }
 
 func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev domain.Device) {

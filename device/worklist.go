@@ -123,68 +123,6 @@ func (s *Server) reusable(f *flight) bool {
 	return f.err == nil && s.opts.WorklistCacheTTL > 0 && time.Since(f.finished) < s.opts.WorklistCacheTTL
 }
 
-// Appointment is an order as a tablet sees it: every parsed field (patient,
-// visit, provider, order identifiers and times) plus the source fields
-// verbatim. Connection-internal values (Order.Meta) stay on the hub.
-type Appointment struct {
-	ID          string            `json:"id"`
-	State       domain.OrderState `json:"state"`
-	Group       string            `json:"group"`
-	Source      string            `json:"source,omitempty"` // the connection the order came in on
-	Measurement string            `json:"measurement,omitempty"`
-	ServiceCode string            `json:"serviceCode,omitempty"`
-	ServiceText string            `json:"serviceText,omitempty"`
-	Priority    string            `json:"priority,omitempty"`
-
-	PlacerNumber string `json:"placerNumber,omitempty"`
-	FillerNumber string `json:"fillerNumber,omitempty"`
-	GroupNumber  string `json:"groupNumber,omitempty"`
-	OrderStatus  string `json:"orderStatus,omitempty"`
-	ResponseFlag string `json:"responseFlag,omitempty"`
-	ControlCode  string `json:"controlCode,omitempty"`
-
-	MessageAt     time.Time `json:"messageAt,omitzero"`
-	RequestedAt   time.Time `json:"requestedAt,omitzero"`
-	ScheduledAt   time.Time `json:"scheduledAt,omitzero"`
-	ObservationAt time.Time `json:"observationAt,omitzero"`
-	TransactionAt time.Time `json:"transactionAt,omitzero"`
-	EffectiveAt   time.Time `json:"effectiveAt,omitzero"`
-
-	OrderingProvider domain.Provider `json:"orderingProvider,omitzero"`
-	Technician       string          `json:"technician,omitempty"`
-	EnteredBy        string          `json:"enteredBy,omitempty"`
-	CallbackPhone    string          `json:"callbackPhone,omitempty"`
-
-	Patient domain.Patient `json:"patient"`
-	Visit   domain.Visit   `json:"visit,omitzero"`
-	Fields  []domain.Field `json:"fields,omitempty"`
-
-	StartedBy  string    `json:"startedBy,omitempty"`
-	ReceivedAt time.Time `json:"receivedAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-}
-
-// AppointmentOf maps a stored order to what the tablet sees.
-func AppointmentOf(o domain.Order) Appointment {
-	return Appointment{
-		ID: o.ID, State: o.State, Group: o.Group, Source: o.Connection, Measurement: o.Measurement,
-		ServiceCode: o.ServiceCode, ServiceText: o.ServiceText, Priority: o.Priority,
-		PlacerNumber: o.PlacerNumber, FillerNumber: o.FillerNumber, GroupNumber: o.GroupNumber,
-		OrderStatus: o.OrderStatus, ResponseFlag: o.ResponseFlag, ControlCode: o.ControlCode,
-		MessageAt: o.MessageAt, RequestedAt: o.RequestedAt, ScheduledAt: o.ScheduledAt,
-		ObservationAt: o.ObservationAt, TransactionAt: o.TransactionAt, EffectiveAt: o.EffectiveAt,
-		OrderingProvider: o.OrderingProvider, Technician: o.Technician, EnteredBy: o.EnteredBy,
-		CallbackPhone: o.CallbackPhone, Patient: o.Patient, Visit: o.Visit, Fields: o.Fields,
-		StartedBy: o.StartedBy, ReceivedAt: o.ReceivedAt, UpdatedAt: o.UpdatedAt,
-	}
-}
-
-// Worklist is the answer of GET /worklist.
-type Worklist struct {
-	Group        string        `json:"group"`
-	Appointments []Appointment `json:"appointments"`
-}
-
 // encodeWorklist renders the worklist and its strong ETag (a hash of the
 // exact bytes sent).
 func encodeWorklist(group string, orders []domain.Order) (body []byte, etag string, err error) {
