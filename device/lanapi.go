@@ -145,7 +145,7 @@ type Visit struct {
 
 func visitOf(v domain.Visit) Visit {
 	return Visit{Class: v.Class, Location: v.Location, AdmissionType: v.AdmissionType, Attending: providerOf(v.Attending),
-		Service: v.Service, Number: Identifier(v.Number), AdmitAt: v.AdmitAt, DischargeAt: v.DischargeAt}
+		Service: v.Service, Number: identifierOf(v.Number), AdmitAt: v.AdmitAt, DischargeAt: v.DischargeAt}
 }
 
 // Identifier is an ID with the authority that assigned it and its type.
@@ -153,6 +153,10 @@ type Identifier struct {
 	Value     string `json:"value"`
 	Authority string `json:"authority,omitempty"`
 	Type      string `json:"type,omitempty"`
+}
+
+func identifierOf(id domain.Identifier) Identifier {
+	return Identifier{Value: id.Value, Authority: id.Authority, Type: id.Type}
 }
 
 // PersonName is a structured name.
@@ -235,13 +239,13 @@ func PatientOf(p domain.Patient) Patient {
 	if len(p.IDs) > 0 {
 		w.IDs = make([]Identifier, len(p.IDs))
 		for i, id := range p.IDs {
-			w.IDs[i] = Identifier(id)
+			w.IDs[i] = identifierOf(id)
 		}
 	}
 	if len(p.Phones) > 0 {
 		w.Phones = make([]Phone, len(p.Phones))
 		for i, ph := range p.Phones {
-			w.Phones[i] = Phone(ph)
+			w.Phones[i] = Phone{Number: ph.Number, Use: ph.Use, Equipment: ph.Equipment}
 		}
 	}
 	return w
@@ -265,13 +269,13 @@ func (p Patient) Domain() domain.Patient {
 	if len(p.IDs) > 0 {
 		d.IDs = make([]domain.Identifier, len(p.IDs))
 		for i, id := range p.IDs {
-			d.IDs[i] = domain.Identifier(id)
+			d.IDs[i] = domain.Identifier{Value: id.Value, Authority: id.Authority, Type: id.Type}
 		}
 	}
 	if len(p.Phones) > 0 {
 		d.Phones = make([]domain.Phone, len(p.Phones))
 		for i, ph := range p.Phones {
-			d.Phones[i] = domain.Phone(ph)
+			d.Phones[i] = domain.Phone{Number: ph.Number, Use: ph.Use, Equipment: ph.Equipment}
 		}
 	}
 	return d

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -160,15 +159,15 @@ func findOpenByPlacer(ctx context.Context, t execer, conn, placer string) (*doma
 	if err != nil {
 		return nil, fmt.Errorf("look up order by placer number: %w", err)
 	}
-	var o domain.Order
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
+	o, err := decodeOrder(data)
+	if err != nil {
 		return nil, fmt.Errorf("decode stored order: %w", err)
 	}
-	return &o, nil
+	return o, nil
 }
 
 func putOrder(ctx context.Context, t execer, o *domain.Order, insert bool) error {
-	data, err := json.Marshal(o)
+	data, err := encodeOrder(o)
 	if err != nil {
 		return fmt.Errorf("encode order: %w", err)
 	}
@@ -197,11 +196,11 @@ func getOrder(ctx context.Context, q interface {
 	if err != nil {
 		return nil, fmt.Errorf("store: read order %s: %w", id, err)
 	}
-	var o domain.Order
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
+	o, err := decodeOrder(data)
+	if err != nil {
 		return nil, fmt.Errorf("store: decode order %s: %w", id, err)
 	}
-	return &o, nil
+	return o, nil
 }
 
 // Order returns one order by ID.
@@ -273,11 +272,11 @@ func (s *Store) queryOrders(ctx context.Context, q string, args ...any) ([]domai
 		if err := rows.Scan(&data); err != nil {
 			return nil, fmt.Errorf("store: list orders: %w", err)
 		}
-		var o domain.Order
-		if err := json.Unmarshal([]byte(data), &o); err != nil {
+		o, err := decodeOrder(data)
+		if err != nil {
 			return nil, fmt.Errorf("store: decode order: %w", err)
 		}
-		out = append(out, o)
+		out = append(out, *o)
 	}
 	return out, rows.Err()
 }

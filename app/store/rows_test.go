@@ -28,8 +28,10 @@ var fixtureNow = time.Date(2026, 2, 10, 7, 0, 0, 123_000_000, time.UTC)
 
 var ft0 = time.Date(2026, 2, 9, 14, 5, 0, 0, time.UTC)
 
-// fixtureOrder sets every field of domain.Order that a connection hands to
-// ApplyOrder; the store sets ID, State, StartedBy and the two times.
+// fixtureOrder is the order testdata/schema1.db was written from: every
+// field domain.Order had then, but those the store sets (ID, State,
+// StartedBy, the two times). Never change it; fields added later go into
+// fullOrder.
 func fixtureOrder() domain.Order {
 	return domain.Order{
 		Connection: "birpis/mllp-in", SourceMessageID: "MSG-31808297", Action: domain.ActionNew,
@@ -71,8 +73,9 @@ func fixtureMinimalOrder() domain.Order {
 	return domain.Order{Connection: "gdt", PlacerNumber: "PL-2", Patient: domain.Patient{ID: "P-2"}}
 }
 
-// fixtureResult sets every field of domain.Result (the device ID is the
-// paired tablet's, set when written).
+// fixtureResult is the result testdata/schema1.db was written from: every
+// field domain.Result had then (order and device IDs are set when written).
+// Never change it; fields added later go into fullResult.
 func fixtureResult() domain.Result {
 	p := fixturePatient()
 	p.ID = "P-77"
@@ -165,12 +168,6 @@ func TestRowsOfSchema1(t *testing.T) {
 	fixture := filepath.Join("testdata", schema1Fixture)
 	if *writeFixture {
 		writeSchema1(t, fixture)
-	}
-	if z := zeroFields(reflect.ValueOf(fixtureOrder()), "Order"); !sameStrings(z, []string{"Order.ID", "Order.State", "Order.StartedBy", "Order.ReceivedAt", "Order.UpdatedAt"}) {
-		t.Fatalf("fixtureOrder leaves fields empty (set them, so the stored rows cover them): %v", z)
-	}
-	if z := zeroFields(reflect.ValueOf(fixtureResult()), "Result"); !sameStrings(z, []string{"Result.OrderID", "Result.DeviceID"}) {
-		t.Fatalf("fixtureResult leaves fields empty: %v", z)
 	}
 
 	// Work on a copy: opening switches the file to WAL mode.
@@ -280,6 +277,109 @@ func TestRowsOfSchema1(t *testing.T) {
 	same(t, "attempts", att, []domain.Attempt{{DeliveryID: ds[0].ID, At: fixtureNow, Duration: 1500 * time.Millisecond, Error: fixtureAttemptError, Answer: "no answer"}})
 }
 
+// fullOrder is fixtureOrder with every field set, including the store's and
+// those added to domain.Order after schema 1.
+func fullOrder() domain.Order {
+	o := fixtureOrder()
+	o.ID, o.State, o.StartedBy, o.ReceivedAt, o.UpdatedAt = "ord_1", domain.OrderInProgress, "dev_1", fixtureNow, fixtureNow
+	return o
+}
+
+// fullResult is fixtureResult with every field set, including those added
+// to domain.Result after schema 1.
+func fullResult() domain.Result {
+	r := fixtureResult()
+	r.OrderID, r.DeviceID = "ord_1", "dev_1"
+	return r
+}
+
+// TestRowMappingLosesNothing: every field of a fully populated order and
+// result survives the way through the row types (a domain field added
+// without a row field fails here).
+func TestRowMappingLosesNothing(t *testing.T) {
+	o := fullOrder()
+	if z := zeroFields(reflect.ValueOf(o), "Order"); len(z) > 0 {
+		t.Fatalf("fullOrder leaves fields empty (set them, so the row mapping is checked for them): %v", z)
+	}
+	data, err := encodeOrder(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := decodeOrder(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "order", *back, o)
+
+	r := fullResult()
+	if z := zeroFields(reflect.ValueOf(r), "Result"); len(z) > 0 {
+		t.Fatalf("fullResult leaves fields empty: %v", z)
+	}
+	data, err = encodeResult(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rback, err := decodeResult(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "result", rback, r)
+}
+
+// TestRowsWrittenAsBefore: the current code writes exactly the bytes the
+// first schema's code wrote, so a database stays readable by the hub
+// version before (a downgrade after an update).
+func TestRowsWrittenAsBefore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	copyFile(t, filepath.Join("testdata", schema1Fixture), path)
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, table := range []string{"orders", "results"} {
+		rows, err := s.DB().Query(`SELECT id, data FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var id, data string
+			if err := rows.Scan(&id, &data); err != nil {
+				t.Fatal(err)
+			}
+			var again []byte
+			if table == "orders" {
+				o, err := decodeOrder(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err = encodeOrder(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				r, err := decodeResult(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err = encodeResult(&r)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if string(again) != data {
+				t.Errorf("%s %s is written differently now:\n got %s\nwant %s", table, id, again, data)
+			}
+			n++
+		}
+		rows.Close()
+		if n != 2 {
+			t.Errorf("%d %s in the fixture, want 2", n, table)
+		}
+	}
+}
+
 func same(t *testing.T, what string, got, want any) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
@@ -307,8 +407,6 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
-
-func sameStrings(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
 
 // zeroFields returns the paths of the zero-valued fields under v.
 func zeroFields(v reflect.Value, path string) []string {
