@@ -15,6 +15,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 )
 
 // clock is a settable clock for Options.Now.
@@ -381,11 +382,11 @@ func TestWorklistAndAppointments(t *testing.T) {
 		t.Fatalf("appointment: %d %+v", r.StatusCode, ap)
 	}
 	// Start: the other tablet of the group sees it in progress.
-	if r := e.do(http.MethodPost, "/appointments/"+first+"/start", tab.Token, nil, "", nil, &ap); r.StatusCode != http.StatusOK || ap.State != domain.OrderInProgress {
+	if r := e.do(http.MethodPost, "/appointments/"+first+"/start", tab.Token, nil, "", nil, &ap); r.StatusCode != http.StatusOK || ap.State != StateInProgress {
 		t.Fatalf("start: %d %+v", r.StatusCode, ap)
 	}
 	r = e.do(http.MethodGet, "/worklist", other.Token, nil, "", map[string]string{"If-None-Match": etag}, &wl)
-	if r.StatusCode != http.StatusOK || wl.Appointments[0].State != domain.OrderInProgress || wl.Appointments[0].StartedBy != tab.DeviceID {
+	if r.StatusCode != http.StatusOK || wl.Appointments[0].State != StateInProgress || wl.Appointments[0].StartedBy != tab.DeviceID {
 		t.Fatalf("other tablet: %d %+v", r.StatusCode, wl.Appointments)
 	}
 }
@@ -618,7 +619,7 @@ func TestPlainHTTPWarns(t *testing.T) {
 	if !found {
 		t.Errorf("no plain-http warning in %+v", reports)
 	}
-	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, tlscert.KeyFile)); err == nil {
 		t.Error("plain HTTP created a TLS key anyway")
 	}
 }

@@ -5,13 +5,19 @@
 // report), heartbeats, and mDNS/DNS-SD discovery.
 //
 // The contract is docs/lan-api.yaml (OpenAPI 3); docs/DISCOVERY.md describes
-// the discovery protocol. The package consumes two small interfaces: Store
-// (devices, pairing codes and orders; *store.Store satisfies it) and Hub
-// (worklists, which may ask pull-type cloud connectors, and durable result
-// acceptance). The hub calls Server.GroupChanged whenever an order of a
-// group changes so that long-polling tablets of that group wake up.
+// the discovery protocol, and PairingURL builds what the Dashboard's QR code
+// holds. The JSON documents are this package's own types (lanapi.go),
+// mapped from and to the domain types, so that a change of a domain type
+// cannot change what tablets receive; golden files in testdata/lan-api pin
+// the bytes.
 //
-// Errors are application/problem+json (RFC 9457) with a title and a detail
-// naming the offending field. Tokens, pairing codes and patient names or
-// birth dates are never logged at info level.
+// The package consumes two small interfaces: Store (devices, pairing codes
+// and orders; *store.Store satisfies it) and Hub (worklists, which may ask
+// pull-type cloud connectors, and durable result acceptance). The hub calls
+// Server.GroupChanged whenever an order of a group changes so that
+// long-polling tablets of that group wake up.
+//
+// Errors are application/problem+json (RFC 9457, package app/problem) with a
+// title and a detail naming the offending field. Tokens, pairing codes and
+// patient names or birth dates are never logged at info level.
 package device

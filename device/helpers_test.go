@@ -27,7 +27,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 )
 
 var errInjected = errors.New("injected failure")
@@ -173,7 +175,7 @@ func pinnedTransport(fp string) *http.Transport {
 			MinVersion:         tls.VersionTLS12,
 			InsecureSkipVerify: true, // replaced by the pin check below
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				if len(cs.PeerCertificates) == 0 || Fingerprint(cs.PeerCertificates[0].Raw) != fp {
+				if len(cs.PeerCertificates) == 0 || tlscert.Fingerprint(cs.PeerCertificates[0].Raw) != fp {
 					return errors.New("server certificate does not match the pinned fingerprint")
 				}
 				return nil
@@ -459,9 +461,9 @@ func (e *env) upload(token, key string, parts ...part) (*http.Response, ResultCr
 	return resp, rc
 }
 
-func problemOf(t testing.TB, resp *http.Response) Problem {
+func problemOf(t testing.TB, resp *http.Response) problem.Problem {
 	t.Helper()
-	var p Problem
+	var p problem.Problem
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if err := json.Unmarshal(b, &p); err != nil {
@@ -485,7 +487,7 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // certPool is unused by pinned clients; kept for the CA-verification test.
 func certPool(t testing.TB, dir string) *x509.CertPool {
 	t.Helper()
-	c, _, err := LoadOrCreateCert(dir)
+	c, _, err := tlscert.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

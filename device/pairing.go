@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
-	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/problem"
 )
 
 // PairingStore keeps pairing codes (by hash). *store.Store satisfies it.
@@ -114,22 +114,6 @@ func (l *lockout) succeed() {
 	l.mu.Unlock()
 }
 
-type pairingRequest struct {
-	Code       string `json:"code"`
-	Serial     string `json:"serial"`
-	Name       string `json:"name"`
-	Model      string `json:"model"`
-	AppVersion string `json:"appVersion"`
-}
-
-// PairingResponse is the answer to a successful POST /pairings.
-type PairingResponse struct {
-	DeviceID string `json:"deviceId"`
-	Token    string `json:"token"`
-	Group    string `json:"group"`
-	HubID    string `json:"hubId,omitempty"`
-}
-
 const maxTextField = 200
 
 func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
@@ -146,16 +130,16 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	req.Serial = strings.TrimSpace(req.Serial)
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Code == "" {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"code" is required: the six-digit pairing code shown by the hub`).field("code"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"code" is required: the six-digit pairing code shown by the hub`).WithField("code"))
 		return
 	}
 	if req.Serial == "" {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"serial" is required: the tablet's serial number`).field("serial"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-field", "Missing field", `"serial" is required: the tablet's serial number`).WithField("serial"))
 		return
 	}
 	for _, f := range []struct{ name, v string }{{"serial", req.Serial}, {"name", req.Name}, {"model", req.Model}, {"appVersion", req.AppVersion}} {
 		if len(f.v) > maxTextField {
-			writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", fmt.Sprintf("%q is longer than %d characters", f.name, maxTextField)).field(f.name))
+			writeProblem(w, problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field", fmt.Sprintf("%q is longer than %d characters", f.name, maxTextField)).WithField(f.name))
 			return
 		}
 	}
@@ -171,7 +155,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	d := domain.Device{Serial: req.Serial, Name: req.Name, Model: req.Model, AppVersion: req.AppVersion, IP: remoteIP(r)}
 	d, err = s.st.PairDevice(r.Context(), HashCode(req.Code), d, HashToken(token))
 	if err != nil {
-		if errors.Is(err, store.ErrCodeInvalid) {
+		if errors.Is(err, domain.ErrPairingCodeInvalid) {
 			s.wrongCode(w, r, "the pairing code is unknown, was used already or has expired; create a new one on the hub")
 			return
 		}
@@ -191,12 +175,12 @@ func (s *Server) wrongCode(w http.ResponseWriter, r *http.Request, detail string
 		writeProblem(w, lockedProblem(d))
 		return
 	}
-	writeProblem(w, problem(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).field("code"))
+	writeProblem(w, problem.New(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).WithField("code"))
 }
 
-func lockedProblem(d time.Duration) *Problem {
+func lockedProblem(d time.Duration) *problem.Problem {
 	secs := int((d + time.Second - 1) / time.Second)
-	p := problem(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
+	p := problem.New(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
 		fmt.Sprintf("too many wrong pairing codes: pairing is locked for %d more seconds", secs))
 	p.RetryAfter = secs
 	return p

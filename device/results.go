@@ -19,67 +19,16 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/problem"
 )
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
 const MaxIdempotencyKey = 200
 
-// quantity accepts a JSON number or string and keeps it as text.
-type quantity string
-
-func (q *quantity) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*q = quantity(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*q = quantity(n.String())
-	return nil
-}
-
-// ResultDoc is the result part of POST /results.
-type ResultDoc struct {
-	AppointmentID  string          `json:"appointmentId"`
-	Measurement    string          `json:"measurement"`
-	PerformedAt    string          `json:"performedAt"`
-	Operator       string          `json:"operator"`
-	Observations   []ObservationIn `json:"observations"`
-	Interpretation string          `json:"interpretation"`
-	Device         struct {
-		Serial string `json:"serial"`
-		Model  string `json:"model"`
-	} `json:"device"`
-	Patient *domain.Patient `json:"patient"`
-}
-
-// ObservationIn is one observation as a tablet sends it: value, low and
-// high may be numbers or strings.
-type ObservationIn struct {
-	Code  string   `json:"code"`
-	Name  string   `json:"name"`
-	Value quantity `json:"value"`
-	Unit  string   `json:"unit"`
-	Low   quantity `json:"low"`
-	High  quantity `json:"high"`
-	Flag  string   `json:"flag"`
-}
-
-// ResultCreated is the answer of POST /results.
-type ResultCreated struct {
-	ResultID string `json:"resultId"`
-}
-
 // ParseResult validates a result part against the schema and maps it to a
 // domain.Result (without device, key and report). It is the parser the
 // fuzz target exercises.
-func (s *Server) parseResult(data []byte) (domain.Result, *Problem) {
+func (s *Server) parseResult(data []byte) (domain.Result, *problem.Problem) {
 	if p := validateResultJSON(s.schema, bytes.NewReader(data)); p != nil {
 		return domain.Result{}, p
 	}
@@ -89,13 +38,17 @@ func (s *Server) parseResult(data []byte) (domain.Result, *Problem) {
 	}
 	at, err := time.Parse(time.RFC3339Nano, doc.PerformedAt)
 	if err != nil {
-		return domain.Result{}, problem(http.StatusUnprocessableEntity, "invalid-result", "Invalid result",
-			fmt.Sprintf("result.performedAt must be an RFC 3339 date-time, not %q", doc.PerformedAt)).field("result.performedAt")
+		return domain.Result{}, problem.New(http.StatusUnprocessableEntity, "invalid-result", "Invalid result",
+			fmt.Sprintf("result.performedAt must be an RFC 3339 date-time, not %q", doc.PerformedAt)).WithField("result.performedAt")
 	}
 	r := domain.Result{
 		OrderID: doc.AppointmentID, Measurement: doc.Measurement, PerformedAt: at.UTC(), Operator: doc.Operator,
 		Interpretation: doc.Interpretation, Device: domain.DeviceInfo{Serial: doc.Device.Serial, Model: doc.Device.Model},
-		Patient: doc.Patient, Observations: make([]domain.Observation, 0, len(doc.Observations)),
+		Observations: make([]domain.Observation, 0, len(doc.Observations)),
+	}
+	if doc.Patient != nil {
+		p := doc.Patient.Domain()
+		r.Patient = &p
 	}
 	for _, o := range doc.Observations {
 		r.Observations = append(r.Observations, domain.Observation{Code: o.Code, Name: o.Name, Value: string(o.Value),
@@ -134,8 +87,8 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, dev domain
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		writeProblem(w, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-			"the body must be multipart/form-data with the parts 'result' (JSON) and 'report' (PDF)").field("Content-Type"))
+		writeProblem(w, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			"the body must be multipart/form-data with the parts 'result' (JSON) and 'report' (PDF)").WithField("Content-Type"))
 		return
 	}
 	limit := s.opts.MaxReportBytes + s.opts.MaxJSONBytes + 1<<20
@@ -156,7 +109,7 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, dev domain
 			writeProblem(w, s.bodyProblem(err))
 			return
 		}
-		var p *Problem
+		var p *problem.Problem
 		switch part.FormName() {
 		case "result":
 			p = s.readResultPart(r, part, u, dev)
@@ -177,13 +130,13 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, dev domain
 		}
 	}
 	if u.result == nil {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-part", "Missing part",
-			"the multipart body has no part named 'result' (the result JSON)").field("result"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-part", "Missing part",
+			"the multipart body has no part named 'result' (the result JSON)").WithField("result"))
 		return
 	}
 	if u.tmp == "" {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "missing-part", "Missing part",
-			"the multipart body has no part named 'report' (the PDF report)").field("report"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "missing-part", "Missing part",
+			"the multipart body has no part named 'report' (the PDF report)").WithField("report"))
 		return
 	}
 	res := *u.result
@@ -247,27 +200,27 @@ func (s *Server) restoreReport(stored domain.Result, u *upload) {
 	os.Remove(u.final)
 }
 
-func checkIdempotencyKey(key string) *Problem {
+func checkIdempotencyKey(key string) *problem.Problem {
 	if key == "" {
-		return problem(http.StatusBadRequest, "idempotency-key-missing", "Idempotency-Key required",
-			"send a unique Idempotency-Key header with every result upload, and the same key when retrying it").field("Idempotency-Key")
+		return problem.New(http.StatusBadRequest, "idempotency-key-missing", "Idempotency-Key required",
+			"send a unique Idempotency-Key header with every result upload, and the same key when retrying it").WithField("Idempotency-Key")
 	}
 	if len(key) > MaxIdempotencyKey {
-		return problem(http.StatusBadRequest, "idempotency-key-invalid", "Invalid Idempotency-Key",
-			fmt.Sprintf("the Idempotency-Key is longer than %d characters", MaxIdempotencyKey)).field("Idempotency-Key")
+		return problem.New(http.StatusBadRequest, "idempotency-key-invalid", "Invalid Idempotency-Key",
+			fmt.Sprintf("the Idempotency-Key is longer than %d characters", MaxIdempotencyKey)).WithField("Idempotency-Key")
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x21 || key[i] > 0x7e {
-			return problem(http.StatusBadRequest, "idempotency-key-invalid", "Invalid Idempotency-Key",
-				"the Idempotency-Key must be printable ASCII without spaces").field("Idempotency-Key")
+			return problem.New(http.StatusBadRequest, "idempotency-key-invalid", "Invalid Idempotency-Key",
+				"the Idempotency-Key must be printable ASCII without spaces").WithField("Idempotency-Key")
 		}
 	}
 	return nil
 }
 
-func (s *Server) readResultPart(r *http.Request, part *multipart.Part, u *upload, dev domain.Device) *Problem {
+func (s *Server) readResultPart(r *http.Request, part *multipart.Part, u *upload, dev domain.Device) *problem.Problem {
 	if u.result != nil {
-		return problem(http.StatusBadRequest, "duplicate-part", "Duplicate part", "the part 'result' appears twice").field("result")
+		return problem.New(http.StatusBadRequest, "duplicate-part", "Duplicate part", "the part 'result' appears twice").WithField("result")
 	}
 	if ct := part.Header.Get("Content-Type"); ct != "" {
 		if p := requireJSON(ct); p != nil {
@@ -281,8 +234,8 @@ func (s *Server) readResultPart(r *http.Request, part *multipart.Part, u *upload
 		return s.bodyProblem(err)
 	}
 	if int64(len(data)) > s.opts.MaxJSONBytes {
-		return problem(http.StatusRequestEntityTooLarge, "too-large", "Part too large",
-			fmt.Sprintf("the part 'result' is larger than %d bytes", s.opts.MaxJSONBytes)).field("result")
+		return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Part too large",
+			fmt.Sprintf("the part 'result' is larger than %d bytes", s.opts.MaxJSONBytes)).WithField("result")
 	}
 	res, p := s.parseResult(data)
 	if p != nil {
@@ -291,8 +244,8 @@ func (s *Server) readResultPart(r *http.Request, part *multipart.Part, u *upload
 	if res.OrderID != "" {
 		if _, p := s.ownOrder(r, res.OrderID, dev.Group); p != nil {
 			if p.Status == http.StatusNotFound {
-				return problem(http.StatusUnprocessableEntity, "appointment-unknown", "Unknown appointment",
-					fmt.Sprintf("result.appointmentId %q is not an appointment of this tablet's group", res.OrderID)).field("result.appointmentId")
+				return problem.New(http.StatusUnprocessableEntity, "appointment-unknown", "Unknown appointment",
+					fmt.Sprintf("result.appointmentId %q is not an appointment of this tablet's group", res.OrderID)).WithField("result.appointmentId")
 			}
 			return p
 		}
@@ -304,15 +257,15 @@ func (s *Server) readResultPart(r *http.Request, part *multipart.Part, u *upload
 // pdfMagic is how every PDF file starts.
 var pdfMagic = []byte("%PDF-")
 
-func (s *Server) readReportPart(part *multipart.Part, u *upload) *Problem {
+func (s *Server) readReportPart(part *multipart.Part, u *upload) *problem.Problem {
 	if u.tmp != "" {
-		return problem(http.StatusBadRequest, "duplicate-part", "Duplicate part", "the part 'report' appears twice").field("report")
+		return problem.New(http.StatusBadRequest, "duplicate-part", "Duplicate part", "the part 'report' appears twice").WithField("report")
 	}
 	if ct := part.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt != "application/pdf" && mt != "application/octet-stream" {
-			return problem(http.StatusUnsupportedMediaType, "report-not-pdf", "Report is not a PDF",
-				fmt.Sprintf("the part 'report' must be application/pdf, not %q", ct)).field("report")
+			return problem.New(http.StatusUnsupportedMediaType, "report-not-pdf", "Report is not a PDF",
+				fmt.Sprintf("the part 'report' must be application/pdf, not %q", ct)).WithField("report")
 		}
 	}
 	f, err := os.CreateTemp(s.reportsDir, ".upload-*.tmp")
@@ -339,8 +292,8 @@ func (s *Server) readReportPart(part *multipart.Part, u *upload) *Problem {
 	switch {
 	case err == nil:
 	case errors.Is(err, errNotPDF):
-		return problem(http.StatusUnsupportedMediaType, "report-not-pdf", "Report is not a PDF",
-			"the part 'report' does not start with %PDF-: send the PDF report itself").field("report")
+		return problem.New(http.StatusUnsupportedMediaType, "report-not-pdf", "Report is not a PDF",
+			"the part 'report' does not start with %PDF-: send the PDF report itself").WithField("report")
 	case errors.Is(err, errReportTooLarge):
 		return tooLarge(s.opts.MaxReportBytes)
 	default:
@@ -423,18 +376,18 @@ func (p *pdfWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-func tooLarge(max int64) *Problem {
-	return problem(http.StatusRequestEntityTooLarge, "too-large", "Report too large",
-		fmt.Sprintf("the report is larger than the hub's limit of %d bytes", max)).field("report")
+func tooLarge(max int64) *problem.Problem {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Report too large",
+		fmt.Sprintf("the report is larger than the hub's limit of %d bytes", max)).WithField("report")
 }
 
-func (s *Server) bodyProblem(err error) *Problem {
+func (s *Server) bodyProblem(err error) *problem.Problem {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return problem(http.StatusRequestEntityTooLarge, "too-large", "Body too large",
+		return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Body too large",
 			fmt.Sprintf("the upload is larger than the hub's limit of %d bytes", mbe.Limit))
 	}
-	return problem(http.StatusBadRequest, "malformed-multipart", "Malformed multipart body",
+	return problem.New(http.StatusBadRequest, "malformed-multipart", "Malformed multipart body",
 		fmt.Sprintf("the multipart body could not be read: %v", err))
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mesi/mconnect/app/problem"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -42,7 +43,7 @@ var printer = message.NewPrinter(language.English)
 
 // validateResultJSON parses and validates the result part. It returns a
 // problem naming the first offending field ("result.observations/0/value").
-func validateResultJSON(sch *jsonschema.Schema, r io.Reader) *Problem {
+func validateResultJSON(sch *jsonschema.Schema, r io.Reader) *problem.Problem {
 	inst, err := jsonschema.UnmarshalJSON(r)
 	if err != nil {
 		return jsonProblem(err, 0, "result.")
@@ -53,7 +54,7 @@ func validateResultJSON(sch *jsonschema.Schema, r io.Reader) *Problem {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return problem(400, "invalid-result", "Invalid result", err.Error()).field("result")
+		return problem.New(400, "invalid-result", "Invalid result", err.Error()).WithField("result")
 	}
 	leaf := firstLeaf(ve)
 	loc := "result"
@@ -61,8 +62,8 @@ func validateResultJSON(sch *jsonschema.Schema, r io.Reader) *Problem {
 		loc += "." + strings.Join(leaf.InstanceLocation, ".")
 	}
 	msg := leaf.ErrorKind.LocalizedString(printer)
-	return problem(422, "invalid-result", "Invalid result",
-		fmt.Sprintf("%s: %s", loc, msg)).field(loc)
+	return problem.New(422, "invalid-result", "Invalid result",
+		fmt.Sprintf("%s: %s", loc, msg)).WithField(loc)
 }
 
 // firstLeaf picks the most specific cause: the deepest along the first branch.

@@ -21,7 +21,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
-	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/problem"
+	"github.com/mesi/mconnect/app/tlscert"
 )
 
 // APIPrefix is the path prefix of every endpoint (TXT api=).
@@ -29,8 +30,8 @@ const APIPrefix = "/api/v1"
 
 // Store is what the endpoint needs from the hub's database. *store.Store
 // satisfies it. Lookups of missing objects return errors wrapping
-// store.ErrNotFound; PairDevice returns store.ErrCodeInvalid for an unknown,
-// used or expired code; StartOrder returns store.ErrNotOnWorklist.
+// domain.ErrNotFound; PairDevice returns domain.ErrPairingCodeInvalid for an
+// unknown, used or expired code; StartOrder returns domain.ErrNotOnWorklist.
 type Store interface {
 	PairingStore
 	PairDevice(ctx context.Context, codeHash string, d domain.Device, tokenHash string) (domain.Device, error)
@@ -132,7 +133,7 @@ func NewServer(opts Options, st Store, hub Hub, log logrus.FieldLogger, health d
 	}
 	s.schema = sch
 	if !opts.PlainHTTP {
-		cert, fp, err := LoadOrCreateCert(opts.DataDir)
+		cert, fp, err := tlscert.LoadOrCreate(opts.DataDir)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +199,7 @@ func (s *Server) Run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if !s.opts.PlainHTTP {
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*s.cert}}
+		srv.TLSConfig = tlscert.ServerConfig(*s.cert)
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -302,12 +303,12 @@ func (s *Server) routes() http.Handler {
 				allow = append(allow, rt.method)
 			}
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeProblem(w, problem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			writeProblem(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
 				fmt.Sprintf("%s %s is not supported; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))))
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, problem(http.StatusNotFound, "not-found", "No such endpoint",
+		writeProblem(w, problem.New(http.StatusNotFound, "not-found", "No such endpoint",
 			fmt.Sprintf("%s is not an endpoint of the mCONNECT LAN API (%s)", r.URL.Path, APIPrefix)))
 	})
 	return recoverer(s.log, mux)
@@ -334,21 +335,21 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, domain.Device
 	return func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
 		if authz == "" {
-			writeProblem(w, problem(http.StatusUnauthorized, "token-missing", "Authentication required",
-				"the Authorization header is missing: send 'Authorization: Bearer <device token>' (pair the tablet first)").field("Authorization"))
+			writeProblem(w, problem.New(http.StatusUnauthorized, "token-missing", "Authentication required",
+				"the Authorization header is missing: send 'Authorization: Bearer <device token>' (pair the tablet first)").WithField("Authorization"))
 			return
 		}
 		scheme, token, ok := strings.Cut(authz, " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 512 {
-			writeProblem(w, problem(http.StatusUnauthorized, "token-malformed", "Authentication required",
-				"the Authorization header must be 'Bearer <device token>'").field("Authorization"))
+			writeProblem(w, problem.New(http.StatusUnauthorized, "token-malformed", "Authentication required",
+				"the Authorization header must be 'Bearer <device token>'").WithField("Authorization"))
 			return
 		}
 		dev, err := s.st.DeviceByTokenHash(r.Context(), HashToken(token))
-		if errors.Is(err, store.ErrNotFound) {
-			writeProblem(w, problem(http.StatusUnauthorized, "token-unknown", "Unknown device token",
-				"the device token is not known to this hub: pair the tablet again").field("Authorization"))
+		if errors.Is(err, domain.ErrNotFound) {
+			writeProblem(w, problem.New(http.StatusUnauthorized, "token-unknown", "Unknown device token",
+				"the device token is not known to this hub: pair the tablet again").WithField("Authorization"))
 			return
 		}
 		if err != nil {
@@ -357,8 +358,8 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, domain.Device
 			return
 		}
 		if dev.Revoked {
-			writeProblem(w, problem(http.StatusUnauthorized, "token-revoked", "Tablet revoked",
-				"this tablet was revoked on the hub; pair it again to use it").field("Authorization"))
+			writeProblem(w, problem.New(http.StatusUnauthorized, "token-revoked", "Tablet revoked",
+				"this tablet was revoked on the hub; pair it again to use it").WithField("Authorization"))
 			return
 		}
 		s.touch(r.Context(), dev.ID)
@@ -384,7 +385,7 @@ func (s *Server) touch(ctx context.Context, id string) {
 }
 
 // decodeJSON reads a JSON request body of at most MaxJSONBytes into v.
-func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *Problem {
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *problem.Problem {
 	if p := requireJSON(r.Header.Get("Content-Type")); p != nil {
 		return p
 	}
@@ -392,18 +393,18 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *Prob
 	return decodeJSONFrom(body, v, s.opts.MaxJSONBytes, "")
 }
 
-func requireJSON(ct string) *Problem {
+func requireJSON(ct string) *problem.Problem {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-			fmt.Sprintf("the body must be application/json, not %q", ct)).field("Content-Type")
+		return problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			fmt.Sprintf("the body must be application/json, not %q", ct)).WithField("Content-Type")
 	}
 	return nil
 }
 
 // decodeJSONFrom decodes one JSON value from r into v; prefix names the
 // part ("result.") in field names.
-func decodeJSONFrom(r io.Reader, v any, limit int64, prefix string) *Problem {
+func decodeJSONFrom(r io.Reader, v any, limit int64, prefix string) *problem.Problem {
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err, limit, prefix)
@@ -413,33 +414,33 @@ func decodeJSONFrom(r io.Reader, v any, limit int64, prefix string) *Problem {
 		if errors.As(err, &mbe) {
 			return jsonProblem(err, limit, prefix)
 		}
-		return problem(http.StatusBadRequest, "malformed-json", "Malformed JSON",
-			"the body holds more than one JSON value").field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusBadRequest, "malformed-json", "Malformed JSON",
+			"the body holds more than one JSON value").WithField(strings.TrimSuffix(prefix, "."))
 	}
 	return nil
 }
 
-func jsonProblem(err error, limit int64, prefix string) *Problem {
+func jsonProblem(err error, limit int64, prefix string) *problem.Problem {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return problem(http.StatusRequestEntityTooLarge, "too-large", "Body too large",
-			fmt.Sprintf("the JSON is larger than %d bytes", limit)).field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Body too large",
+			fmt.Sprintf("the JSON is larger than %d bytes", limit)).WithField(strings.TrimSuffix(prefix, "."))
 	case errors.Is(err, io.EOF):
-		return problem(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the JSON body is empty").field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the JSON body is empty").WithField(strings.TrimSuffix(prefix, "."))
 	case errors.As(err, &se):
-		return problem(http.StatusBadRequest, "malformed-json", "Malformed JSON",
-			fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)).field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusBadRequest, "malformed-json", "Malformed JSON",
+			fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)).WithField(strings.TrimSuffix(prefix, "."))
 	case errors.As(err, &te):
 		f := prefix + te.Field
-		return problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
-			fmt.Sprintf("%q must be %s, not %s", f, jsonKind(te.Type.Kind().String()), te.Value)).field(f)
+		return problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
+			fmt.Sprintf("%q must be %s, not %s", f, jsonKind(te.Type.Kind().String()), te.Value)).WithField(f)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return problem(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the JSON ends too early").field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusBadRequest, "malformed-json", "Malformed JSON", "the JSON ends too early").WithField(strings.TrimSuffix(prefix, "."))
 	default:
-		return problem(http.StatusBadRequest, "malformed-json", "Malformed JSON", err.Error()).field(strings.TrimSuffix(prefix, "."))
+		return problem.New(http.StatusBadRequest, "malformed-json", "Malformed JSON", err.Error()).WithField(strings.TrimSuffix(prefix, "."))
 	}
 }
 
@@ -459,42 +460,19 @@ func jsonKind(k string) string {
 	return k
 }
 
-func internalProblem() *Problem {
-	return problem(http.StatusInternalServerError, "internal", "Internal error", "the hub met an unexpected error; see its log")
+func internalProblem() *problem.Problem {
+	return problem.New(http.StatusInternalServerError, "internal", "Internal error", "the hub met an unexpected error; see its log")
 }
 
-func storeProblem() *Problem {
-	p := problem(http.StatusServiceUnavailable, "store-unavailable", "Hub cannot store data",
+func storeProblem() *problem.Problem {
+	p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Hub cannot store data",
 		"the hub's database cannot be read or written right now; try again shortly")
 	p.RetryAfter = 5
 	return p
 }
 
-// HealthResponse is the answer of GET /health.
-type HealthResponse struct {
-	Status  string `json:"status"`
-	HubID   string `json:"hubId"`
-	Version string `json:"version"`
-	Name    string `json:"name,omitempty"`
-	TLS     bool   `json:"tls"`
-}
-
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, HealthResponse{Status: "ok", HubID: s.opts.HubID, Version: s.opts.Version, Name: s.opts.HubName, TLS: !s.opts.PlainHTTP})
-}
-
-type heartbeatRequest struct {
-	Battery    *int   `json:"battery"`
-	AppVersion string `json:"appVersion"`
-	IP         string `json:"ip"`
-}
-
-// HeartbeatResponse tells the tablet how the hub sees it.
-type HeartbeatResponse struct {
-	DeviceID   string    `json:"deviceId"`
-	Name       string    `json:"name"`
-	Group      string    `json:"group"`
-	ServerTime time.Time `json:"serverTime"`
 }
 
 func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev domain.Device) {
@@ -507,22 +485,22 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev dom
 	if req.Battery != nil {
 		battery = *req.Battery
 		if battery < 0 || battery > 100 {
-			writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
-				fmt.Sprintf(`"battery" must be a percentage from 0 to 100, not %d`, battery)).field("battery"))
+			writeProblem(w, problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
+				fmt.Sprintf(`"battery" must be a percentage from 0 to 100, not %d`, battery)).WithField("battery"))
 			return
 		}
 	}
 	if len(req.AppVersion) > maxTextField {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
-			fmt.Sprintf(`"appVersion" is longer than %d characters`, maxTextField)).field("appVersion"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
+			fmt.Sprintf(`"appVersion" is longer than %d characters`, maxTextField)).WithField("appVersion"))
 		return
 	}
 	ip := strings.TrimSpace(req.IP)
 	if ip == "" {
 		ip = remoteIP(r)
 	} else if net.ParseIP(ip) == nil {
-		writeProblem(w, problem(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
-			fmt.Sprintf(`"ip" must be an IPv4 or IPv6 address, not %q`, ip)).field("ip"))
+		writeProblem(w, problem.New(http.StatusUnprocessableEntity, "invalid-field", "Invalid field",
+			fmt.Sprintf(`"ip" must be an IPv4 or IPv6 address, not %q`, ip)).WithField("ip"))
 		return
 	}
 	if err := s.st.Heartbeat(r.Context(), dev.ID, battery, req.AppVersion, ip); err != nil {

@@ -1,62 +1,16 @@
 package device
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
 )
-
-func TestLoadOrCreateCert(t *testing.T) {
-	dir := t.TempDir()
-	c1, fp1, err := LoadOrCreateCert(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fp1 != Fingerprint(c1.Certificate[0]) || len(fp1) != 64 {
-		t.Fatalf("fingerprint %q", fp1)
-	}
-	fi, err := os.Stat(filepath.Join(dir, KeyFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v (%v), want 0600", fi.Mode().Perm(), err)
-	}
-	leaf, err := x509.ParseCertificate(c1.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
-		t.Errorf("key %T, want ECDSA P-256", leaf.PublicKey)
-	}
-	if err := leaf.VerifyHostname("127.0.0.1"); err != nil {
-		t.Errorf("no SAN for 127.0.0.1: %v", err)
-	}
-	host, _ := os.Hostname()
-	if host != "" {
-		if err := leaf.VerifyHostname(host); err != nil {
-			t.Errorf("no SAN for host name %s: %v", host, err)
-		}
-	}
-	// Second run: the same certificate.
-	_, fp2, err := LoadOrCreateCert(dir)
-	if err != nil || fp2 != fp1 {
-		t.Fatalf("second load: %q %v, want the same fingerprint", fp2, err)
-	}
-	// Only one of the two files: refuse rather than silently replace.
-	os.Remove(filepath.Join(dir, KeyFile))
-	if _, _, err := LoadOrCreateCert(dir); err == nil {
-		t.Error("a lone certificate without key was accepted")
-	}
-}
 
 func TestTLSPinnedFingerprint(t *testing.T) {
 	e := newEnv(t, nil)
@@ -102,6 +56,20 @@ func TestTLSBelow12Refused(t *testing.T) {
 	resp.Body.Close()
 	if resp.TLS.Version != tls.VersionTLS12 {
 		t.Errorf("version %x", resp.TLS.Version)
+	}
+}
+
+// TestTLSCBCSuitesRefused: the endpoint serves TLS 1.2 only with AEAD
+// suites; a client offering CBC-SHA1 suites alone gets no session.
+func TestTLSCBCSuitesRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA},
+	}}}
+	_, err := c.Get(e.base + "/health")
+	if err == nil || !strings.Contains(err.Error(), "handshake failure") {
+		t.Fatalf("a CBC-SHA1-only client: %v, want a handshake failure", err)
 	}
 }
 

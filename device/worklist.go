@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
-	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/problem"
 )
 
 // notifier hands out one channel per group that is closed (and replaced)
@@ -123,68 +123,6 @@ func (s *Server) reusable(f *flight) bool {
 	return f.err == nil && s.opts.WorklistCacheTTL > 0 && time.Since(f.finished) < s.opts.WorklistCacheTTL
 }
 
-// Appointment is an order as a tablet sees it: every parsed field (patient,
-// visit, provider, order identifiers and times) plus the source fields
-// verbatim. Connection-internal values (Order.Meta) stay on the hub.
-type Appointment struct {
-	ID          string            `json:"id"`
-	State       domain.OrderState `json:"state"`
-	Group       string            `json:"group"`
-	Source      string            `json:"source,omitempty"` // the connection the order came in on
-	Measurement string            `json:"measurement,omitempty"`
-	ServiceCode string            `json:"serviceCode,omitempty"`
-	ServiceText string            `json:"serviceText,omitempty"`
-	Priority    string            `json:"priority,omitempty"`
-
-	PlacerNumber string `json:"placerNumber,omitempty"`
-	FillerNumber string `json:"fillerNumber,omitempty"`
-	GroupNumber  string `json:"groupNumber,omitempty"`
-	OrderStatus  string `json:"orderStatus,omitempty"`
-	ResponseFlag string `json:"responseFlag,omitempty"`
-	ControlCode  string `json:"controlCode,omitempty"`
-
-	MessageAt     time.Time `json:"messageAt,omitzero"`
-	RequestedAt   time.Time `json:"requestedAt,omitzero"`
-	ScheduledAt   time.Time `json:"scheduledAt,omitzero"`
-	ObservationAt time.Time `json:"observationAt,omitzero"`
-	TransactionAt time.Time `json:"transactionAt,omitzero"`
-	EffectiveAt   time.Time `json:"effectiveAt,omitzero"`
-
-	OrderingProvider domain.Provider `json:"orderingProvider,omitzero"`
-	Technician       string          `json:"technician,omitempty"`
-	EnteredBy        string          `json:"enteredBy,omitempty"`
-	CallbackPhone    string          `json:"callbackPhone,omitempty"`
-
-	Patient domain.Patient `json:"patient"`
-	Visit   domain.Visit   `json:"visit,omitzero"`
-	Fields  []domain.Field `json:"fields,omitempty"`
-
-	StartedBy  string    `json:"startedBy,omitempty"`
-	ReceivedAt time.Time `json:"receivedAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-}
-
-// AppointmentOf maps a stored order to what the tablet sees.
-func AppointmentOf(o domain.Order) Appointment {
-	return Appointment{
-		ID: o.ID, State: o.State, Group: o.Group, Source: o.Connection, Measurement: o.Measurement,
-		ServiceCode: o.ServiceCode, ServiceText: o.ServiceText, Priority: o.Priority,
-		PlacerNumber: o.PlacerNumber, FillerNumber: o.FillerNumber, GroupNumber: o.GroupNumber,
-		OrderStatus: o.OrderStatus, ResponseFlag: o.ResponseFlag, ControlCode: o.ControlCode,
-		MessageAt: o.MessageAt, RequestedAt: o.RequestedAt, ScheduledAt: o.ScheduledAt,
-		ObservationAt: o.ObservationAt, TransactionAt: o.TransactionAt, EffectiveAt: o.EffectiveAt,
-		OrderingProvider: o.OrderingProvider, Technician: o.Technician, EnteredBy: o.EnteredBy,
-		CallbackPhone: o.CallbackPhone, Patient: o.Patient, Visit: o.Visit, Fields: o.Fields,
-		StartedBy: o.StartedBy, ReceivedAt: o.ReceivedAt, UpdatedAt: o.UpdatedAt,
-	}
-}
-
-// Worklist is the answer of GET /worklist.
-type Worklist struct {
-	Group        string        `json:"group"`
-	Appointments []Appointment `json:"appointments"`
-}
-
 // encodeWorklist renders the worklist and its strong ETag (a hash of the
 // exact bytes sent).
 func encodeWorklist(group string, orders []domain.Order) (body []byte, etag string, err error) {
@@ -246,7 +184,7 @@ func ParseWait(v string, max time.Duration) (time.Duration, error) {
 func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev domain.Device) {
 	wait, err := ParseWait(r.URL.Query().Get("wait"), s.opts.LongPollMax)
 	if err != nil {
-		writeProblem(w, problem(http.StatusBadRequest, "invalid-parameter", "Invalid query parameter", err.Error()).field("wait"))
+		writeProblem(w, problem.New(http.StatusBadRequest, "invalid-parameter", "Invalid query parameter", err.Error()).WithField("wait"))
 		return
 	}
 	inm := r.Header.Get("If-None-Match")
@@ -255,7 +193,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 	if wait > 0 && inm != "" {
 		if n := s.pollers.Add(1); n > int64(s.opts.MaxLongPollers) {
 			s.pollers.Add(-1)
-			p := problem(http.StatusServiceUnavailable, "too-many-waiters", "Too many waiting tablets",
+			p := problem.New(http.StatusServiceUnavailable, "too-many-waiters", "Too many waiting tablets",
 				fmt.Sprintf("%d tablets are long-polling already; retry shortly or poll without wait", s.opts.MaxLongPollers))
 			p.RetryAfter = 5
 			writeProblem(w, p)
@@ -274,7 +212,7 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request, dev doma
 				return
 			}
 			s.log.WithError(err).WithField("group", dev.Group).Error("device: read worklist")
-			p := problem(http.StatusServiceUnavailable, "worklist-unavailable", "Worklist unavailable",
+			p := problem.New(http.StatusServiceUnavailable, "worklist-unavailable", "Worklist unavailable",
 				"the hub could not read the worklist right now; try again shortly")
 			p.RetryAfter = 5
 			writeProblem(w, p)
@@ -316,14 +254,14 @@ func writeWorklist(w http.ResponseWriter, r *http.Request, body []byte, etag str
 
 // ownOrder returns the order id if it belongs to group; otherwise a 404
 // problem, the same for another group's order as for a missing one.
-func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *Problem) {
-	notFound := problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
-		fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id")
+func (s *Server) ownOrder(r *http.Request, id, group string) (domain.Order, *problem.Problem) {
+	notFound := problem.New(http.StatusNotFound, "appointment-not-found", "No such appointment",
+		fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).WithField("id")
 	if id == "" || len(id) > maxTextField {
 		return domain.Order{}, notFound
 	}
 	o, err := s.st.Order(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return o, notFound
 	}
 	if err != nil {
@@ -352,14 +290,14 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request, dev domain.
 		return
 	}
 	o, err := s.st.StartOrder(r.Context(), id, dev.Group, dev.ID)
-	if errors.Is(err, store.ErrNotOnWorklist) {
-		writeProblem(w, problem(http.StatusConflict, "appointment-closed", "Appointment not open",
-			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).field("id"))
+	if errors.Is(err, domain.ErrNotOnWorklist) {
+		writeProblem(w, problem.New(http.StatusConflict, "appointment-closed", "Appointment not open",
+			fmt.Sprintf("appointment %q is done, cancelled or deleted and cannot be started", id)).WithField("id"))
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		writeProblem(w, problem(http.StatusNotFound, "appointment-not-found", "No such appointment",
-			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).field("id"))
+	if errors.Is(err, domain.ErrNotFound) {
+		writeProblem(w, problem.New(http.StatusNotFound, "appointment-not-found", "No such appointment",
+			fmt.Sprintf("appointment %q is not on this tablet group's worklist", id)).WithField("id"))
 		return
 	}
 	if err != nil {

@@ -95,6 +95,9 @@ type Options struct {
 	Log logrus.FieldLogger
 	// MaxLogBytes caps the log files copied (0: DefaultMaxLogBytes).
 	MaxLogBytes int64
+	// Health is the running hub's live health (nil: the hub does not run
+	// or was not asked).
+	Health []domain.Health
 }
 
 // Section is one part of the bundle and how it went.
@@ -178,6 +181,7 @@ func Export(ctx context.Context, w io.Writer, o Options) (Report, error) {
 		{"redaction", b.loadKnown},
 		{"readme", b.readme},
 		{"version", b.version},
+		{"health", b.health},
 		{"config", b.config},
 		{"store", b.store},
 		{"deliveries", b.deliveries},
@@ -545,4 +549,17 @@ func (b *bundle) sectionsText() []byte {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// health writes the running hub's live health (health.json).
+func (b *bundle) health() error {
+	if b.o.Health == nil {
+		return fmt.Errorf("the hub was not running (or was not asked): no live health")
+	}
+	hs := make([]domain.Health, len(b.o.Health))
+	for i, h := range b.o.Health {
+		h.Detail, h.LastError = b.red.text(h.Detail), b.red.text(h.LastError)
+		hs[i] = h
+	}
+	return b.putJSON("health.json", hs)
 }

@@ -26,7 +26,7 @@ func typed(err error) error {
 		return nil
 	case errors.As(err, &ce):
 		return err
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		return &control.Error{Kind: control.NotFound, Message: "not found", Detail: err.Error()}
 	case errors.Is(err, store.ErrInUse):
 		return &control.Error{Kind: control.Conflict, Message: "still in use", Detail: err.Error()}
@@ -50,8 +50,15 @@ func (h *Hub) Status(context.Context) (control.Status, error) {
 	h.mu.Lock()
 	started := h.started
 	h.mu.Unlock()
+	state := control.StateRunning
+	if started.IsZero() {
+		state = control.StateStopping // opened offline or not yet run
+		if h.device != nil {
+			state = control.StateStarting
+		}
+	}
 	return control.Status{
-		State: control.StateRunning, Version: Version, HubID: h.hubID, HubName: h.cfg.Hub.Name, EHR: h.profile.ID,
+		State: state, Version: Version, HubID: h.hubID, HubName: h.cfg.Hub.Name, EHR: h.profile.ID,
 		ConfigPath: h.opts.ConfigPath, DataDir: h.dataDir, LANAddress: h.LANAddress(), Fingerprint: h.Fingerprint(),
 		StartedAt: started, PID: os.Getpid(), Health: h.Health(),
 	}, nil

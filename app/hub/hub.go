@@ -28,6 +28,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/logging"
 	"github.com/mesi/mconnect/app/outbox"
@@ -59,6 +60,9 @@ type Options struct {
 	LogStderr interface{ Write([]byte) (int, error) }
 	// Registry provides the connector kinds (nil: registry.Default).
 	Registry *registry.Registry
+	// Control is what the control endpoint serves (nil: the hub itself);
+	// the desktop passes its runner so that Show reaches the window.
+	Control control.API
 }
 
 // component is a supervised long-running part of the hub.
@@ -85,6 +89,7 @@ type Hub struct {
 	outboxQ  *outbox.Outbox
 	registry *registry.Registry
 
+	events      control.Broker
 	pulls       []connector.PullSource
 	connections []wiredConnection
 
@@ -103,7 +108,15 @@ type Hub struct {
 // lock, opens the log and the store, and builds every connection. It does
 // not listen or watch yet (Run does). A config naming an EHR whose
 // connection is not built is refused before anything is touched.
-func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
+func New(cfg *config.Config, opts Options) (*Hub, error) { return open(cfg, opts, false) }
+
+// OpenOffline opens the hub's data folder (lock, log, store, delivery
+// queue) without building or starting any connection: the command line's
+// control API when no hub runs. Actions on deliveries are picked up by the
+// next hub that starts.
+func OpenOffline(cfg *config.Config, opts Options) (*Hub, error) { return open(cfg, opts, true) }
+
+func open(cfg *config.Config, opts Options, offline bool) (_ *Hub, err error) {
 	prof, err := catalogue.Lookup(cfg.EHR)
 	if err != nil {
 		return nil, fmt.Errorf("config ehr: %w", err)
@@ -154,6 +167,11 @@ func New(cfg *config.Config, opts Options) (_ *Hub, err error) {
 	}
 	h.health.Report(domain.Health{Component: "store", Code: "ready", Severity: domain.SeverityOK,
 		Args: map[string]string{"path": h.store.Path()}})
+	if offline {
+		h.outboxQ = outbox.New(h.store, outbox.Options{Backoff: outbox.Backoff{Initial: cfg.Delivery.InitialBackoff.D(),
+			Max: cfg.Delivery.MaxBackoff.D()}}, h.log)
+		return h, nil
+	}
 	if err := h.wire(); err != nil {
 		return nil, err
 	}
@@ -220,7 +238,27 @@ func (h *Hub) Run(ctx context.Context) error {
 	comps := append([]component(nil), h.components...)
 	h.mu.Unlock()
 	h.log.WithFields(logrus.Fields{"version": Version, "dataDir": h.dataDir, "hubId": h.hubID}).Info("hub starting")
+	cancelHealth := h.health.Subscribe(func(hs []domain.Health) {
+		h.publish(control.Event{Kind: control.EventHealth, Health: hs})
+	})
+	defer cancelHealth()
 	var wg sync.WaitGroup
+	if ep, err := control.Listen(h.dataDir); err != nil {
+		h.log.WithError(err).Warn("control endpoint not available: the command line and a second window cannot reach this hub")
+		h.health.Report(domain.Health{Component: "control", Code: "listen-failed", Severity: domain.SeverityWarning, Detail: err.Error()})
+	} else {
+		api := h.opts.Control
+		if api == nil {
+			api = h
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ep.Serve(ctx, api); err != nil {
+				h.log.WithError(err).Warn("control endpoint stopped")
+			}
+		}()
+	}
 	for _, c := range comps {
 		wg.Add(1)
 		go func(c component) {

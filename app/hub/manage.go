@@ -3,7 +3,9 @@ package hub
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/device"
@@ -14,7 +16,7 @@ import (
 // each wakes the tablets whose worklist it changes.
 
 // DeleteOrder takes an appointment off the worklist (state deleted).
-func (h *Hub) DeleteOrder(ctx context.Context, id, actor, reason string) (domain.Order, error) {
+func (h *Hub) deleteOrder(ctx context.Context, id, actor, reason string) (domain.Order, error) {
 	o, err := h.store.SetOrderState(ctx, id, domain.OrderDeleted, actor, reason)
 	if err != nil {
 		return o, err
@@ -43,22 +45,19 @@ func (h *Hub) UpdateDevice(ctx context.Context, id string, c store.DeviceChange,
 	return d, nil
 }
 
-// Devices lists the paired tablets.
-func (h *Hub) Devices(ctx context.Context) ([]domain.Device, error) { return h.store.Devices(ctx) }
-
-// Groups lists the tablet groups.
-func (h *Hub) Groups(ctx context.Context) ([]domain.Group, error) { return h.store.Groups(ctx) }
-
-// NewPairingCode creates a one-time pairing code for the tablet group
+// newPairingCode creates a one-time pairing code for the tablet group
 // (empty: the default group).
-func (h *Hub) NewPairingCode(ctx context.Context, group string) (code string, err error) {
+func (h *Hub) newPairingCode(ctx context.Context, group string) (code string, expires time.Time, grp string, err error) {
 	if group != "" {
 		g, err := h.store.Group(ctx, group)
 		if err != nil {
-			return "", fmt.Errorf("pairing code: %w", err)
+			return "", time.Time{}, "", fmt.Errorf("pairing code: %w", err)
 		}
 		group = g.ID
 	}
-	code, _, err = device.NewPairingCode(ctx, h.store, h.cfg.Device.PairingCodeTTL.D(), group)
-	return code, err
+	code, expires, err = device.NewPairingCode(ctx, h.store, h.cfg.Device.PairingCodeTTL.D(), group)
+	if err == nil {
+		h.publish(control.Event{Kind: control.EventTablets})
+	}
+	return code, expires, group, err
 }

@@ -66,7 +66,7 @@ func TestManualActionsAreAudited(t *testing.T) {
 			t.Errorf("no audit entry %s with actor and reason: %+v", a, log)
 		}
 	}
-	if _, err := h.NewPairingCode(ctx, "no-such-group"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.NewPairingCode(ctx, "no-such-group"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("pairing code for unknown group: %v", err)
 	}
 }

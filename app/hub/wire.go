@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/outbox"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/device"
 )
@@ -53,7 +55,7 @@ func (h *Hub) wire() error {
 		Name: h.profile.ID, Profile: h.profile, DataDir: h.dataDir, TempDir: filepath.Join(h.dataDir, "tmp"),
 		Orders: h, Health: h.health, Log: h.log, Secret: h.secret,
 		Certificate: func() (tls.Certificate, error) {
-			cert, _, err := device.LoadOrCreateCert(h.dataDir)
+			cert, _, err := tlscert.LoadOrCreate(h.dataDir)
 			return cert, err
 		},
 	}
@@ -129,6 +131,7 @@ func (h *Hub) AcceptResult(ctx context.Context, r domain.Result) (domain.Result,
 	h.log.WithFields(map[string]any{"result": stored.ID, "order": stored.OrderID, "device": stored.DeviceID,
 		"measurement": stored.Measurement, "duplicate": dup}).Info("result accepted")
 	if !dup {
+		h.publish(control.Event{Kind: control.EventDeliveries})
 		for _, c := range h.outbound {
 			h.outboxQ.Notify(c)
 		}
@@ -141,6 +144,7 @@ func (h *Hub) wakeGroup(group string) {
 	for _, f := range h.onGroups {
 		f(group)
 	}
+	h.publish(control.Event{Kind: control.EventOrders, Group: group})
 }
 
 // Fingerprint returns the LAN endpoint's TLS certificate fingerprint.

@@ -132,7 +132,7 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 	var loadErr error
 	res, err := q.Result(ctx, d.ResultID)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		loadErr = domain.Permanent(fmt.Errorf("result %s is missing from the hub's database", d.ResultID), "")
 	case err != nil:
 		w.storeFault(err, false)
@@ -144,7 +144,7 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 	if loadErr == nil && res.OrderID != "" {
 		ord, err := q.Order(ctx, res.OrderID)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, domain.ErrNotFound):
 			loadErr = domain.Permanent(fmt.Errorf("order %s of result %s is missing from the hub's database", res.OrderID, d.ResultID), "")
 		case err != nil:
 			w.storeFault(err, false)
@@ -163,7 +163,7 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 	defer func() { <-w.ob.sends }()
 
 	claim, err := q.ClaimDelivery(ctx, d.ID, w.claimable)
-	if errors.Is(err, store.ErrDeliveryState) || errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrDeliveryState) || errors.Is(err, domain.ErrNotFound) {
 		return // a person resent or cancelled it meanwhile: pick again
 	}
 	if err != nil {

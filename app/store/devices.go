@@ -23,12 +23,10 @@ func (s *Store) AddPairingCode(ctx context.Context, codeHash string, expires tim
 	return nil
 }
 
-// ErrCodeInvalid is returned for a pairing code that is unknown, used or expired.
-var ErrCodeInvalid = errors.New("pairing code is unknown, used or expired")
-
 // PairDevice consumes the pairing code with codeHash and stores the device
 // with its token hash, in one transaction. The device joins the code's group
-// (or the default group).
+// (or the default group). A code that is unknown, used or expired gives an
+// error wrapping domain.ErrPairingCodeInvalid.
 func (s *Store) PairDevice(ctx context.Context, codeHash string, d domain.Device, tokenHash string) (domain.Device, error) {
 	now := s.now().UTC()
 	err := s.tx(ctx, func(t *sql.Tx) error {
@@ -36,7 +34,7 @@ func (s *Store) PairDevice(ctx context.Context, codeHash string, d domain.Device
 		var grp string
 		err := t.QueryRowContext(ctx, `SELECT expires_at, used_at, grp FROM pairing_codes WHERE code_hash=?`, codeHash).Scan(&exp, &used, &grp)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (used != 0 || exp < ts(now))) {
-			return ErrCodeInvalid
+			return fmt.Errorf("store: pair device: %w", domain.ErrPairingCodeInvalid)
 		}
 		if err != nil {
 			return fmt.Errorf("store: read pairing code: %w", err)
@@ -78,7 +76,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (domain.Device, error) {
 func (s *Store) DeviceByTokenHash(ctx context.Context, tokenHash string) (domain.Device, error) {
 	d, err := scanDevice(s.db.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE token_hash=?`, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("store: device by token: %w", ErrNotFound)
+		return d, fmt.Errorf("store: device by token: %w", domain.ErrNotFound)
 	}
 	if err != nil {
 		return d, fmt.Errorf("store: device by token: %w", err)
@@ -90,7 +88,7 @@ func (s *Store) DeviceByTokenHash(ctx context.Context, tokenHash string) (domain
 func (s *Store) Device(ctx context.Context, id string) (domain.Device, error) {
 	d, err := scanDevice(s.db.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("store: device %s: %w", id, ErrNotFound)
+		return d, fmt.Errorf("store: device %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return d, fmt.Errorf("store: device %s: %w", id, err)
@@ -148,7 +146,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, c DeviceChange, act
 	err := s.tx(ctx, func(t *sql.Tx) error {
 		d, err := scanDevice(t.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id=?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: device %s: %w", id, ErrNotFound)
+			return fmt.Errorf("store: device %s: %w", id, domain.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store: device %s: %w", id, err)
@@ -166,7 +164,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, c DeviceChange, act
 		if c.Group != nil && *c.Group != d.Group {
 			var gid string
 			if err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE id=? OR name=?`, *c.Group, *c.Group).Scan(&gid); err != nil {
-				return fmt.Errorf("store: group %q: %w", *c.Group, ErrNotFound)
+				return fmt.Errorf("store: group %q: %w", *c.Group, domain.ErrNotFound)
 			}
 			d.Group = gid
 			if err := insertAudit(ctx, t, domain.AuditEntry{At: now, Actor: actor, Action: "device.move", Target: id, Reason: reason, Detail: gid}); err != nil {

@@ -36,7 +36,7 @@ func (s *Store) Group(ctx context.Context, idOrName string) (domain.Group, error
 	var g domain.Group
 	err := s.db.QueryRowContext(ctx, `SELECT id, name, is_default FROM groups WHERE id=? OR name=?`, idOrName, idOrName).Scan(&g.ID, &g.Name, &g.Default)
 	if errors.Is(err, sql.ErrNoRows) {
-		return g, fmt.Errorf("store: group %q: %w", idOrName, ErrNotFound)
+		return g, fmt.Errorf("store: group %q: %w", idOrName, domain.ErrNotFound)
 	}
 	if err != nil {
 		return g, fmt.Errorf("store: read group %q: %w", idOrName, err)
@@ -91,7 +91,7 @@ func (s *Store) RenameGroup(ctx context.Context, id, name, actor string) error {
 			return fmt.Errorf("store: rename group: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: group %q: %w", id, ErrNotFound)
+			return fmt.Errorf("store: group %q: %w", id, domain.ErrNotFound)
 		}
 		return insertAudit(ctx, t, domain.AuditEntry{At: s.now().UTC(), Actor: actor, Action: "group.rename", Target: id, Detail: name})
 	})
@@ -102,7 +102,7 @@ func (s *Store) SetDefaultGroup(ctx context.Context, id, actor string) error {
 	return s.tx(ctx, func(t *sql.Tx) error {
 		var n int
 		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE id=?`, id).Scan(&n); err != nil || n == 0 {
-			return fmt.Errorf("store: group %q: %w", id, ErrNotFound)
+			return fmt.Errorf("store: group %q: %w", id, domain.ErrNotFound)
 		}
 		if _, err := t.ExecContext(ctx, `UPDATE groups SET is_default = (id = ?)`, id); err != nil {
 			return fmt.Errorf("store: set default group: %w", err)
@@ -118,7 +118,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, actor string) error {
 		var def bool
 		err := t.QueryRowContext(ctx, `SELECT is_default FROM groups WHERE id=?`, id).Scan(&def)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: group %q: %w", id, ErrNotFound)
+			return fmt.Errorf("store: group %q: %w", id, domain.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store: delete group: %w", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -160,15 +159,15 @@ func findOpenByPlacer(ctx context.Context, t execer, conn, placer string) (*doma
 	if err != nil {
 		return nil, fmt.Errorf("look up order by placer number: %w", err)
 	}
-	var o domain.Order
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
+	o, err := decodeOrder(data)
+	if err != nil {
 		return nil, fmt.Errorf("decode stored order: %w", err)
 	}
-	return &o, nil
+	return o, nil
 }
 
 func putOrder(ctx context.Context, t execer, o *domain.Order, insert bool) error {
-	data, err := json.Marshal(o)
+	data, err := encodeOrder(o)
 	if err != nil {
 		return fmt.Errorf("encode order: %w", err)
 	}
@@ -192,16 +191,16 @@ func getOrder(ctx context.Context, q interface {
 	var data string
 	err := q.QueryRowContext(ctx, `SELECT data FROM orders WHERE id=?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: order %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("store: order %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read order %s: %w", id, err)
 	}
-	var o domain.Order
-	if err := json.Unmarshal([]byte(data), &o); err != nil {
+	o, err := decodeOrder(data)
+	if err != nil {
 		return nil, fmt.Errorf("store: decode order %s: %w", id, err)
 	}
-	return &o, nil
+	return o, nil
 }
 
 // Order returns one order by ID.
@@ -273,11 +272,11 @@ func (s *Store) queryOrders(ctx context.Context, q string, args ...any) ([]domai
 		if err := rows.Scan(&data); err != nil {
 			return nil, fmt.Errorf("store: list orders: %w", err)
 		}
-		var o domain.Order
-		if err := json.Unmarshal([]byte(data), &o); err != nil {
+		o, err := decodeOrder(data)
+		if err != nil {
 			return nil, fmt.Errorf("store: decode order: %w", err)
 		}
-		out = append(out, o)
+		out = append(out, *o)
 	}
 	return out, rows.Err()
 }
@@ -312,11 +311,9 @@ func (s *Store) SetOrderState(ctx context.Context, id string, state domain.Order
 	return out, err
 }
 
-// ErrNotOnWorklist is returned by StartOrder for an order that is done,
-// cancelled, deleted, or in another group.
-var ErrNotOnWorklist = errors.New("order is not on this worklist")
-
-// StartOrder marks an order of group as in progress on device.
+// StartOrder marks an order of group as in progress on device. An order
+// that is done, cancelled, deleted or in another group gives an error
+// wrapping domain.ErrNotOnWorklist; a missing one domain.ErrNotFound.
 func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (domain.Order, error) {
 	var out domain.Order
 	err := s.tx(ctx, func(t *sql.Tx) error {
@@ -325,7 +322,7 @@ func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (dom
 			return err
 		}
 		if o.Group != group || !o.State.OnWorklist() {
-			return fmt.Errorf("store: start order %s: %w", id, ErrNotOnWorklist)
+			return fmt.Errorf("store: start order %s: %w", id, domain.ErrNotOnWorklist)
 		}
 		o.State = domain.OrderInProgress
 		o.StartedBy = deviceID

@@ -65,7 +65,7 @@ type queryRower interface {
 func getDelivery(ctx context.Context, q queryRower, id int64) (domain.Delivery, error) {
 	d, err := scanDelivery(q.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("store: delivery %d: %w", id, ErrNotFound)
+		return d, fmt.Errorf("store: delivery %d: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return d, fmt.Errorf("store: read delivery %d: %w", id, err)
@@ -348,7 +348,7 @@ func completeOrder(ctx context.Context, t *sql.Tx, resultID string, now time.Tim
 		return nil, nil
 	}
 	o, err := getOrder(ctx, t, orderID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return nil, nil // the result names an order the hub never had: nothing to complete
 	}
 	if err != nil {

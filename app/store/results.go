@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -24,7 +23,11 @@ func (s *Store) SaveResult(ctx context.Context, r domain.Result, connections []s
 			e := t.QueryRowContext(ctx, `SELECT data FROM results WHERE device_id=? AND idempotency_key=?`, r.DeviceID, r.IdempotencyKey).Scan(&data)
 			if e == nil {
 				dup = true
-				return json.Unmarshal([]byte(data), &stored)
+				stored, e = decodeResult(data)
+				if e != nil {
+					return fmt.Errorf("decode stored result: %w", e)
+				}
+				return nil
 			}
 			if !errors.Is(e, sql.ErrNoRows) {
 				return fmt.Errorf("look up idempotency key: %w", e)
@@ -36,7 +39,7 @@ func (s *Store) SaveResult(ctx context.Context, r domain.Result, connections []s
 		if r.ReceivedAt.IsZero() {
 			r.ReceivedAt = now
 		}
-		data, e := json.Marshal(r)
+		data, e := encodeResult(&r)
 		if e != nil {
 			return fmt.Errorf("encode result: %w", e)
 		}
@@ -64,13 +67,13 @@ func (s *Store) Result(ctx context.Context, id string) (domain.Result, error) {
 	var data string
 	err := s.db.QueryRowContext(ctx, `SELECT data FROM results WHERE id=?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Result{}, fmt.Errorf("store: result %s: %w", id, ErrNotFound)
+		return domain.Result{}, fmt.Errorf("store: result %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return domain.Result{}, fmt.Errorf("store: read result %s: %w", id, err)
 	}
-	var r domain.Result
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
+	r, err := decodeResult(data)
+	if err != nil {
 		return r, fmt.Errorf("store: decode result %s: %w", id, err)
 	}
 	return r, nil
@@ -92,8 +95,8 @@ func (s *Store) Results(ctx context.Context, limit int) ([]domain.Result, error)
 		if err := rows.Scan(&data); err != nil {
 			return nil, fmt.Errorf("store: list results: %w", err)
 		}
-		var r domain.Result
-		if err := json.Unmarshal([]byte(data), &r); err != nil {
+		r, err := decodeResult(data)
+		if err != nil {
 			return nil, fmt.Errorf("store: decode result: %w", err)
 		}
 		out = append(out, r)

@@ -7,7 +7,9 @@
 // deliveries with their attempts, and an audit log. Schema changes are
 // numbered migrations recorded in PRAGMA user_version; a database written by
 // a newer hub is refused untouched, and a corrupt file is refused, never
-// overwritten.
+// overwritten. Orders and results are stored as JSON documents of the
+// store's own row types (rows.go), whose names are the stored format and
+// never follow a renamed domain field.
 package store
 
 import (
@@ -24,9 +26,6 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-// ErrNotFound is returned when a looked-up object does not exist.
-var ErrNotFound = errors.New("not found")
 
 // ErrNewerSchema is returned by Open for a database written by a newer hub.
 var ErrNewerSchema = errors.New("database was written by a newer version of mCONNECT Hub")

@@ -198,10 +198,10 @@ func TestPairingAndDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PairDevice(ctx, "h1", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, ErrCodeInvalid) {
+	if _, err := s.PairDevice(ctx, "h1", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, domain.ErrPairingCodeInvalid) {
 		t.Fatalf("used code: %v", err)
 	}
-	if _, err := s.PairDevice(ctx, "h2", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, ErrCodeInvalid) {
+	if _, err := s.PairDevice(ctx, "h2", domain.Device{Serial: "S2"}, "tok2"); !errors.Is(err, domain.ErrPairingCodeInvalid) {
 		t.Fatalf("expired code: %v", err)
 	}
 	got, err := s.DeviceByTokenHash(ctx, "tok1")

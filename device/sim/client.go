@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesi/mconnect/app/problem"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -50,7 +52,7 @@ func NewClient(hubURL, fingerprint, token string) (*Client, error) {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
 	if u.Scheme == "https" {
-		fp := device.NormalizeFingerprint(fingerprint)
+		fp := tlscert.NormalizeFingerprint(fingerprint)
 		if len(fp) != 64 {
 			return nil, errors.New("sim: --fp must be the hub's certificate fingerprint (64 hex digits, shown by the hub and in its mDNS TXT record fp=)")
 		}
@@ -87,7 +89,7 @@ func (c *Client) Token() string { return c.token }
 // HTTPError is a non-2xx answer with its problem details.
 type HTTPError struct {
 	Status  int
-	Problem device.Problem
+	Problem problem.Problem
 	// RetryAfter is the hub's Retry-After, if any.
 	RetryAfter time.Duration
 }

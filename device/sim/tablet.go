@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -97,7 +96,7 @@ func (t *Tablet) Process(ctx context.Context, wl device.Worklist) (int, error) {
 		t.mu.Lock()
 		_, seen := t.done[a.ID]
 		t.mu.Unlock()
-		if seen || !t.mine(a.ID) || a.State != domain.OrderScheduled {
+		if seen || !t.mine(a.ID) || a.State != device.StateScheduled {
 			continue
 		}
 		if err := t.measure(ctx, &a); err != nil {

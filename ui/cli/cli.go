@@ -80,6 +80,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Opt
 	switch cmd {
 	case "serve":
 		return cmdServe(rest, stderr)
+	case "status":
+		return cmdStatus(rest, stdout)
 	case "config":
 		return cmdConfig(rest, stdout)
 	case "pair-code":
@@ -105,6 +107,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Opt
 const usage = `usage:
   mconnect [--dashboard] [--config FILE]      tray application; --dashboard opens the Dashboard at start
   mconnect serve [--config FILE]              run the hub without a window (SIGINT/SIGTERM stop it)
+  mconnect status [--config FILE] [--json]    the running hub's health (exit 1 if not running or in error)
   mconnect config example --ehr ID [--data DIR]
                                               print a complete config for an EHR (IDs: bestpractice birpis
                                               doctolib hipokrat iris isoz join nextgen tomedo vena webdoc weda ziplanerx)

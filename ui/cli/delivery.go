@@ -5,18 +5,18 @@ import (
 	"fmt"
 	"io"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
-	"github.com/mesi/mconnect/app/store"
 )
 
-// cmdDelivery lets support see and act on result deliveries while the hub
-// runs (the running hub picks the changes up within 30 seconds).
+// cmdDelivery lets support see and act on result deliveries: through the
+// running hub's control endpoint (a resend is attempted at once), or with
+// no hub running on the data folder itself.
 func cmdDelivery(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("delivery: say list, show, resend or cancel")
@@ -52,15 +52,15 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 		return usageErr("delivery %s: %v\n%s", sub, err, flagUsage(fs))
 	}
 	ids = append(ids, fs.Args()...)
-	cfg, _, err := loadConfig(*path)
+	cfg, cfgPath, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDirPath(), "mconnect.db"), store.Options{})
+	api, running, closeAPI, err := connect(cfg, cfgPath)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeAPI()
 	ctx := context.Background()
 	actor := "cli"
 	if u, err := user.Current(); err == nil {
@@ -87,7 +87,7 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 		if len(ids) > 0 {
 			return usageErr("delivery list: unexpected argument %q", ids[0])
 		}
-		f := store.DeliveryFilter{Connection: *conn, Limit: *limit}
+		f := control.DeliveryQuery{Connection: *conn, Limit: *limit}
 		for _, s := range strings.Split(*states, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				if !knownState(s) {
@@ -96,9 +96,9 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 				f.States = append(f.States, domain.DeliveryState(s))
 			}
 		}
-		ds, err := st.Deliveries(ctx, f)
+		ds, err := api.Deliveries(ctx, f)
 		if err != nil {
-			return err
+			return describe(err)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATE\tCONNECTION\tRESULT\tATTEMPTS\tUPDATED\tLAST ERROR")
@@ -112,14 +112,11 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		d, err := st.Delivery(ctx, id)
+		dd, err := api.Delivery(ctx, id)
 		if err != nil {
-			return err
+			return describe(err)
 		}
-		atts, err := st.Attempts(ctx, id)
-		if err != nil {
-			return err
-		}
+		d, atts := dd.Delivery, dd.Attempts
 		fmt.Fprintf(stdout, "delivery %d: %s to %s, result %s, %d attempts, created %s, updated %s\n",
 			d.ID, d.State, d.Connection, d.ResultID, d.Attempts, d.CreatedAt.Local().Format(time.DateTime), d.UpdatedAt.Local().Format(time.DateTime))
 		if !d.NextAt.IsZero() && !d.State.Final() {
@@ -143,29 +140,32 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 			if len(ids) > 0 {
 				return usageErr("delivery resend: give an ID or --failed/--ambiguous, not both")
 			}
-			var sts []domain.DeliveryState
+			n := 0
 			if *failed {
-				sts = append(sts, domain.DeliveryFailed)
+				r, err := api.Resend(ctx, control.ResendRequest{Failed: true, Connection: *conn, Reason: *reason, Actor: actor})
+				if err != nil {
+					return describe(err)
+				}
+				n += r.Count
 			}
 			if *ambiguous {
-				sts = append(sts, domain.DeliveryAmbiguous)
+				r, err := api.Resend(ctx, control.ResendRequest{Ambiguous: true, Connection: *conn, Reason: *reason, Actor: actor})
+				if err != nil {
+					return describe(err)
+				}
+				n += r.Count
 			}
-			n, err := st.ResendDeliveries(ctx, *conn, sts, actor, *reason)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "%d deliveries queued again\n", n)
+			fmt.Fprintf(stdout, "%d deliveries queued again%s\n", n, when(running))
 			return nil
 		}
 		id, err := oneID()
 		if err != nil {
 			return err
 		}
-		d, err := st.ResendDelivery(ctx, id, actor, *reason)
-		if err != nil {
-			return err
+		if _, err := api.Resend(ctx, control.ResendRequest{ID: id, Reason: *reason, Actor: actor}); err != nil {
+			return describe(err)
 		}
-		fmt.Fprintf(stdout, "delivery %d queued again (%s); the running hub sends it within 30 seconds\n", d.ID, d.State)
+		fmt.Fprintf(stdout, "delivery %d queued again%s\n", id, when(running))
 		return nil
 	case "cancel":
 		if err := needReason(); err != nil {
@@ -175,13 +175,21 @@ func cmdDelivery(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := st.CancelDelivery(ctx, id, actor, *reason); err != nil {
-			return err
+		if _, err := api.Cancel(ctx, control.CancelRequest{ID: id, Reason: *reason, Actor: actor}); err != nil {
+			return describe(err)
 		}
 		fmt.Fprintf(stdout, "delivery %d cancelled\n", id)
 		return nil
 	}
 	return nil
+}
+
+// when says when a queued delivery is sent.
+func when(running bool) string {
+	if running {
+		return "; the running hub sends it now"
+	}
+	return "; no hub is running: it is sent when the hub starts"
 }
 
 func knownState(s string) bool {

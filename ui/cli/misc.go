@@ -5,14 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
-	"path/filepath"
 	"strings"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
-	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -23,73 +21,38 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(*path)
+	cfg, cfgPath, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
-	dir := cfg.DataDirPath()
-	st, err := store.Open(filepath.Join(dir, "mconnect.db"), store.Options{})
+	api, _, closeAPI, err := connect(cfg, cfgPath)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ctx := context.Background()
-	if *group != "" {
-		g, err := st.Group(ctx, *group)
-		if err != nil {
+	defer closeAPI()
+	p, err := api.NewPairingCode(context.Background(), *group)
+	if err != nil {
+		if control.KindOf(err) == control.NotFound {
 			return usageErr("pair-code: --group %q: no such tablet group", *group)
 		}
-		*group = g.ID
+		return describe(err)
 	}
-	code, exp, err := device.NewPairingCode(ctx, st, cfg.Device.PairingCodeTTL.D(), *group)
-	if err != nil {
-		return err
+	fp := p.Fingerprint
+	if fp == "" {
+		if _, fp, err = tlscert.LoadOrCreate(cfg.DataDirPath()); err != nil {
+			return err
+		}
 	}
-	_, fp, err := device.LoadOrCreateCert(dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Pairing code: %s (valid until %s, one use)\n", code, exp.Local().Format("15:04:05"))
+	fmt.Fprintf(stdout, "Pairing code: %s (valid until %s, one use)\n", p.Code, p.Expires.Local().Format("15:04:05"))
 	if !cfg.Device.PlainHTTP {
 		fmt.Fprintf(stdout, "Hub fingerprint: %s\n", fp)
 	}
-	fmt.Fprintf(stdout, "Manual setup: %s\n", pairingURL(cfg.Device.Listen, fp, code))
+	fmt.Fprintf(stdout, "Manual setup: %s\n", device.PairingURL(cfg.Device.Listen, fp, p.Code))
 	return nil
 }
 
-// pairingURL is what the Dashboard's QR code holds (LAN-API.md).
-func pairingURL(listen, fp, code string) string {
-	q := url.Values{}
-	q.Set("fp", fp)
-	q.Set("code", code)
-	return fmt.Sprintf("mconnect://%s?%s", tabletHostPort(listen), q.Encode())
-}
-
-// tabletHostPort is the address tablets reach a listen address at: its own
-// host when it names one, else the machine's LAN address.
-func tabletHostPort(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = lanIP()
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// lanIP returns the first non-loopback IPv4 address, else 127.0.0.1.
-func lanIP() string {
-	addrs, err := net.InterfaceAddrs()
-	if err == nil {
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-				return ipn.IP.String()
-			}
-		}
-	}
-	return "127.0.0.1"
-}
+// tabletHostPort is the address tablets reach a listen address at.
+func tabletHostPort(listen string) string { return device.TabletAddress(listen) }
 
 func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -143,7 +106,7 @@ func cmdVersion(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, fp, err := device.LoadOrCreateCert(cfg.DataDirPath())
+	_, fp, err := tlscert.LoadOrCreate(cfg.DataDirPath())
 	if err != nil {
 		return err
 	}

@@ -8,43 +8,81 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/connectors/registry"
 )
 
-// guiHub adapts the running hub (or its absence: no config yet, or a hub
-// that could not start) to what the GUI needs.
+// guiHub adapts a hub reached through the control API (in this process, or
+// a running `mconnect serve` the window attached to) — or its absence: no
+// config yet, or a hub that could not start — to what the views need.
 type guiHub struct {
-	hub  *hub.Hub // nil when not running
+	api  control.API // nil when there is no hub
 	info Info
-	// without a hub: one component explaining why
+
 	mu      sync.Mutex
+	health  []domain.Health
 	standin []domain.Health
 }
 
 func (g *guiHub) Health() []domain.Health {
-	if g.hub != nil {
-		return g.hub.Health()
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return append([]domain.Health(nil), g.standin...)
+	if g.api == nil {
+		return append([]domain.Health(nil), g.standin...)
+	}
+	return append([]domain.Health(nil), g.health...)
 }
 
+// SubscribeHealth follows the hub's change events: the GUI never polls.
 func (g *guiHub) SubscribeHealth(fn func([]domain.Health)) func() {
-	if g.hub != nil {
-		return g.hub.SubscribeHealth(fn)
+	if g.api == nil {
+		return func() {}
 	}
-	return func() {}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := g.api.Subscribe(ctx)
+	if err != nil {
+		cancel()
+		return func() {}
+	}
+	go func() {
+		for ev := range ch {
+			if ev.Kind != control.EventHealth {
+				continue
+			}
+			g.mu.Lock()
+			g.health = ev.Health
+			g.mu.Unlock()
+			fn(ev.Health)
+		}
+	}()
+	return cancel
 }
 
 func (g *guiHub) Info() Info { return g.info }
+
+// attach reads the hub's status into the adapter.
+func (g *guiHub) attach(ctx context.Context, api control.API) error {
+	st, err := api.Status(ctx)
+	if err != nil {
+		return err
+	}
+	g.api = api
+	g.health = st.Health
+	g.info.HubName, g.info.DataDir = st.HubName, st.DataDir
+	g.info.LANAddress, g.info.TLSFingerprint = st.LANAddress, st.Fingerprint
+	if st.ConfigPath != "" {
+		g.info.ConfigPath = st.ConfigPath
+	}
+	return nil
+}
 
 // StartOptions are what the command line hands to Main.
 type StartOptions struct {
@@ -53,11 +91,15 @@ type StartOptions struct {
 	Stderr        io.Writer
 }
 
-// Main starts the hub configured at opts.ConfigPath (or explains why it
-// cannot) and runs the desktop application until the person quits.
+// Main runs the desktop application until the person quits. When a hub
+// already runs on the configured data folder (`mconnect serve`, or another
+// window), the window attaches to it through its control endpoint;
+// otherwise it starts the hub configured at opts.ConfigPath in this
+// process, or explains why it cannot.
 func Main(opts StartOptions) error {
 	p, stderr := opts.ConfigPath, opts.Stderr
 	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
+	var local *hub.Hub
 	cfg, err := registry.Load(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -65,57 +107,54 @@ func Main(opts StartOptions) error {
 		// The window tells IT to write the config there with a shell
 		// redirect, which needs the folder to exist.
 		os.MkdirAll(filepath.Dir(p), 0o700)
-		g.standin = []domain.Health{{Component: "config", Code: "no-config", Title: "Not configured yet",
-			Text: "No configuration file at " + p, Severity: domain.SeverityWarning}}
+		g.standin = []domain.Health{{Component: "config", Code: "no-config", Severity: domain.SeverityWarning,
+			Args: map[string]string{"path": p}}}
 	case err != nil:
 		g.info.Problem = err.Error()
-		g.standin = []domain.Health{{Component: "config", Code: "invalid-config", Title: "Configuration is invalid",
-			Text: err.Error(), Severity: domain.SeverityError}}
+		g.standin = []domain.Health{{Component: "config", Code: "invalid-config", Severity: domain.SeverityError, Detail: err.Error()}}
 	default:
 		g.info.HubName = cfg.Hub.Name
 		g.info.DataDir = cfg.DataDirPath()
+		if c, derr := control.Dial(cfg.DataDirPath()); derr == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			aerr := g.attach(ctx, c)
+			cancel()
+			if aerr == nil {
+				break
+			}
+		}
 		h, herr := hub.New(cfg, hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
 		if herr != nil {
 			g.info.Problem = herr.Error()
-			g.standin = []domain.Health{{Component: "hub", Code: "start-failed", Title: "The hub could not start",
-				Text: herr.Error(), Severity: domain.SeverityError}}
-		} else {
-			g.hub = h
-			g.info.TLSFingerprint = h.Fingerprint()
-			g.info.LANAddress = lanAddress(cfg)
+			g.standin = []domain.Health{{Component: "hub", Code: "start-failed", Severity: domain.SeverityError, Detail: herr.Error()}}
+			break
 		}
+		local = h
+		_ = g.attach(context.Background(), h)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
-	if g.hub != nil {
+	if local != nil {
 		go func() {
 			defer close(done)
-			g.hub.Run(ctx)
+			local.Run(ctx)
 		}()
 	} else {
 		close(done)
 	}
 	var log logrus.FieldLogger = logrus.StandardLogger()
-	if g.hub != nil {
-		log = g.hub.Log()
+	if local != nil {
+		log = local.Log()
 	}
 	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: cancel})
 	cancel()
 	<-done
-	if g.hub != nil {
-		g.hub.Close()
+	if local != nil {
+		local.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)
 	}
 	return nil
-}
-
-func lanAddress(cfg *config.Config) string {
-	scheme := "https"
-	if cfg.Device.PlainHTTP {
-		scheme = "http"
-	}
-	return scheme + "://" + cfg.Device.Listen
 }

@@ -1,4 +1,4 @@
-package device
+package tlscert
 
 import (
 	"crypto/ecdsa"
@@ -20,22 +20,26 @@ import (
 	"time"
 )
 
-// Names of the certificate files in the data directory.
+// Names of the certificate files in the data folder. The names predate
+// this package (the LAN endpoint created them first) and stay, so that
+// existing installations keep their certificate and their paired tablets.
 const (
 	CertFile = "device-cert.pem"
 	KeyFile  = "device-key.pem"
 )
 
-// certValidity is long: tablets pin the fingerprint, so a renewal means
+// validity is long: clients pin the fingerprint, so a renewal means
 // pairing every tablet again.
-const certValidity = 20 * 365 * 24 * time.Hour
+const validity = 20 * 365 * 24 * time.Hour
 
-// LoadOrCreateCert returns the hub's TLS certificate from dataDir, creating
-// a self-signed ECDSA P-256 certificate on first use (key file mode 0600),
+// LoadOrCreate returns the hub's TLS certificate from dataDir, creating a
+// self-signed ECDSA P-256 certificate on first use (key file mode 0600),
 // with SANs for the host name, "localhost" and the machine's IP addresses.
-// fingerprintHex is the lower-case hex SHA-256 of the DER certificate: what
-// tablets pin.
-func LoadOrCreateCert(dataDir string) (cert tls.Certificate, fingerprintHex string, err error) {
+// fingerprint is the lower-case hex SHA-256 of the DER certificate: what
+// clients pin. Both files are written atomically; when only one of them
+// exists, LoadOrCreate refuses rather than replace the certificate that
+// paired tablets trust.
+func LoadOrCreate(dataDir string) (cert tls.Certificate, fingerprint string, err error) {
 	certPath := filepath.Join(dataDir, CertFile)
 	keyPath := filepath.Join(dataDir, KeyFile)
 	_, errC := os.Stat(certPath)
@@ -44,34 +48,34 @@ func LoadOrCreateCert(dataDir string) (cert tls.Certificate, fingerprintHex stri
 	case errC == nil && errK == nil:
 		cert, err = tls.LoadX509KeyPair(certPath, keyPath)
 		if err != nil {
-			return cert, "", fmt.Errorf("device: load TLS certificate %s: %w (move both %s and %s away to create a new one; tablets must then pair again)", certPath, err, CertFile, KeyFile)
+			return cert, "", fmt.Errorf("tls certificate: load %s: %w (move both %s and %s away to create a new one; tablets must then pair again)", certPath, err, CertFile, KeyFile)
 		}
 		return cert, Fingerprint(cert.Certificate[0]), nil
 	case errors.Is(errC, os.ErrNotExist) && errors.Is(errK, os.ErrNotExist):
 		// first run
 	case errC != nil && !errors.Is(errC, os.ErrNotExist):
-		return cert, "", fmt.Errorf("device: read TLS certificate: %w", errC)
+		return cert, "", fmt.Errorf("tls certificate: read certificate: %w", errC)
 	case errK != nil && !errors.Is(errK, os.ErrNotExist):
-		return cert, "", fmt.Errorf("device: read TLS key: %w", errK)
+		return cert, "", fmt.Errorf("tls certificate: read key: %w", errK)
 	default:
-		return cert, "", fmt.Errorf("device: only one of %s and %s exists in %s; restore the other or remove both to create a new certificate", CertFile, KeyFile, dataDir)
+		return cert, "", fmt.Errorf("tls certificate: only one of %s and %s exists in %s; restore the other or remove both to create a new certificate", CertFile, KeyFile, dataDir)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return cert, "", fmt.Errorf("device: create data folder: %w", err)
+		return cert, "", fmt.Errorf("tls certificate: create data folder: %w", err)
 	}
 	certPEM, keyPEM, err := newSelfSigned()
 	if err != nil {
-		return cert, "", err
+		return cert, "", fmt.Errorf("tls certificate: %w", err)
 	}
 	if err := writeFileSync(keyPath, keyPEM, 0o600); err != nil {
-		return cert, "", fmt.Errorf("device: write TLS key: %w", err)
+		return cert, "", fmt.Errorf("tls certificate: write key: %w", err)
 	}
 	if err := writeFileSync(certPath, certPEM, 0o644); err != nil {
-		return cert, "", fmt.Errorf("device: write TLS certificate: %w", err)
+		return cert, "", fmt.Errorf("tls certificate: write certificate: %w", err)
 	}
 	cert, err = tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return cert, "", fmt.Errorf("device: use new TLS certificate: %w", err)
+		return cert, "", fmt.Errorf("tls certificate: use the new certificate: %w", err)
 	}
 	return cert, Fingerprint(cert.Certificate[0]), nil
 }
@@ -83,7 +87,7 @@ func Fingerprint(der []byte) string {
 }
 
 // NormalizeFingerprint lower-cases fp and drops ':' and spaces, so that
-// "AB:CD..." as some tools print it compares equal.
+// "AB:CD..." as some tools print it compares equal to Fingerprint's form.
 func NormalizeFingerprint(fp string) string {
 	return strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(fp))
 }
@@ -91,11 +95,11 @@ func NormalizeFingerprint(fp string) string {
 func newSelfSigned() (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("device: generate TLS key: %w", err)
+		return nil, nil, fmt.Errorf("generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return nil, nil, fmt.Errorf("device: certificate serial: %w", err)
+		return nil, nil, fmt.Errorf("serial number: %w", err)
 	}
 	host, _ := os.Hostname()
 	dns := []string{"localhost"}
@@ -118,7 +122,7 @@ func newSelfSigned() (certPEM, keyPEM []byte, err error) {
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "mCONNECT Hub " + host, Organization: []string{"MESI mCONNECT Hub"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(certValidity),
+		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
@@ -127,11 +131,11 @@ func newSelfSigned() (certPEM, keyPEM []byte, err error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("device: create certificate: %w", err)
+		return nil, nil, fmt.Errorf("create certificate: %w", err)
 	}
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("device: encode TLS key: %w", err)
+		return nil, nil, fmt.Errorf("encode key: %w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
