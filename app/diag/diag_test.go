@@ -17,6 +17,8 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/connectors/gdtfile"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // Patient data and secrets planted in the fixture; none may leave without
@@ -53,13 +55,13 @@ func newFixture(t *testing.T, withStore, withLogs bool) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{dataDir: filepath.Join(dir, "data")}
-	c, err := config.Example("tomedo", f.dataDir)
+	c, err := registry.Example("tomedo", f.dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.GDT.FTP.Password = "env:MCONNECT_FTP_PASSWORD"
+	config.SectionOf[*gdtfile.Config](c, gdtfile.Section).FTP.Password = "env:MCONNECT_FTP_PASSWORD"
 	f.cfg = c
-	in := c.GDT.InboundDir
+	in := config.SectionOf[*gdtfile.Config](c, gdtfile.Section).InboundDir
 	for _, d := range []string{in, filepath.Join(in, "archive"), filepath.Join(in, "error")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)

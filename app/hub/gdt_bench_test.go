@@ -12,6 +12,8 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/gdt"
+	"github.com/mesi/mconnect/connectors/gdtfile"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // gdtOrder builds a distinct Doctolib 6302 order (GDT 2.1, CP437, with 8100).
@@ -42,7 +44,7 @@ func BenchmarkGDTThousandFilesOnWorklist(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		c, err := config.Example("doctolib", b.TempDir())
+		c, err := registry.Example("doctolib", b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,7 +61,7 @@ func BenchmarkGDTThousandFilesOnWorklist(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		for i, data := range files {
-			if err := os.WriteFile(filepath.Join(c.GDT.InboundDir, fmt.Sprintf("O%04d.GDT", i)), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(config.SectionOf[*gdtfile.Config](c, gdtfile.Section).InboundDir, fmt.Sprintf("O%04d.GDT", i)), data, 0o644); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -13,7 +13,9 @@ import (
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/connectors/mllp"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 func freeAddr(t testing.TB) string {
@@ -30,13 +32,13 @@ func freeAddr(t testing.TB) string {
 // loopback ports in a temp data folder.
 func newBirpisHub(t testing.TB) (*Hub, *config.Config) {
 	t.Helper()
-	c, err := config.Example("birpis", t.TempDir())
+	c, err := registry.Example("birpis", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Device.Listen = freeAddr(t)
-	c.HL7.Listen = freeAddr(t)
-	c.HL7.ResultHost = freeAddr(t)
+	config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen = freeAddr(t)
+	config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).ResultHost = freeAddr(t)
 	c.Log.Level = "warn"
 	h, err := New(c, Options{LogStderr: discard{}})
 	if err != nil {
@@ -46,7 +48,7 @@ func newBirpisHub(t testing.TB) (*Hub, *config.Config) {
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; h.Close() })
-	waitListening(t, c.HL7.Listen)
+	waitListening(t, config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen)
 	return h, c
 }
 
@@ -97,7 +99,7 @@ func (c *mllpClient) send(msg []byte) ([]byte, error) {
 
 func TestOrderStoredBeforeACKAndDuplicateRecognised(t *testing.T) {
 	h, c := newBirpisHub(t)
-	cl := dialMLLP(t, c.HL7.Listen)
+	cl := dialMLLP(t, config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen)
 	defer cl.conn.Close()
 	for i := 0; i < 2; i++ {
 		ack, err := cl.send(orm("X1"))
@@ -169,7 +171,7 @@ func BenchmarkMLLPIngestDurable(b *testing.B) {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			cl := dialMLLP(b, c.HL7.Listen)
+			cl := dialMLLP(b, config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen)
 			defer cl.conn.Close()
 			for {
 				i := next.Add(1)
@@ -196,7 +198,7 @@ func BenchmarkMLLPIngestDurable(b *testing.B) {
 // connection and reports the ACK latency.
 func BenchmarkMLLPAckLatencyAt200(b *testing.B) {
 	_, c := newBirpisHub(b)
-	cl := dialMLLP(b, c.HL7.Listen)
+	cl := dialMLLP(b, config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen)
 	defer cl.conn.Close()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()

@@ -2,18 +2,20 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"testing"
 
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/device"
 )
 
 func TestManualActionsAreAudited(t *testing.T) {
 	h, c := newBirpisHub(t)
 	ctx := context.Background()
-	cl := dialMLLP(t, c.HL7.Listen)
+	cl := dialMLLP(t, config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen)
 	defer cl.conn.Close()
 	if _, err := cl.send(orm("D1")); err != nil {
 		t.Fatal(err)
@@ -22,10 +24,10 @@ func TestManualActionsAreAudited(t *testing.T) {
 	if len(wl) != 1 {
 		t.Fatalf("worklist %v", wl)
 	}
-	if _, err := h.DeleteOrder(ctx, wl[0].ID, "dashboard:anna", ""); err == nil {
+	if _, err := h.DeleteOrder(ctx, control.DeleteOrderRequest{ID: wl[0].ID, Actor: "dashboard:anna"}); err == nil {
 		t.Fatal("deleted without a reason")
 	}
-	if _, err := h.DeleteOrder(ctx, wl[0].ID, "dashboard:anna", "patient went home"); err != nil {
+	if _, err := h.DeleteOrder(ctx, control.DeleteOrderRequest{ID: wl[0].ID, Actor: "dashboard:anna", Reason: "patient went home"}); err != nil {
 		t.Fatal(err)
 	}
 	if wl, _ := h.Worklist(ctx, domain.DefaultGroupID); len(wl) != 0 {
@@ -36,7 +38,7 @@ func TestManualActionsAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := h.Store().PairDevice(ctx, device.HashCode(code), domain.Device{Serial: "S1"}, "tokhash")
+	d, err := h.Store().PairDevice(ctx, device.HashCode(code.Code), domain.Device{Serial: "S1"}, "tokhash")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestManualActionsAreAudited(t *testing.T) {
 	if _, err := h.UpdateDevice(ctx, d.ID, store.DeviceChange{Revoke: true}, "dashboard:anna", "lost"); err != nil {
 		t.Fatal(err)
 	}
-	devs, _ := h.Devices(ctx)
+	devs, _ := h.Tablets(ctx)
 	if len(devs) != 1 || devs[0].Group != g.ID || !devs[0].Revoked {
 		t.Fatalf("devices %+v", devs)
 	}
@@ -66,7 +68,7 @@ func TestManualActionsAreAudited(t *testing.T) {
 			t.Errorf("no audit entry %s with actor and reason: %+v", a, log)
 		}
 	}
-	if _, err := h.NewPairingCode(ctx, "no-such-group"); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := h.NewPairingCode(ctx, "no-such-group"); control.KindOf(err) != control.NotFound {
 		t.Fatalf("pairing code for unknown group: %v", err)
 	}
 }

@@ -331,7 +331,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	}
 	waitFor(t, "health needs attention", func() bool { return hl.of("ehr").Code == CodeNeedsAttention })
 	h := hl.of("ehr")
-	if h.Severity != domain.SeverityError || !strings.Contains(h.Title, "1 result for Birpis") || !strings.Contains(h.Text, "unknown patient") {
+	if h.Severity != domain.SeverityError || h.Args["failed"] != "1" || h.Args["connection"] != "Birpis" || !strings.Contains(h.Detail, "unknown patient") {
 		t.Fatalf("health %+v", h)
 	}
 	if n := ehr.callsOf(bad.ID); n != 1 {
@@ -501,7 +501,7 @@ func TestAmbiguousPolicies(t *testing.T) {
 		}
 	}
 	waitFor(t, "hold needs attention", func() bool { return hl.of("hold").Code == CodeNeedsAttention })
-	if !strings.Contains(hl.of("hold").Text, "nobody knows") {
+	if hl.of("hold").Args["held"] != "1" {
 		t.Fatalf("health %+v", hl.of("hold"))
 	}
 	n, err := ob.ResendAmbiguous(ctx, "hold", "dashboard:ana", "EHR checked: not there")

@@ -41,7 +41,7 @@ func TestReadOnlyStore(t *testing.T) {
 	_ = ob.Register("ehr", ehr, Policy{})
 	start(t, ob)
 	waitFor(t, "the fault shown", func() bool { return hl.of("ehr").Code == CodeStoreUnwritable })
-	if h := hl.of("ehr"); h.Severity != domain.SeverityError || h.Text == "" {
+	if h := hl.of("ehr"); h.Severity != domain.SeverityError || h.Detail == "" {
 		t.Fatalf("health %+v", h)
 	}
 	time.Sleep(100 * time.Millisecond) // several retry rounds pass

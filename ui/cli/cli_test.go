@@ -19,6 +19,8 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/catalogue"
+	"github.com/mesi/mconnect/connectors/hl7net"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // binary is the mconnect binary built once for the CLI tests.
@@ -79,16 +81,16 @@ func exampleConfig(t *testing.T, ehr, dir string) (string, *config.Config) {
 	if r.code != 0 {
 		t.Fatalf("config example: %d %s", r.code, r.stderr)
 	}
-	c, err := config.Parse([]byte(r.stdout))
+	c, err := registry.Parse([]byte(r.stdout))
 	if err != nil {
 		t.Fatalf("example does not parse: %v", err)
 	}
 	c.Device.Listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	if c.HL7 != nil {
-		c.HL7.Listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	if config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection) != nil {
+		config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	}
 	path := filepath.Join(dir, ehr+".json")
-	if err := c.Save(path); err != nil {
+	if err := c.Save(path, registry.Default); err != nil {
 		t.Fatal(err)
 	}
 	return path, c
@@ -217,8 +219,8 @@ func TestServeStopsCleanlyAndRefusesSecondInstance(t *testing.T) {
 func TestUnresolvableSecretIsAConfigError(t *testing.T) {
 	dir := t.TempDir()
 	path, c := exampleConfig(t, "weda", dir)
-	c.WEDA.Token = "env:MCONNECT_TEST_UNSET_TOKEN"
-	c.Save(path)
+	config.SectionOf[*hl7net.WEDAConfig](c, hl7net.WEDASection).Token = "env:MCONNECT_TEST_UNSET_TOKEN"
+	c.Save(path, registry.Default)
 	r := mconnect(t, []string{"MCONNECT_TEST_UNSET_TOKEN="}, "serve", "--config", path)
 	if r.code != 2 || !strings.Contains(r.stderr, "weda.token") || !strings.Contains(r.stderr, "MCONNECT_TEST_UNSET_TOKEN is not set") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -231,7 +233,7 @@ func TestDataDirNotWritable(t *testing.T) {
 	file := filepath.Join(dir, "a-file")
 	os.WriteFile(file, nil, 0o600)
 	c.Hub.DataDir = filepath.Join(file, "data")
-	c.Save(path)
+	c.Save(path, registry.Default)
 	r := mconnect(t, nil, "serve", "--config", path)
 	if r.code == 0 || !strings.Contains(r.stderr, "data folder "+c.Hub.DataDir) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

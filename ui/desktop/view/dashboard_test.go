@@ -77,18 +77,17 @@ func texts(labels []*widget.Label) []string {
 func TestDashboardStates(t *testing.T) {
 	longErr := "dial tcp 10.0.0.7:2575: connect: connection refused"
 	sender := domain.Health{
-		Component: "conn:birpis/mllp-out", Code: "ehr-unreachable", Severity: domain.SeverityError,
-		Title: "Results to Birpis", Text: "Cannot reach the EHR at 10.0.0.7:2575; 3 results wait.",
+		Component: "conn:birpis/outbox", Code: "ehr-unreachable", Severity: domain.SeverityError,
+		Args:          map[string]string{"connection": "Results to Birpis", "retrying": "3", "next": "15:35:00"},
 		LastMessageAt: testNow.Add(-2 * time.Hour), LastError: longErr,
 	}
 	listener := domain.Health{
-		Component: "conn:birpis/mllp-in", Code: "listening", Severity: domain.SeverityOK,
-		Title: "Orders from Birpis", Text: "Listening on port 2575",
+		Component: "conn:birpis", Code: "listening", Severity: domain.SeverityOK,
+		Args:          map[string]string{"addr": "port 2575"},
 		LastMessageAt: testNow.Add(-time.Minute),
 	}
 	watcher := domain.Health{
-		Component: "conn:weda/folder-in", Code: "slow", Severity: domain.SeverityWarning,
-		Title: "WEDA inbound folder", Text: "Folder is on a slow network share",
+		Component: "conn:weda/files-in", Code: "file-refused", Severity: domain.SeverityWarning,
 	}
 
 	tests := []struct {
@@ -108,20 +107,20 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "ok", info: fullInfo, hs: []domain.Health{listener},
 			heading: "All connections OK", importance: widget.SuccessImportance, icon: "tray-ok.png",
-			want: []string{"1 component · updated 15:30:00", "Orders from Birpis", "Listening on port 2575",
-				"conn:birpis/mllp-in  ·  Last message: 15:29:00", "1.2.3", "Reception PC",
+			want: []string{"1 component · updated 15:30:00", "Listening for orders", "Waiting for the EHR on port 2575",
+				"conn:birpis  ·  Last message: 15:29:00", "1.2.3", "Reception PC",
 				fullInfo.ConfigPath, fullInfo.DataDir, "https://192.168.1.20:8443", "AB:CD:EF:01"},
 			wantNot: []string{"No configuration yet", "could not start", "No tray icon", "Last error"},
 		},
 		{
 			name: "warning", info: fullInfo, hs: []domain.Health{listener, watcher},
 			heading: "1 problem", importance: widget.WarningImportance, icon: "tray-warning.png",
-			want: []string{"2 components", "WEDA inbound folder", "Last message: never"},
+			want: []string{"2 components", "An order file was rejected", "Last message: never"},
 		},
 		{
 			name: "error", info: fullInfo, hs: []domain.Health{listener, sender, watcher},
 			heading: "2 problems", importance: widget.DangerImportance, icon: "tray-error.png",
-			want:   []string{"Results to Birpis", "3 results wait", "Last message: 13:30:00"},
+			want:   []string{"Results to Birpis does not answer", "3 results wait", "Last message: 13:30:00"},
 			danger: []string{"Last error: " + longErr},
 		},
 		{
@@ -180,9 +179,9 @@ func TestDashboardStates(t *testing.T) {
 // first and that each row shows its severity in words and colour.
 func TestDashboardRowsWorstFirst(t *testing.T) {
 	hs := []domain.Health{
-		{Component: "store", Title: "Database", Severity: domain.SeverityOK},
-		{Component: "device", Title: "Tablet endpoint", Severity: domain.SeverityWarning},
-		{Component: "conn:x/out", Title: "Results to X", Severity: domain.SeverityError, LastError: "timeout"},
+		{Component: "store", Code: "ready", Severity: domain.SeverityOK},
+		{Component: "device", Code: "plain-http", Severity: domain.SeverityWarning},
+		{Component: "conn:x/outbox", Code: "ehr-unreachable", Args: map[string]string{"connection": "X"}, Severity: domain.SeverityError, LastError: "timeout"},
 	}
 	d, _ := showDashboard(t, fullInfo, "", hs)
 	// Rows alternate with separators.
@@ -202,7 +201,7 @@ func TestDashboardRowsWorstFirst(t *testing.T) {
 			t.Errorf("row %q: severity label %q importance %v", ls[0].Text, sev.Text, sev.Importance)
 		}
 	}
-	if want := []string{"Results to X", "Tablet endpoint", "Database"}; !slices.Equal(titles, want) {
+	if want := []string{"X does not answer", "Tablet endpoint without encryption", "Database ready"}; !slices.Equal(titles, want) {
 		t.Errorf("rows %q, want %q", titles, want)
 	}
 }
@@ -211,7 +210,7 @@ func TestDashboardRowsWorstFirst(t *testing.T) {
 // painter: content must fit the window width and paint something.
 func TestDashboardRendersAtWindowSize(t *testing.T) {
 	d, _ := showDashboard(t, Info{FirstRun: true, ConfigPath: "/cfg/mconnect.json", Problem: "store: open: permission denied"},
-		txtNoTray("no D-Bus session bus"), []domain.Health{{Component: "store", Title: "Database", Severity: domain.SeverityError}})
+		txtNoTray("no D-Bus session bus"), []domain.Health{{Component: "store", Code: "order-write-failed", Severity: domain.SeverityError}})
 	if min := d.content().MinSize(); min.Width > DashboardSize.Width {
 		t.Errorf("content needs %v wide, more than the window's %v", min.Width, DashboardSize.Width)
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/mesi/mconnect/ui/words"
 )
 
 // TestEnglishFileMatchesDefaults keeps translations/en.json and the English
@@ -129,5 +131,23 @@ func TestFormatTime(t *testing.T) {
 				t.Errorf("formatTime = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestHealthTextsInEnglishFile keeps the health texts rendered from codes
+// (ui/words) in translations/en.json, so that translators see them.
+func TestHealthTextsInEnglishFile(t *testing.T) {
+	raw, err := translationsFS.ReadFile("translations/en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var en map[string]any
+	if err := json.Unmarshal(raw, &en); err != nil {
+		t.Fatalf("en.json: %v", err)
+	}
+	for k, v := range words.HealthTexts() {
+		if got, _ := en[k].(string); got != v {
+			t.Errorf("en.json %q = %q, want %q", k, got, v)
+		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func health(component string, sev domain.Severity) domain.Health {
-	return domain.Health{Component: component, Title: component + " title", Severity: sev}
+	return domain.Health{Component: component, Code: "listening", Severity: sev}
 }
 
 var (
