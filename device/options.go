@@ -19,6 +19,9 @@ const (
 	DefaultPairingTTL        = 10 * time.Minute
 	DefaultLockoutTries      = 5
 	DefaultLockoutFor        = time.Minute
+	DefaultLockoutMaxFor     = 30 * time.Minute
+	DefaultGlobalLockout     = 100
+	DefaultGlobalWindow      = 10 * time.Minute
 	DefaultShutdownGrace     = 10 * time.Second
 	DefaultTouchEvery        = 15 * time.Second
 	DefaultAnnounceEvery     = 30 * time.Second
@@ -102,10 +105,20 @@ type DiscoveryOptions struct {
 	PollInterval time.Duration
 }
 
-// LockoutOptions say how many wrong pairing codes lock pairing and for how long.
+// LockoutOptions say how many wrong pairing codes lock pairing, for whom
+// and for how long.
 type LockoutOptions struct {
-	MaxTries int           // default 5
-	For      time.Duration // default 1 minute
+	// MaxTries wrong codes from one address (IPv6: one /64) lock that
+	// address for For (default 5, 1 minute); each further lock of the same
+	// address lasts twice as long, up to MaxFor (default 30 minutes).
+	MaxTries int
+	For      time.Duration
+	MaxFor   time.Duration
+	// GlobalMaxTries wrong codes from all addresses within GlobalWindow lock
+	// pairing for everybody (default 100 in 10 minutes), until a person
+	// creates a new code (Server.NewPairingCode) or the window passes.
+	GlobalMaxTries int
+	GlobalWindow   time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -147,6 +160,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PairingLockout.For <= 0 {
 		o.PairingLockout.For = DefaultLockoutFor
+	}
+	if o.PairingLockout.MaxFor < o.PairingLockout.For {
+		o.PairingLockout.MaxFor = max(DefaultLockoutMaxFor, o.PairingLockout.For)
+	}
+	if o.PairingLockout.GlobalMaxTries <= 0 {
+		o.PairingLockout.GlobalMaxTries = DefaultGlobalLockout
+	}
+	if o.PairingLockout.GlobalWindow <= 0 {
+		o.PairingLockout.GlobalWindow = DefaultGlobalWindow
 	}
 	if o.WorklistCacheTTL == 0 {
 		o.WorklistCacheTTL = DefaultWorklistCacheTTL

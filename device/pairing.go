@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
@@ -69,56 +68,11 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// lockout counts wrong pairing codes; MaxTries of them lock pairing for
-// everybody for a while (a six-digit code cannot then be guessed within
-// its lifetime, even from many addresses).
-type lockout struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	maxTries int
-	lockFor  time.Duration
-	wrong    int
-	until    time.Time
-}
-
-// locked returns how long pairing stays locked, 0 when it is open.
-func (l *lockout) locked() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Before(l.until) {
-		return l.until.Sub(now)
-	}
-	if !l.until.IsZero() {
-		l.until = time.Time{}
-		l.wrong = 0
-	}
-	return 0
-}
-
-// fail records a wrong code and reports whether pairing is now locked.
-func (l *lockout) fail() (lockedFor time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.wrong++
-	if l.wrong >= l.maxTries {
-		l.until = l.now().Add(l.lockFor)
-		return l.lockFor
-	}
-	return 0
-}
-
-func (l *lockout) succeed() {
-	l.mu.Lock()
-	l.wrong = 0
-	l.mu.Unlock()
-}
-
 const maxTextField = 200
 
 func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
-	if d := s.lock.locked(); d > 0 {
-		writeProblem(w, lockedProblem(d))
+	if d, global := s.lock.locked(remoteIP(r)); d > 0 {
+		writeProblem(w, lockedProblem(d, global))
 		return
 	}
 	var req pairingRequest
@@ -163,27 +117,57 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, storeProblem())
 		return
 	}
-	s.lock.succeed()
+	s.lock.succeed(remoteIP(r))
 	s.log.WithFields(map[string]any{"device": d.ID, "serial": d.Serial, "group": d.Group, "ip": d.IP}).Info("device: tablet paired")
 	writeJSON(w, http.StatusCreated, PairingResponse{DeviceID: d.ID, Token: token, Group: d.Group, HubID: s.opts.HubID})
 }
 
 func (s *Server) wrongCode(w http.ResponseWriter, r *http.Request, detail string) {
-	s.log.WithField("ip", remoteIP(r)).Warn("device: wrong pairing code")
-	if d := s.lock.fail(); d > 0 {
-		s.log.WithField("for", d).Warn("device: too many wrong pairing codes, pairing locked")
-		writeProblem(w, lockedProblem(d))
+	ip := remoteIP(r)
+	s.log.WithField("ip", ip).Warn("device: wrong pairing code")
+	if d, global := s.lock.fail(ip); d > 0 {
+		if global {
+			s.log.WithField("for", d.Round(time.Second)).Warn("device: too many wrong pairing codes from several addresses, pairing locked for everybody until a new code is created")
+		} else {
+			s.log.WithFields(map[string]any{"ip": ip, "for": d.Round(time.Second)}).Warn("device: too many wrong pairing codes, pairing locked for this address")
+		}
+		writeProblem(w, lockedProblem(d, global))
 		return
 	}
 	writeProblem(w, problem.New(http.StatusForbidden, "pairing-code-invalid", "Pairing code not accepted", detail).WithField("code"))
 }
 
-func lockedProblem(d time.Duration) *problem.Problem {
+func lockedProblem(d time.Duration, global bool) *problem.Problem {
 	secs := int((d + time.Second - 1) / time.Second)
-	p := problem.New(http.StatusTooManyRequests, "pairing-locked", "Pairing locked",
-		fmt.Sprintf("too many wrong pairing codes: pairing is locked for %d more seconds", secs))
+	detail := fmt.Sprintf("too many wrong pairing codes from this address: pairing is locked for it for %d more seconds", secs)
+	if global {
+		detail = fmt.Sprintf("too many wrong pairing codes on this hub: pairing is locked for %d more seconds, or until a new code is created on the hub", secs)
+	}
+	p := problem.New(http.StatusTooManyRequests, "pairing-locked", "Pairing locked", detail)
 	p.RetryAfter = secs
 	return p
+}
+
+// NewPairingCode creates a one-time pairing code as the package's
+// NewPairingCode does, in the server's store, and opens pairing for
+// everybody (ResetPairingLockout): the person who asked for the code — the
+// Dashboard's "Pair a tablet" — can pair with it at once, even while wrong
+// codes had locked pairing.
+func (s *Server) NewPairingCode(ctx context.Context, ttl time.Duration, group string) (code string, expires time.Time, err error) {
+	code, expires, err = NewPairingCode(ctx, s.st, ttl, group)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	s.ResetPairingLockout()
+	return code, expires, nil
+}
+
+// ResetPairingLockout forgets every wrong pairing code: addresses and the
+// hub as a whole are open for pairing again. Call it when a person on the
+// hub shows a pairing code (NewPairingCode does).
+func (s *Server) ResetPairingLockout() {
+	s.lock.reset()
+	s.log.Info("device: pairing lockout reset for a new pairing code")
 }
 
 func validCode(c string) bool {

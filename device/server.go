@@ -116,7 +116,7 @@ func NewServer(opts Options, st Store, hub Hub, log logrus.FieldLogger, health d
 	s := &Server{
 		opts: opts, st: st, hub: hub, log: log.WithField("component", "device"), health: health,
 		reportsDir: filepath.Join(opts.DataDir, "reports"),
-		lock:       &lockout{now: opts.Now, maxTries: opts.PairingLockout.MaxTries, lockFor: opts.PairingLockout.For},
+		lock:       newLockout(opts.Now, opts.PairingLockout),
 		notify:     newNotifier(),
 		started:    make(chan struct{}),
 		touched:    make(map[string]time.Time),
