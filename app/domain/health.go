@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -147,4 +148,19 @@ func (r *Reporter) Last() Health {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last
+}
+
+// UnmarshalText reads a severity written by MarshalText.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "ok":
+		*s = SeverityOK
+	case "warning":
+		*s = SeverityWarning
+	case "error":
+		*s = SeverityError
+	default:
+		return fmt.Errorf("severity %q is not ok, warning or error", b)
+	}
+	return nil
 }

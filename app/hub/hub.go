@@ -117,13 +117,13 @@ func New(cfg *config.Config, opts Options) (*Hub, error) { return open(cfg, opts
 func OpenOffline(cfg *config.Config, opts Options) (*Hub, error) { return open(cfg, opts, true) }
 
 func open(cfg *config.Config, opts Options, offline bool) (_ *Hub, err error) {
-	prof, err := catalogue.Lookup(cfg.EHR)
-	if err != nil {
-		return nil, fmt.Errorf("config ehr: %w", err)
-	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = registry.Default
+	}
+	prof, err := reg.Profile(cfg.EHR)
+	if err != nil {
+		return nil, fmt.Errorf("config ehr: %w", err)
 	}
 	if _, err := reg.KindsFor(prof); err != nil {
 		return nil, err

@@ -55,7 +55,12 @@ func (h *Hub) newPairingCode(ctx context.Context, group string) (code string, ex
 		}
 		group = g.ID
 	}
-	code, expires, err = device.NewPairingCode(ctx, h.store, h.cfg.Device.PairingCodeTTL.D(), group)
+	if h.device != nil {
+		// The code people are shown also lifts a pairing lockout.
+		code, expires, err = h.device.NewPairingCode(ctx, h.cfg.Device.PairingCodeTTL.D(), group)
+	} else {
+		code, expires, err = device.NewPairingCode(ctx, h.store, h.cfg.Device.PairingCodeTTL.D(), group)
+	}
 	if err == nil {
 		h.publish(control.Event{Kind: control.EventTablets})
 	}

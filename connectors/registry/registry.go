@@ -26,9 +26,11 @@ var kinds = []connector.Kind{
 // build does not provide.
 var ErrNotBuilt = errors.New("connection not built in this version")
 
-// Registry is a set of connector kinds.
+// Registry is a set of connector kinds and the EHR profiles made of them.
 type Registry struct {
 	kinds map[string]connector.Kind
+	// extra are profiles beside the catalogue's (tests' toy EHRs).
+	extra map[string]catalogue.Profile
 }
 
 // Default is the registry of this build.
@@ -36,21 +38,36 @@ var Default = New(kinds...)
 
 // New returns a registry of the given kinds (tests add their own).
 func New(ks ...connector.Kind) *Registry {
-	r := &Registry{kinds: map[string]connector.Kind{}}
+	r := &Registry{kinds: map[string]connector.Kind{}, extra: map[string]catalogue.Profile{}}
 	for _, k := range ks {
 		r.kinds[k.Section] = k
 	}
 	return r
 }
 
-// With returns a registry with k added (or replacing the kind of its section).
-func (r *Registry) With(k connector.Kind) *Registry {
-	n := &Registry{kinds: map[string]connector.Kind{}}
+// With returns a registry with k added (or replacing the kind of its
+// section) and, when p is given, the profiles p.
+func (r *Registry) With(k connector.Kind, ps ...catalogue.Profile) *Registry {
+	n := &Registry{kinds: map[string]connector.Kind{}, extra: map[string]catalogue.Profile{}}
 	for s, v := range r.kinds {
 		n.kinds[s] = v
 	}
+	for id, p := range r.extra {
+		n.extra[id] = p
+	}
 	n.kinds[k.Section] = k
+	for _, p := range ps {
+		n.extra[p.ID] = p
+	}
 	return n
+}
+
+// Profile returns the EHR's profile: the catalogue's, or one added With.
+func (r *Registry) Profile(ehr string) (catalogue.Profile, error) {
+	if p, ok := r.extra[ehr]; ok {
+		return p, nil
+	}
+	return catalogue.Lookup(ehr)
 }
 
 // Kind returns the kind owning a config section.
@@ -87,7 +104,7 @@ func (r *Registry) KindsFor(p catalogue.Profile) ([]connector.Kind, error) {
 // SectionsFor implements config.Schema: the sections of the EHR that this
 // build provides.
 func (r *Registry) SectionsFor(ehr string) ([]string, error) {
-	p, err := catalogue.Lookup(ehr)
+	p, err := r.Profile(ehr)
 	if err != nil {
 		return nil, err
 	}
@@ -106,14 +123,14 @@ func (r *Registry) NewSection(ehr, key string) (config.Section, bool) {
 	if !ok {
 		return nil, false
 	}
-	p, _ := catalogue.Lookup(ehr)
+	p, _ := r.Profile(ehr)
 	return k.New(p), true
 }
 
 // Example returns a complete, valid configuration for the EHR with every
 // folder and the database under dataDir (empty: the OS user data dir).
 func (r *Registry) Example(ehr, dataDir string) (*config.Config, error) {
-	p, err := catalogue.Lookup(ehr)
+	p, err := r.Profile(ehr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +156,7 @@ func (r *Registry) Example(ehr, dataDir string) (*config.Config, error) {
 // Endpoints lists the folders, ports and addresses of every section of c.
 func (r *Registry) Endpoints(c *config.Config) []connector.Endpoint {
 	var out []connector.Endpoint
-	p, err := catalogue.Lookup(c.EHR)
+	p, err := r.Profile(c.EHR)
 	if err != nil {
 		return nil
 	}

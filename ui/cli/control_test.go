@@ -47,7 +47,7 @@ func TestCommandsActThroughRunningServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.SaveResult(context.Background(), domain.Result{DeviceID: "d1", Measurement: "ECG"}, []string{"birpis"}); err != nil {
+	if _, _, err := st.SaveResult(context.Background(), domain.Result{DeviceID: "d1", Measurement: "ECG", Patient: &domain.Patient{ID: "P1"}}, []string{"birpis"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

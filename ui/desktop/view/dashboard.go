@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -256,4 +257,9 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// langLookup translates the texts rendered from codes (ui/words).
+func langLookup(key, english string, data map[string]any) string {
+	return lang.X(key, english, data)
 }

@@ -27,11 +27,6 @@ func addTranslations() error {
 	return nil
 }
 
-// langLookup translates the texts rendered from codes (ui/words).
-func langLookup(key, english string, data map[string]any) string {
-	return lang.X(key, english, data)
-}
-
 func txtWindowTitle() string   { return lang.X("window.title", "mCONNECT Hub") }
 func txtTrayOpen() string      { return lang.X("tray.open", "Open Dashboard") }
 func txtTrayQuit() string      { return lang.X("tray.quit", "Quit") }

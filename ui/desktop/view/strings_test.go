@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func TestEnglishFileMatchesDefaults(t *testing.T) {
 		t.Fatalf("found only %d texts in strings.go; is the parser still looking at the right calls?", len(used))
 	}
 	for _, k := range slices.Sorted(maps.Keys(en)) {
-		if !used[k] {
+		if !used[k] && !strings.HasPrefix(k, "health.") { // health texts: TestHealthTextsInEnglishFile
 			t.Errorf("en.json key %q is not used in strings.go", k)
 		}
 	}
