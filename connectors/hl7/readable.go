@@ -68,41 +68,41 @@ func Readable(f Field, typ DataType, loc *time.Location) string {
 }
 
 // renderers read one repetition as their type; "" means "show it plainly".
-var renderers map[DataType]func(Repetition, *time.Location) string
-
-func init() {
-	ce := func(r Repetition, _ *time.Location) string { return ceText(comps(r)) }
-	// A coded value sent with its text, as a CWE ("F^Female^HL70001").
-	code := func(r Repetition, _ *time.Location) string {
-		if len(r) < 2 {
-			return ""
-		}
-		return ceText(comps(r))
-	}
-	ts := func(r Repetition, loc *time.Location) string { return timeText(comps(r)(1), loc) }
-	renderers = map[DataType]func(Repetition, *time.Location) string{
-		TypeCE: ce, TypeCWE: ce, TypeCNE: ce, TypeID: code, TypeIS: code,
-		TypeCQ:  func(r Repetition, _ *time.Location) string { return cqText(comps(r)(1), subs(comp(r, 2))) },
-		TypeCX:  func(r Repetition, _ *time.Location) string { return cxText(r) },
-		TypeDLN: func(r Repetition, loc *time.Location) string { return dlnText(r, loc) },
-		TypeDT:  ts, TypeDTM: ts, TypeTS: ts,
-		TypeEI: func(r Repetition, _ *time.Location) string { return eiText(comps(r)) },
-		TypeEIP: func(r Repetition, _ *time.Location) string {
-			return joinNonEmpty(", ", labelled("placer", eiText(subs(comp(r, 1)))), labelled("filler", eiText(subs(comp(r, 2)))))
-		},
-		TypeFC:  func(r Repetition, loc *time.Location) string { return fcText(r, loc) },
-		TypeHD:  func(r Repetition, _ *time.Location) string { return hdText(comps(r)) },
-		TypeNDL: func(r Repetition, loc *time.Location) string { return ndlText(r, loc) },
-		TypePL:  func(r Repetition, _ *time.Location) string { return ReadLocation(r).String() },
-		TypeSPS: func(r Repetition, _ *time.Location) string { return spsText(r) },
-		TypeTQ:  func(r Repetition, loc *time.Location) string { return tqText(r, loc) },
-		TypeXAD: func(r Repetition, _ *time.Location) string { return xadText(r) },
-		TypeXCN: func(r Repetition, _ *time.Location) string { return xcnPlain(r) },
-		TypeXON: func(r Repetition, _ *time.Location) string { return xonText(comps(r)) },
-		TypeXPN: func(r Repetition, _ *time.Location) string { return xpnText(r) },
-		TypeXTN: func(r Repetition, _ *time.Location) string { return xtnText(comps(r)) },
-	}
+var renderers = map[DataType]func(Repetition, *time.Location) string{
+	TypeCE: ceRep, TypeCWE: ceRep, TypeCNE: ceRep, TypeID: codeRep, TypeIS: codeRep,
+	TypeDT: tsRep, TypeDTM: tsRep, TypeTS: tsRep,
+	TypeCQ:  func(r Repetition, _ *time.Location) string { return cqText(comps(r)(1), subs(comp(r, 2))) },
+	TypeCX:  func(r Repetition, _ *time.Location) string { return cxText(r) },
+	TypeDLN: dlnText,
+	TypeEI:  func(r Repetition, _ *time.Location) string { return eiText(comps(r)) },
+	TypeEIP: func(r Repetition, _ *time.Location) string {
+		return joinNonEmpty(", ", labelled("placer", eiText(subs(comp(r, 1)))), labelled("filler", eiText(subs(comp(r, 2)))))
+	},
+	TypeFC:  fcText,
+	TypeHD:  func(r Repetition, _ *time.Location) string { return hdText(comps(r)) },
+	TypeNDL: ndlText,
+	TypePL:  func(r Repetition, _ *time.Location) string { return ReadLocation(r).String() },
+	TypeSPS: func(r Repetition, _ *time.Location) string { return spsText(r) },
+	TypeTQ:  tqText,
+	TypeXAD: func(r Repetition, _ *time.Location) string { return xadText(r) },
+	TypeXCN: func(r Repetition, _ *time.Location) string { return xcnPlain(r) },
+	TypeXON: func(r Repetition, _ *time.Location) string { return xonText(comps(r)) },
+	TypeXPN: func(r Repetition, _ *time.Location) string { return xpnText(r) },
+	TypeXTN: func(r Repetition, _ *time.Location) string { return xtnText(comps(r)) },
 }
+
+func ceRep(r Repetition, _ *time.Location) string { return ceText(comps(r)) }
+
+// codeRep reads a coded value sent with its text, as a CWE would be
+// ("F^Female^HL70001"); a bare code is shown plainly.
+func codeRep(r Repetition, _ *time.Location) string {
+	if len(r) < 2 {
+		return ""
+	}
+	return ceText(comps(r))
+}
+
+func tsRep(r Repetition, loc *time.Location) string { return timeText(comps(r)(1), loc) }
 
 // parts reads numbered parts (components or subcomponents) counting from 1;
 // a missing part is "".
@@ -134,18 +134,6 @@ func comp(r Repetition, i int) Component {
 		return nil
 	}
 	return r[i-1]
-}
-
-// plainText is a field's text with repetitions joined by "; " and every
-// component and subcomponent by spaces.
-func plainText(f Field, keepNL bool) string {
-	var out []string
-	for _, r := range f {
-		if s := plainRep(r, keepNL); s != "" {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 func plainRep(r Repetition, keepNL bool) string {
