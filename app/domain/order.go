@@ -13,14 +13,18 @@ func (p Provider) IsZero() bool { return p == Provider{} }
 
 // Visit is the encounter the order belongs to (HL7 PV1).
 type Visit struct {
-	Class         string     `json:"class,omitempty"`         // PV1-2 patient class
-	Location      string     `json:"location,omitempty"`      // PV1-3 assigned location
-	AdmissionType string     `json:"admissionType,omitempty"` // PV1-4
-	Attending     Provider   `json:"attending,omitempty"`     // PV1-7
-	Service       string     `json:"service,omitempty"`       // PV1-10 hospital service
-	Number        Identifier `json:"number,omitempty"`        // PV1-19 visit number with authority and type
-	AdmitAt       time.Time  `json:"admitAt,omitempty"`       // PV1-44
-	DischargeAt   time.Time  `json:"dischargeAt,omitempty"`   // PV1-45
+	Class string `json:"class,omitempty"` // PV1-2 patient class
+	// Location is PV1-3 as received, components joined with ^ (kept for
+	// round trips into the ORU); AssignedLocation is the same value read
+	// into its parts, for people.
+	Location         string     `json:"location,omitempty"`
+	AssignedLocation Location   `json:"assignedLocation,omitzero"` // PV1-3 by part
+	AdmissionType    string     `json:"admissionType,omitempty"`   // PV1-4
+	Attending        Provider   `json:"attending,omitempty"`       // PV1-7
+	Service          string     `json:"service,omitempty"`         // PV1-10 hospital service
+	Number           Identifier `json:"number,omitempty"`          // PV1-19 visit number with authority and type
+	AdmitAt          time.Time  `json:"admitAt,omitempty"`         // PV1-44
+	DischargeAt      time.Time  `json:"dischargeAt,omitempty"`     // PV1-45
 }
 
 // OrderAction says what an incoming order message asks the hub to do.
@@ -50,11 +54,15 @@ func (s OrderState) OnWorklist() bool { return s == OrderScheduled || s == Order
 
 // Field is one source field kept verbatim, in the order it arrived: a GDT
 // field the hub does not map, or an HL7 field by its path. Label is a human
-// name where one is known.
+// name where one is known. Value is exactly what arrived (HL7: escapes
+// resolved, components joined with ^ ~ &), for support and round trips;
+// Text is the same value written for people to read ("Janez Novak",
+// "2024-03-15 09:00", "Black or African American (2054-5)").
 type Field struct {
 	Key   string `json:"key"`             // "3629", "ORC-7", "OBR-27.4"
 	Label string `json:"label,omitempty"` // "Quantity/timing"
 	Value string `json:"value"`
+	Text  string `json:"text,omitempty"`
 }
 
 // Order is an appointment: a patient and a requested measurement on the

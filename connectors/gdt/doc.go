@@ -17,4 +17,8 @@
 // 6311 (show an examination) map to a domain.Order via MapOrder; results go
 // back as a 6310 record built by BuildResult. Note that GDT field 3101 is the
 // surname and 3102 the first name.
+//
+// Every field an order lists in Order.Fields carries, beside its value as
+// read, a text for people (FieldText): dates as YYYY-MM-DD, times as 15:04,
+// the sex and known device codes in words.
 package gdt

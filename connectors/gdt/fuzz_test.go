@@ -3,8 +3,11 @@ package gdt
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // addSeeds adds every testdata/*.gdt file (good and bad) as a seed.
@@ -39,7 +42,16 @@ func FuzzParse(f *testing.F) {
 		if len(rec.Lines) == 0 || rec.Lines[0].ID != FieldRecordType {
 			t.Fatal("parsed record does not start with 8000")
 		}
-		_, _ = MapOrder(rec, data, MapOptions{})
+		if msg, err := MapOrder(rec, data, MapOptions{}); err == nil {
+			for _, fl := range msg.Order.Fields {
+				if strings.TrimFunc(fl.Value, blank) != "" && fl.Text == "" {
+					t.Fatalf("field %s %q has no text", fl.Key, fl.Value)
+				}
+				if utf8.RuneCountInString(fl.Text) > MaxTextRunes {
+					t.Fatalf("field %s text over the cap", fl.Key)
+				}
+			}
+		}
 		_, _ = ReadResult(rec, time.UTC)
 		switch rec.Charset {
 		case CharsetUTF8, CharsetCP437, CharsetDIN66003:
@@ -96,3 +108,38 @@ func without8100(ls []Line) []Line {
 	}
 	return out
 }
+
+// FuzzFieldText: the readable text of any value of any field never panics,
+// is valid UTF-8 within the cap, holds no control character and no ^ & ~
+// the value did not hold.
+func FuzzFieldText(f *testing.F) {
+	ids := []string{FieldBirthDate, FieldDate, FieldTestDate, FieldTime, FieldTestTime, FieldSex, FieldDeviceCode,
+		FieldCharset, FieldRecordType, FieldHeight, FieldWeight, FieldFindings, "0000"}
+	for _, v := range []string{"07031961", "093015", "W", "LUFU01", "6302", "61,5", "a\x00b  c", "\xff\xfe", "^&~"} {
+		for i := range ids {
+			f.Add(uint8(i), v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		id := ids[int(which)%len(ids)]
+		got := FieldText(id, value)
+		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > MaxTextRunes {
+			t.Fatalf("%s %q: %q invalid or over the cap", id, value, got)
+		}
+		for _, r := range got {
+			if r < 0x20 || r == 0x7f {
+				t.Fatalf("%s %q: control character in %q", id, value, got)
+			}
+		}
+		for _, sep := range []string{"^", "&", "~"} {
+			if strings.Count(got, sep) > strings.Count(value, sep) {
+				t.Fatalf("%s %q: %q adds %s", id, value, got, sep)
+			}
+		}
+		if strings.TrimFunc(value, blank) != "" && got == "" {
+			t.Fatalf("%s %q: no text", id, value)
+		}
+	})
+}
+
+func blank(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }

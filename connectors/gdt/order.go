@@ -145,7 +145,7 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 	}
 	get := func(id string) string { v, _ := rec.Get(id); return strings.TrimSpace(v) }
 	for _, l := range rec.Lines {
-		o.Fields = append(o.Fields, domain.Field{Key: l.ID, Label: Label(l.ID), Value: l.Value})
+		o.Fields = append(o.Fields, domain.Field{Key: l.ID, Label: Label(l.ID), Value: l.Value, Text: FieldText(l.ID, l.Value)})
 	}
 
 	p := &o.Patient

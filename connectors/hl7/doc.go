@@ -2,10 +2,16 @@
 // writer, the mapping of ORM^O01 orders into domain.Order, the ACK builder
 // and the ORU^R01 result builder.
 //
-// The package does no network or file-system I/O of its own beyond reading
-// the PDF report named by a result while streaming an ORU to an io.Writer.
-// Transports (connectors/mllp) and connections (connectors/hl7net) sit on
-// top of it.
+// Every field the ORM mapping lists in Order.Fields carries, beside its exact
+// value, a text for people (FieldText): names, addresses, phones, codes,
+// identifiers, times and locations written out by their HL7 data type
+// (types.go has the table of the fields' types), never with a component
+// separator in it.
+//
+// The package does no I/O: it reads messages from bytes and writes ORUs to
+// an io.Writer, taking the PDF report as an io.Reader. Transports
+// (connectors/mllp) and connections (connectors/hl7net), which open files
+// and sockets, sit on top of it.
 //
 // Paths address values the way HL7 documents do: "PID-5.1" is component 1 of
 // field 5 of the first PID segment, "PID-11[2].3" is component 3 of the second

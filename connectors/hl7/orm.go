@@ -72,7 +72,8 @@ type MapOptions struct {
 	WEDA bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// Location reads timestamps without an offset (time.Local when nil).
+	// Location reads timestamps without an offset, and is the zone in which
+	// Field.Text shows times (time.Local when nil).
 	Location *time.Location
 	// Parse configures the parser (default charset).
 	Parse ParseOptions
@@ -187,7 +188,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		return nil, err
 	}
 	base.RequestedAt = base.MessageAt
-	addFields(&base, msh, 7, 10)
+	m.addFields(&base, msh, 7, 10)
 
 	pid := msg.Segment("PID")
 	if pid == nil {
@@ -196,10 +197,10 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 	if base.Patient, err = m.patient(pid); err != nil {
 		return nil, err
 	}
-	addFields(&base, pid)
+	m.addFields(&base, pid)
 	if pv1 := msg.Segment("PV1"); pv1 != nil {
 		base.Visit = m.visit(pv1)
-		addFields(&base, pv1)
+		m.addFields(&base, pv1)
 	}
 
 	// Order groups: each ORC with the OBR (and NTE) segments that follow it.
@@ -217,7 +218,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 			// WEDA's values travel to the tablet and the Dashboard too.
 			for _, k := range []string{MetaRequestedDate, MetaTaskType, MetaActivityID} {
 				if v := cur.Meta[k]; v != "" {
-					cur.Fields = append(cur.Fields, domain.Field{Key: k, Label: wedaLabels[k], Value: v})
+					cur.Fields = append(cur.Fields, domain.Field{Key: k, Label: wedaLabels[k], Value: v, Text: m.wedaText(k, v)})
 				}
 			}
 		}
@@ -248,7 +249,8 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		case "NTE":
 			if cur != nil {
 				if t := seg.Text(3); t != "" {
-					cur.Fields = append(cur.Fields, domain.Field{Key: "NTE-3", Label: labels["NTE-3"], Value: t})
+					cur.Fields = append(cur.Fields, domain.Field{Key: "NTE-3", Label: labels["NTE-3"], Value: t,
+						Text: FieldText("NTE-3", seg.Field(3), m.opts.Location)})
 				}
 			}
 		}
@@ -284,20 +286,23 @@ func cloneOrder(o domain.Order) domain.Order {
 	return c
 }
 
-// addFields appends the non-empty fields of seg (all, or only those listed).
-func addFields(o *domain.Order, seg *Segment, only ...int) {
+// addFields appends the non-empty fields of seg (all, or only those listed),
+// each with its value as received and as readable text.
+func (m *Mapper) addFields(o *domain.Order, seg *Segment, only ...int) {
 	emit := func(i int) {
-		v := seg.Text(i)
+		f := seg.Field(i)
+		v := fieldText(f)
 		if v == "" {
 			return
 		}
 		key := fmt.Sprintf("%s-%d", seg.Name, i)
-		o.Fields = append(o.Fields, domain.Field{Key: key, Label: labels[key], Value: v})
+		o.Fields = append(o.Fields, domain.Field{Key: key, Label: labels[key], Value: v, Text: FieldText(key, f, m.opts.Location)})
 		if key == "OBR-27" || key == "ORC-7" {
 			for _, c := range []int{4, 6} {
 				if cv := seg.C(i, c); cv != "" {
 					k := fmt.Sprintf("%s.%d", key, c)
-					o.Fields = append(o.Fields, domain.Field{Key: k, Label: labels[k], Value: cv})
+					one := Field{{f[0][c-1]}}
+					o.Fields = append(o.Fields, domain.Field{Key: k, Label: labels[k], Value: cv, Text: FieldText(k, one, m.opts.Location)})
 				}
 			}
 		}
@@ -466,6 +471,7 @@ func (m *Mapper) visit(pv1 *Segment) domain.Visit {
 	}
 	if f := pv1.Field(3); len(f) > 0 {
 		v.Location = repText(f[0])
+		v.AssignedLocation = ReadLocation(f[0])
 	}
 	if f := pv1.Field(19); len(f) > 0 {
 		v.Number = domain.Identifier{Value: sub(f[0], 1, 1), Authority: hd(f[0], 4), Type: sub(f[0], 5, 1)}
@@ -505,8 +511,19 @@ func (m *Mapper) orc(o *domain.Order, orc *Segment) error {
 		o.Meta[MetaRequestedDate] = m.opts.Now().Format(time.RFC3339)
 		o.Meta[MetaTaskType], o.Meta[MetaActivityID] = WEDATask(orc.C(2, 1), orc.C(2, 2))
 	}
-	addFields(o, orc)
+	m.addFields(o, orc)
 	return nil
+}
+
+// wedaText is the readable form of a WEDA value: the requested date in
+// local time, the task values as they are.
+func (m *Mapper) wedaText(key, v string) string {
+	if key == MetaRequestedDate {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return FormatLocalTime(t, m.opts.Location)
+		}
+	}
+	return shorten(clean(v, false), MaxTextRunes)
 }
 
 var wedaLabels = map[string]string{
@@ -573,7 +590,7 @@ func (m *Mapper) obr(o *domain.Order, obr *Segment) error {
 	if o.Measurement == "" {
 		o.Measurement = m.meas[strings.ToUpper(o.ServiceText)]
 	}
-	addFields(o, obr)
+	m.addFields(o, obr)
 	return nil
 }
 

@@ -161,6 +161,7 @@ func TestORMEveryCatalogueField(t *testing.T) {
 	v := o.Visit
 	eq("PV1-2", v.Class, "O")
 	eq("PV1-3", v.Location, "KARD^101^1^ZDL")
+	eq("PV1-3 parts", v.AssignedLocation, domain.Location{PointOfCare: "KARD", Room: "101", Bed: "1", Facility: "ZDL"})
 	eq("PV1-7", v.Attending, domain.Provider{ID: "1234", Name: domain.PersonName{Family: "Novak", Given: "Ana", Prefix: "dr."}})
 	eq("PV1-10", v.Service, "KAR")
 	eq("PV1-19", v.Number, domain.Identifier{Value: "V2024-77", Authority: "ZDL", Type: "VN"})
@@ -212,6 +213,21 @@ func TestORMEveryCatalogueField(t *testing.T) {
 	for _, f := range o.Fields {
 		if f.Label == "" {
 			t.Errorf("field %s has no label", f.Key)
+		}
+	}
+	texts := map[string]string{
+		"MSH-7": "2024-03-15 08:30", "PID-3": "123456 (ZZZS, medical record number); SI880101 (ZZZS, social security number)",
+		"PID-5": "dr. Žiga Matjaž Čebašek", "PID-7": "1980-01-01", "PID-8": "male", "PID-10": "White (2106-3)",
+		"PID-11": "Šmartinska cesta 12, Stanovanje 3, 1000 Ljubljana, SI (home)",
+		"PID-13": "01 234 5678, ziga.cebasek@example.si (home); 041 123 456 (other home, mobile)",
+		"PV1-3":  "KARD, room 101, bed 1, ZDL", "PV1-7": "dr. Ana Novak (1234)", "PV1-19": "V2024-77 (ZDL, visit number)",
+		"ORC-2": "ORD1001 (BIRPIS)", "ORC-7": "routine, start 2024-03-15 09:00", "ORC-7.4": "2024-03-15 09:00",
+		"ORC-7.6": "routine", "OBR-4": "Mirovni EKG (ECG)", "OBR-34": "Luka Zupan (TECH1)", "OBR-36": "2024-03-15 09:30",
+		"OBR-44": "12-kanalni EKG (EKG12)", "OBR-13": "Sum na aritmijo",
+	}
+	for k, want := range texts {
+		if got := fieldTextOf(o, k); got != want {
+			t.Errorf("Fields[%s].Text = %q, want %q", k, got, want)
 		}
 	}
 	if o.Fields[0].Key != "MSH-7" || o.Fields[len(o.Fields)-1].Key != "OBR-44" {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -41,27 +40,20 @@ type ORUOptions struct {
 // ErrNoPatient: an unsolicited result without patient data cannot be sent.
 var ErrNoPatient = errors.New("hl7: result has neither an order nor a patient")
 
-// CheckReport verifies the result's PDF can be read, so a send does not
-// start a message it cannot finish.
-func CheckReport(r domain.Result) error {
-	if r.Report == nil || r.Report.Path == "" {
-		return nil
-	}
-	f, err := os.Open(r.Report.Path)
-	if err != nil {
-		return fmt.Errorf("hl7: report of result %s: %w", r.ID, err)
-	}
-	return f.Close()
-}
-
 // WriteORU writes the ORU^R01 for out to w: MSH, PID, PV1, ORC, OBR, one OBX
-// per observation, an OBX TX for the interpretation and an OBX ED with the
-// PDF report, Base64-encoded while it is read from Result.Report.Path.
-func WriteORU(w io.Writer, out domain.Outgoing, opt ORUOptions) error {
+// per observation, an OBX TX for the interpretation and, when report is not
+// nil, an OBX ED with the PDF report, Base64-encoded while it is read from
+// report (so a large PDF is never held whole). The caller opens and closes
+// the report; a result that names a report (Result.Report) but comes without
+// a reader is refused, so that no ORU goes out without its PDF.
+func WriteORU(w io.Writer, out domain.Outgoing, report io.Reader, opt ORUOptions) error {
 	if opt.ControlID == "" {
 		return errors.New("hl7: ORU needs a control ID")
 	}
 	res := out.Result
+	if report == nil && res.Report != nil && res.Report.Path != "" {
+		return fmt.Errorf("hl7: result %s names a report but none was given to the ORU", res.ID)
+	}
 	ord := out.Order
 	var patient domain.Patient
 	switch {
@@ -193,9 +185,9 @@ func WriteORU(w io.Writer, out domain.Outgoing, opt ORUOptions) error {
 		f[14] = FormatTime(res.PerformedAt)
 		s.seg("OBX", f[1:]...)
 	}
-	if res.Report != nil && res.Report.Path != "" && s.err == nil {
+	if report != nil && s.err == nil {
 		set++
-		if err := writePDF(s, set, res); err != nil {
+		if err := writePDF(s, set, res, report); err != nil {
 			return err
 		}
 	}
@@ -212,21 +204,16 @@ func WriteORU(w io.Writer, out domain.Outgoing, opt ORUOptions) error {
 }
 
 // writePDF streams the report into OBX-5 as ^Application^PDF^Base64^<data>.
-func writePDF(s *segWriter, set int, res domain.Result) error {
-	f, err := os.Open(res.Report.Path)
-	if err != nil {
-		return fmt.Errorf("hl7: report of result %s: %w", res.ID, err)
-	}
-	defer f.Close()
+func writePDF(s *segWriter, set int, res domain.Result, report io.Reader) error {
 	d := string(s.d.Field)
 	s.w.WriteString("OBX" + d + strconv.Itoa(set) + d + "ED" + d + s.comps("PDF", "Report", "MESI") + d + d)
 	s.w.WriteString(s.comps("", "Application", "PDF", "Base64") + string(s.d.Component))
 	enc := base64.NewEncoder(base64.StdEncoding, s.w)
-	if _, err := io.Copy(enc, f); err != nil {
-		return fmt.Errorf("hl7: streaming report %s: %w", res.Report.Path, err)
+	if _, err := io.Copy(enc, report); err != nil {
+		return fmt.Errorf("hl7: streaming the report of result %s: %w", res.ID, err)
 	}
 	if err := enc.Close(); err != nil {
-		return fmt.Errorf("hl7: streaming report: %w", err)
+		return fmt.Errorf("hl7: streaming the report of result %s: %w", res.ID, err)
 	}
 	s.w.WriteString(strings.Repeat(d, 6) + "F" + d + d + d + FormatTime(res.PerformedAt))
 	_, s.err = s.w.WriteString("\r")

@@ -4,31 +4,38 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"os"
-	"path/filepath"
+	"errors"
+	"io"
+	mrand "math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
 )
 
-func writePDFFile(t testing.TB, size int) (string, []byte) {
+// makePDF returns size bytes of a PDF-like report.
+func makePDF(t testing.TB, size int) []byte {
 	t.Helper()
 	data := make([]byte, size)
 	if _, err := rand.Read(data); err != nil {
 		t.Fatal(err)
 	}
 	copy(data, "%PDF-1.7\n")
-	path := filepath.Join(t.TempDir(), "report.pdf")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path, data
+	return data
 }
 
-func sampleOutgoing(t testing.TB, file string, pdfPath string) domain.Outgoing {
+// streamedPDF is a report of size pseudo-random bytes made while it is
+// read, so that it is never held in memory whole.
+func streamedPDF(size int64) io.Reader {
+	return io.MultiReader(strings.NewReader("%PDF-1.7\n"), io.LimitReader(mrand.NewChaCha8([32]byte{7}), size-9))
+}
+
+// sampleOutgoing is a result for the first order of an ORM in testdata;
+// withReport names a PDF report on it.
+func sampleOutgoing(t testing.TB, file string, withReport bool) domain.Outgoing {
 	t.Helper()
 	_, orders, err := testMapper(false).Decode(readTestdata(t, file))
 	if err != nil {
@@ -46,8 +53,8 @@ func sampleOutgoing(t testing.TB, file string, pdfPath string) domain.Outgoing {
 		Interpretation: "Normalen EKG.\nBrez posebnosti: čšž.",
 		Device:         domain.DeviceInfo{Serial: "MT-0042", Model: "mTABLET ECG"},
 	}
-	if pdfPath != "" {
-		res.Report = &domain.Attachment{Path: pdfPath, ContentType: "application/pdf"}
+	if withReport {
+		res.Report = &domain.Attachment{Path: "reports/R-1.pdf", ContentType: "application/pdf"}
 	}
 	return domain.Outgoing{Delivery: domain.Delivery{ID: 7}, Result: res, Order: &ord}
 }
@@ -56,11 +63,11 @@ func sampleOutgoing(t testing.TB, file string, pdfPath string) domain.Outgoing {
 // back: every field the EHR needs, and the PDF bytes.
 func TestORURoundTrip(t *testing.T) {
 	t.Parallel()
-	pdfPath, pdf := writePDFFile(t, 100_003)
-	out := sampleOutgoing(t, "birpis_orm.hl7", pdfPath)
+	pdf := makePDF(t, 100_003)
+	out := sampleOutgoing(t, "birpis_orm.hl7", true)
 	var buf bytes.Buffer
 	now := time.Date(2024, 3, 15, 9, 10, 0, 0, time.UTC)
-	if err := WriteORU(&buf, out, ORUOptions{ControlID: "ORU123", Now: now}); err != nil {
+	if err := WriteORU(&buf, out, bytes.NewReader(pdf), ORUOptions{ControlID: "ORU123", Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	// Birpis sent 8859/2: the answer is in 8859/2 too.
@@ -114,7 +121,7 @@ func TestORUUnsolicitedAndOptions(t *testing.T) {
 		Observations: []domain.Observation{{Code: "SYS", Value: "120", Unit: "mmHg"}},
 		Patient:      &domain.Patient{ID: "P77", Name: domain.PersonName{Family: "Müller", Given: "Jörg"}, BirthDate: "1960-02-03", Sex: domain.SexMale}}
 	var buf bytes.Buffer
-	err := WriteORU(&buf, domain.Outgoing{Result: res}, ORUOptions{ControlID: "C9", SendingApp: "HUB", ReceivingApp: "WEDA",
+	err := WriteORU(&buf, domain.Outgoing{Result: res}, nil, ORUOptions{ControlID: "C9", SendingApp: "HUB", ReceivingApp: "WEDA",
 		ReceivingFacility: "CAB", Version: "2.5"})
 	if err != nil {
 		t.Fatal(err)
@@ -130,18 +137,48 @@ func TestORUUnsolicitedAndOptions(t *testing.T) {
 			t.Errorf("%s = %q, want %q", p, got, w)
 		}
 	}
-	if err := WriteORU(&buf, domain.Outgoing{Result: domain.Result{ID: "x"}}, ORUOptions{ControlID: "C"}); err != ErrNoPatient {
+	if err := WriteORU(&buf, domain.Outgoing{Result: domain.Result{ID: "x"}}, nil, ORUOptions{ControlID: "C"}); err != ErrNoPatient {
 		t.Errorf("no patient: %v", err)
 	}
-	if err := WriteORU(&buf, domain.Outgoing{Result: res}, ORUOptions{}); err == nil {
+	if err := WriteORU(&buf, domain.Outgoing{Result: res}, nil, ORUOptions{}); err == nil {
 		t.Error("no control ID accepted")
 	}
-	res.Report = &domain.Attachment{Path: filepath.Join(t.TempDir(), "missing.pdf")}
-	if err := CheckReport(res); err == nil {
-		t.Error("missing report passes CheckReport")
+}
+
+// TestORUReport: the report comes as a reader; a result that names one
+// but comes without it, and a reader that fails, give errors naming the
+// result; the OBX ED is written only with a report.
+func TestORUReport(t *testing.T) {
+	t.Parallel()
+	out := sampleOutgoing(t, "nextgen_orm.hl7", true)
+	var buf bytes.Buffer
+	if err := WriteORU(&buf, out, nil, ORUOptions{ControlID: "C"}); err == nil || !strings.Contains(err.Error(), "result R-1 names a report") {
+		t.Errorf("report named but not given: %v", err)
 	}
-	if err := WriteORU(&buf, domain.Outgoing{Result: res}, ORUOptions{ControlID: "C"}); err == nil || !strings.Contains(err.Error(), "missing.pdf") {
-		t.Errorf("missing report: %v", err)
+	broken := io.MultiReader(strings.NewReader("%PDF-1.7"), iotest.ErrReader(errors.New("disk gone")))
+	if err := WriteORU(&buf, out, broken, ORUOptions{ControlID: "C"}); err == nil ||
+		!strings.Contains(err.Error(), "report of result R-1") || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("failing report: %v", err)
+	}
+	out.Result.Report = nil
+	for _, tt := range []struct {
+		report io.Reader
+		obx    int
+	}{{nil, 3}, {strings.NewReader("%PDF-1.4 tiny"), 4}} {
+		buf.Reset()
+		if err := WriteORU(&buf, out, tt.report, ORUOptions{ControlID: "C"}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.All("OBX")); n != tt.obx {
+			t.Errorf("report %v: %d OBX, want %d", tt.report != nil, n, tt.obx)
+		}
+		if tt.report != nil && m.Get("OBX(4)-5.5") != base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 tiny")) {
+			t.Errorf("OBX ED = %q", m.Get("OBX(4)-5.5"))
+		}
 	}
 }
 
@@ -149,9 +186,8 @@ func TestORUUnsolicitedAndOptions(t *testing.T) {
 // heap by less than three times the PDF size (the budget: the PDF is never
 // held whole, let alone as raw + Base64 + message copies).
 func TestORUStreamsPDF(t *testing.T) {
-	pdfPath, _ := writePDFFile(t, 20<<20)
-	out := sampleOutgoing(t, "hipokrat_orm.hl7", pdfPath)
-	growth := measureORU(t, out)
+	out := sampleOutgoing(t, "hipokrat_orm.hl7", true)
+	growth := measureORU(t, out, streamedPDF(20<<20))
 	if growth >= 3*20<<20 {
 		t.Errorf("heap grew %d bytes for a 20 MB PDF", growth)
 	}
@@ -159,12 +195,12 @@ func TestORUStreamsPDF(t *testing.T) {
 }
 
 // measureORU writes the ORU to a discarding writer while sampling the heap.
-func measureORU(t testing.TB, out domain.Outgoing) uint64 {
+func measureORU(t testing.TB, out domain.Outgoing, report io.Reader) uint64 {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	w := &peakWriter{base: before.HeapAlloc}
-	if err := WriteORU(w, out, ORUOptions{ControlID: "BIG"}); err != nil {
+	if err := WriteORU(w, out, report, ORUOptions{ControlID: "BIG"}); err != nil {
 		t.Fatal(err)
 	}
 	return w.peak

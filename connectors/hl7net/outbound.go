@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -100,14 +101,20 @@ func (o *MLLPOutbound) controlID(now time.Time) string {
 // AR/CR and results that can never be built are permanent.
 func (o *MLLPOutbound) Deliver(ctx context.Context, out domain.Outgoing) (string, error) {
 	log := o.log.WithFields(logrus.Fields{"result_id": out.Result.ID, "order_id": out.Result.OrderID, "delivery_id": out.Delivery.ID})
-	if err := checkBuildable(out); err != nil {
+	report, err := openBuildable(out)
+	if err != nil {
 		log.WithError(err).Error("hl7: result cannot be built")
 		return "", domain.Permanent(err, "")
+	}
+	if report != nil {
+		defer report.Close()
 	}
 	now := o.opts.Now()
 	ctrl := o.controlID(now)
 	log = log.WithField("control_id", ctrl)
-	reply, err := o.sender.Send(ctx, func(w io.Writer) error { return hl7.WriteORU(w, out, o.opts.ORU.options(ctrl, now)) })
+	reply, err := o.sender.Send(ctx, func(w io.Writer) error {
+		return hl7.WriteORU(w, out, readerOf(report), o.opts.ORU.options(ctrl, now))
+	})
 	if err != nil {
 		log.WithError(err).Warn("hl7: result not delivered")
 		return "", domain.Temporary(fmt.Errorf("hl7net: sending result %s: %w", out.Result.ID, err), "")
@@ -147,11 +154,30 @@ func (o *MLLPOutbound) classify(log logrus.FieldLogger, ctrl string, reply []byt
 // Close closes a kept-alive connection.
 func (o *MLLPOutbound) Close() error { return o.sender.Close() }
 
-func checkBuildable(out domain.Outgoing) error {
+// openBuildable checks that an ORU can be built for out and opens the PDF
+// report the result names (nil when it names none), so that a send never
+// starts a message it cannot finish. The caller closes the report.
+func openBuildable(out domain.Outgoing) (*os.File, error) {
 	if out.Order == nil && out.Result.Patient == nil {
-		return hl7.ErrNoPatient
+		return nil, hl7.ErrNoPatient
 	}
-	return hl7.CheckReport(out.Result)
+	r := out.Result.Report
+	if r == nil || r.Path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(r.Path)
+	if err != nil {
+		return nil, fmt.Errorf("hl7net: report of result %s: %w", out.Result.ID, err)
+	}
+	return f, nil
+}
+
+// readerOf gives the report as a reader: a nil file is no reader at all.
+func readerOf(f *os.File) io.Reader {
+	if f == nil {
+		return nil
+	}
+	return f
 }
 
 // truncate cuts s to at most n bytes on a character boundary.

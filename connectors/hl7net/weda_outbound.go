@@ -106,8 +106,12 @@ func NewWEDAOutbound(opts WEDAOutboundOptions, log logrus.FieldLogger) (*WEDAOut
 // is an HL7 ACK with AE/AR is honoured.
 func (w *WEDAOutbound) Deliver(ctx context.Context, out domain.Outgoing) (string, error) {
 	log := w.log.WithFields(logrus.Fields{"result_id": out.Result.ID, "order_id": out.Result.OrderID, "delivery_id": out.Delivery.ID})
-	if err := checkBuildable(out); err != nil {
+	report, err := openBuildable(out)
+	if err != nil {
 		return "", domain.Permanent(err, "")
+	}
+	if report != nil {
+		defer report.Close()
 	}
 	now := w.opts.Now()
 	ctrl := "W" + strconv.FormatInt(now.UnixNano(), 36) + strconv.FormatUint(w.seq.Add(1)%1000, 36)
@@ -124,7 +128,7 @@ func (w *WEDAOutbound) Deliver(ctx context.Context, out domain.Outgoing) (string
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := hl7.WriteORU(f, out, w.opts.ORU.options(ctrl, now)); err != nil {
+	if err := hl7.WriteORU(f, out, readerOf(report), w.opts.ORU.options(ctrl, now)); err != nil {
 		return "", domain.Temporary(fmt.Errorf("hl7net: building result %s: %w", out.Result.ID, err), "")
 	}
 	size, err := f.Seek(0, io.SeekCurrent)

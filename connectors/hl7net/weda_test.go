@@ -173,3 +173,20 @@ func TestWEDAOutboundMakesTempDir(t *testing.T) {
 		t.Fatalf("Deliver with a missing temp folder: %v (%d received)", err, len(*got))
 	}
 }
+
+// TestWEDAOutboundMissingReport: a result whose PDF is gone is refused for
+// good before anything is posted, with the result named.
+func TestWEDAOutboundMissingReport(t *testing.T) {
+	t.Parallel()
+	out, _ := outgoing(t, "weda_orm.hl7", 1000)
+	out.Result.Report.Path = filepath.Join(t.TempDir(), "gone.pdf")
+	srv, got := wedaServer(t, "Authorization", "Bearer t", 200, "")
+	ob, err := NewWEDAOutbound(WEDAOutboundOptions{URL: srv.URL, Token: "t"}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ob.Deliver(context.Background(), out)
+	if !domain.IsPermanent(err) || !strings.Contains(err.Error(), "report of result res-1") || len(*got) != 0 {
+		t.Errorf("missing PDF: %v (permanent %v), %d posts", err, domain.IsPermanent(err), len(*got))
+	}
+}

@@ -94,3 +94,57 @@ w("weda_orm.hl7", [
     seg("ORC", {1: "NW", 2: "ECG-98765^WEDA", 12: "77^Lefèvre^Éric"}),
     seg("OBR", {1: "1", 2: "ECG-98765^WEDA", 4: "ECG^Électrocardiogramme", 7: "20240812163000", 16: "77^Lefèvre^Éric"}),
 ], "iso-8859-1")
+
+# Held-out-style orders for the readable-text tests (readable/): composite
+# values as real EHRs send them — locations, phones, addresses, codes,
+# providers and identifiers — that the tablet must show without separators.
+w("readable/amb_room_bed_orm.hl7", [
+    msh("PRACTICEPM", "OAK CLINIC", "20240918101500", "PM-0918-7", "2.3", extra={9: "ORM^O01"}),
+    seg("PID", {1: "1", 3: "PL-N-1^^^NEXTGEN^MR", 5: "Novak^Janez^^^Mr^MD", 7: "19700131", 8: "M",
+                10: "2054-5^Black or African American^HL70005", 11: "12 Main St^^Springfield^IL^62701^US",
+                13: "(217) 555-0100^PRN^PH~^NET^Internet^janez.novak@example.com", 14: "(217) 555-0199^WPN^PH",
+                15: "en^English^ISO639", 16: "M^Married^HL70002"}),
+    seg("PV1", {1: "1", 2: "O", 3: "AMB^101^1", 7: "1234^Zdravnik^Janez", 8: "5678^Referer^Rita^^^dr.", 10: "AMB",
+                19: "V-88^^^OAK^VN", 44: "20240918100000"}),
+    seg("ORC", {1: "NW", 2: "PL-N-1^NEXTGEN", 3: "F-77^MESI", 5: "SC", 7: "1^^^20240918110000^^R",
+                9: "20240918101500", 10: "9^Entry^Erin", 12: "1234^Zdravnik^Janez", 13: "AMB^101",
+                14: "(217) 555-0100^WPN^PH", 17: "OAK^Oak Clinic^L"}),
+    seg("OBR", {1: "1", 2: "PL-N-1^NEXTGEN", 4: "ECG^Resting ECG^L", 6: "20240918101500", 16: "1234^Zdravnik^Janez",
+                17: "(217) 555-0100^WPN^PH", 27: "1^^^20240918110000^^R", 31: "R00.0^Tachycardia^I10",
+                32: "4321&Reader&Rose", 34: "T1&Tech&Tom"}),
+    seg("NTE", {1: "1", 3: "Bring previous ECG \\E\\ results"}),
+], "ascii")
+
+w("readable/radunit_facility_orm.hl7", [
+    msh("RIS", "GHH", "20250102083000+0100", "RIS-1", "2.4", "8859/1"),
+    seg("PID", {1: "1", 2: "EXT-9^^^GHH", 3: "4711^^^GHH&1.2.276.0.76.3.1.1&ISO^PI~S-1\\S\\2^^^SSA^SS",
+                5: "van Beethoven&van&Beethoven^Ludwig^^^Herr^Dr. med.~Spitzname^Lulu^^^^^N", 7: "1770121712", 8: "W",
+                11: "Bonngasse 20&Bonngasse&20^Hinterhaus^Bonn^NRW^53111^DE^H~Postfach 1\\T\\2^^Wien^^1010^AT^M",
+                13: "^PRN^CP^^49^228^981750^12~^NET^Internet^ludwig\\T\\co@example.de", 22: "2186-5^Not Hispanic^CDCREC",
+                29: "18270326170000+0100"}),
+    seg("PV1", {1: "1", 2: "I", 3: "RADUnit01^Room01^^GHH^^^Main^2", 6: "ER^^^GHH", 7: "0815^Röntgen^Rita^^^Prof.",
+                17: "0816^Aufnahme^Anna", 19: "VN-1^^^GHH^VN", 20: "01^20250101", 39: "GHH",
+                44: "202501020800+0100", 45: "20250103"}),
+    seg("ORC", {1: "XO", 2: "RAD-7^RIS", 3: "ACC-7^PACS", 5: "IP", 7: "^Q4H&0800,1200^X3^202501021000^202501031000^A^^fasting^^^^2",
+                8: "P-1&RIS^F-1&PACS", 9: "20250102083000", 12: "0815^Röntgen^Rita^^^Prof.",
+                21: "Gemeinschaftspraxis Haydn^L^^^^GHH&1.2.3&ISO^XX^^^GHH-ORG",
+                22: "Am Markt 1^^Bonn^^53111^DE^B"}),
+    seg("OBR", {1: "1", 2: "RAD-7^RIS", 3: "ACC-7^PACS", 4: "^^^XR-CHEST^Chest X-ray^LOCAL", 5: "S", 7: "20250102",
+                9: "5^mL&millilitre&UCUM", 13: "Pain\\.br\\since Monday", 15: "BLDV&Blood venous&HL70070^^draw slowly^LA&Left arm",
+                16: "0815^Röntgen^Rita^^^Prof.", 24: "RAD", 27: "^^^202501021000^^A",
+                44: "^^^^^^^^Chest radiograph, 2 views", 46: "\\X41\\\\X42\\C"}),
+], "iso-8859-1")
+
+w("readable/description_only_orm.hl7", [
+    seg("MSH", {2: "^~\\&", 3: "EPIC", 4: "OAK RIDGE", 5: "MESI", 6: "HUB", 7: "20240301120000-0500",
+                9: "ORM^O01^ORM_O01", 10: "EP-301", 11: "P", 12: "2.5.1", 18: "UNICODE UTF-8"}),
+    seg("PID", {1: "1", 3: "E-1^^^EPIC^MR^OAKFAC", 5: "O'Neil^Mary-Kate^Ann^III", 7: "19851130", 8: "F",
+                10: "^^^^^^^^Other Race", 11: "^^^^^^^^Hamilton County",
+                13: "^PRN^PH^^^555^0101~^^^^^^^^^unformatted~555-0199^^FX", 15: "^^^^^^^^Spanish"}),
+    seg("PV1", {1: "1", 2: "E", 3: "^^^^^^^^Oak Ridge Big Name Location", 7: "^Nurse^Nina",
+                8: "NPI-1^^^^^^^^^^^^NPI", 19: "^^^EPIC^VN"}),
+    seg("ORC", {1: "NW", 2: "^EPIC", 4: "G-3^EPIC", 7: "^^^^^^^^^^^^", 9: "20240301120000-0500",
+                12: "7^Doc^Dora~8^Backup^Ben", 14: "^^^^^^^^^ask for the ward"}),
+    seg("OBR", {1: "1", 2: "^EPIC", 4: "BP^^LOCAL", 6: "2024030113-0500", 7: "2024",
+                16: "7^Doc^Dora", 27: "^^^20240301130000-0500"}),
+], "utf-8")
