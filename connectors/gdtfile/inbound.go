@@ -19,15 +19,17 @@ import (
 
 // Inbound takes GDT order files from the inbound folder (and FTP) to the sink.
 type Inbound struct {
-	opts      Options
-	sink      domain.OrderSink
-	log       logrus.FieldLogger
-	health    domain.HealthReporter
-	component string
-	watcher   *folder.Watcher
-	ftp       *ftp.Server
+	opts         Options
+	sink         domain.OrderSink
+	log          logrus.FieldLogger
+	health       domain.HealthReporter
+	component    string
+	ftpComponent string
+	watcher      *folder.Watcher
+	ftp          *ftp.Server
 
 	mu      sync.Mutex
+	stopped bool // Run has ended: no more FTP health reports
 	lastMsg time.Time
 	lastErr string
 	ftpAddr string
@@ -58,8 +60,9 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 	}
 	in := &Inbound{
 		opts: opts, sink: sink, health: health,
-		log:       log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
-		component: "conn:" + opts.Name + "/gdt-in",
+		log:          log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
+		component:    "conn:" + opts.Name + "/gdt-in",
+		ftpComponent: "conn:" + opts.Name + "/ftp",
 	}
 	w, err := folder.NewWatcher(folder.Options{
 		Dir:             opts.InboundDir,
@@ -91,7 +94,12 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 			User: opts.FTP.User, Password: opts.FTP.Password,
 			PassivePorts: opts.FTP.PassivePorts, PublicIP: opts.FTP.PublicIP,
 			TLSConfig: opts.FTP.TLSConfig, RequireTLS: opts.FTP.RequireTLS,
-			MaxConnections: opts.FTP.MaxConnections,
+			MaxConnections: opts.FTP.MaxConnections, MaxConnectionsPerIP: opts.FTP.MaxConnectionsPerIP,
+			MaxPendingLogins: opts.FTP.MaxPendingLogins,
+			LoginTimeout:     opts.FTP.LoginTimeout, IdleTimeout: opts.FTP.IdleTimeout,
+			MaxLoginFailures: opts.FTP.MaxLoginFailures, FailureDelay: opts.FTP.FailureDelay,
+			LockDuration: opts.FTP.LockDuration, MaxLockDuration: opts.FTP.MaxLockDuration,
+			OnLoginLock: in.ftpLocked,
 			OnUpload: func(p string, _ int64) {
 				if filepath.Dir(p) == w.Dir() {
 					w.Ready(filepath.Base(p))
@@ -123,8 +131,14 @@ func (in *Inbound) Run(ctx context.Context) error {
 	go func() { errc <- in.watcher.Run(ctx) }()
 	if in.ftp != nil {
 		n++
+		in.reportFTP()
 		go func() { errc <- in.ftp.Serve(ctx) }()
 	}
+	defer func() {
+		in.mu.Lock()
+		in.stopped = true
+		in.mu.Unlock()
+	}()
 	var first error
 	for i := 0; i < n; i++ {
 		if err := <-errc; err != nil && first == nil {
@@ -177,6 +191,40 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
 	in.ok()
 	return nil
+}
+
+// ftpLocked tells health that an address was locked out of the FTP
+// endpoint after wrong passwords, and clears the warning when the last lock
+// has expired.
+func (in *Inbound) ftpLocked(l ftp.LoginLock) {
+	in.reportFTP()
+	time.AfterFunc(time.Until(l.Until)+time.Second, in.reportFTP)
+}
+
+// reportFTP reports the FTP endpoint's state: a warning while an address is
+// locked out, else listening.
+func (in *Inbound) reportFTP() {
+	in.mu.Lock()
+	stopped := in.stopped
+	in.mu.Unlock()
+	if stopped {
+		return
+	}
+	h := domain.Health{
+		Component: in.ftpComponent, Code: "listening", Severity: domain.SeverityOK, At: time.Now(),
+		Title: "FTP endpoint listening", Text: in.ftpAddr,
+	}
+	if locks := in.ftp.LoginLocks(); len(locks) > 0 {
+		l := locks[len(locks)-1]
+		h.Code, h.Severity, h.Title = "login-locked", domain.SeverityWarning, "FTP logins locked after wrong passwords"
+		h.Text = fmt.Sprintf("%d wrong user names or passwords from %s: logins from there are refused until %s. If this is the EHR, check the FTP user and password in its settings.",
+			l.Failures, l.IP, l.Until.Format("15:04:05"))
+		if len(locks) > 1 {
+			h.Text += fmt.Sprintf(" (%d addresses locked.)", len(locks))
+		}
+		h.LastError = h.Text
+	}
+	in.health.Report(h)
 }
 
 func (in *Inbound) ok() {

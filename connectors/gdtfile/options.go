@@ -47,8 +47,23 @@ type FTPOptions struct {
 	// TLSConfig enables explicit FTPS; RequireTLS refuses plain sessions.
 	TLSConfig  *tls.Config
 	RequireTLS bool
-	// MaxConnections bounds concurrent clients (default 8).
+	// MaxConnections bounds concurrent logged-in sessions (default 8);
+	// connections that have not logged in do not count.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds connections from one address (default 4)
+	// and MaxPendingLogins those not logged in yet (default 16); at either
+	// bound the oldest connection without login makes room.
+	MaxConnectionsPerIP, MaxPendingLogins int
+	// LoginTimeout closes a connection that has not logged in (default
+	// 30 s); IdleTimeout a logged-in session without commands (default 5 min).
+	LoginTimeout, IdleTimeout time.Duration
+	// MaxLoginFailures wrong passwords from one address lock it out for
+	// LockDuration, doubling with each further lock up to MaxLockDuration
+	// (defaults 5, 1 min, 1 h); wrong passwords are answered after
+	// FailureDelay, doubling per failure (default 500 ms, at most 5 s).
+	MaxLoginFailures              int
+	LockDuration, MaxLockDuration time.Duration
+	FailureDelay                  time.Duration
 	// ServeResults mounts the result folder as /results (and the PDF folder
 	// as /pdf when different) so the EHR can fetch results over FTP too.
 	ServeResults bool
