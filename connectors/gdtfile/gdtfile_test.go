@@ -398,6 +398,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 200 * time.Millisecond
+	opts.IncompleteWait = 300 * time.Millisecond // the truncated ones look still being written
 	sink := newSink()
 	r := startInbound(t, opts, sink)
 	in := r.opts.InboundDir

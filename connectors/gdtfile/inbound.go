@@ -73,6 +73,8 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 		QuietPeriod:     opts.QuietPeriod,
 		RescanInterval:  opts.RescanInterval,
 		MaxSize:         opts.MaxFileSize,
+		MaxRetries:      opts.MaxRetries,
+		IncompleteWait:  opts.IncompleteWait,
 		Workers:         1, // keep the EHR's order: an update or cancel never overtakes its order
 		Complete:        gdt.Complete,
 		Logger:          in.log,
@@ -158,6 +160,12 @@ func (in *Inbound) Run(ctx context.Context) error {
 // error/ with the error as its note; folder.Retryable leaves it in place.
 func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	log := in.log.WithField("file", f.Name)
+	if why := stillBeingWritten(f.Data); why != "" {
+		if !f.Settled {
+			return folder.Incomplete(fmt.Errorf("gdtfile: %s", why))
+		}
+		log.WithField("reason", why).Warn("GDT file still looks incomplete but has not changed for a while; reading it as it is")
+	}
 	rec, err := gdt.Parse(f.Data, gdt.ParseOptions{Charset: in.opts.Charset})
 	if err != nil {
 		in.fail(log, f.Name, err)

@@ -95,6 +95,14 @@ type Options struct {
 	RescanInterval time.Duration
 	// MaxFileSize refuses larger inbound files unread (default 10 MB).
 	MaxFileSize int64
+	// IncompleteWait: how long a file that looks still being written (8100
+	// promising more bytes than there are, no line end after the last
+	// line) may stay unchanged before it is read as it is; also how long a
+	// rejected file is watched in error/ for growth (default 2 min).
+	IncompleteWait time.Duration
+	// MaxRetries bounds the attempts at reading, archiving and moving a
+	// file to error/ (default 10); see folder.Options.MaxRetries.
+	MaxRetries int
 	// Groups maps requested codes (8402, else 2998) to tablet group IDs;
 	// unmapped codes go to the default group.
 	Groups map[string]string
