@@ -234,3 +234,34 @@ func TestPendingLoginsBounded(t *testing.T) {
 		t.Fatalf("login answered %q", r)
 	}
 }
+
+func TestIdleTimeoutAfterLogin(t *testing.T) {
+	t.Parallel()
+	const idle = 300 * time.Millisecond
+	e := startServer(t, func(o *Options) { o.IdleTimeout = idle })
+	// A transfer longer than the idle timeout is not idleness.
+	c := dial(t, e.addr)
+	data := strings.Repeat("x", 1<<16)
+	r := &slowReader{data: []byte(data), half: make(chan struct{}), release: make(chan struct{})}
+	half := r.half
+	done := make(chan error, 1)
+	go func() { done <- c.Stor("LONG.GDT", r) }()
+	<-half
+	time.Sleep(3 * idle) // the client stalls mid-transfer
+	close(r.release)
+	if err := <-done; err != nil {
+		t.Fatalf("transfer longer than the idle timeout failed: %v", err)
+	}
+	// A logged-in session that sends nothing is closed.
+	rc := rawDial(t, e.addr)
+	if r, _ := rc.login("praxis", "s3cret-pw"); !strings.HasPrefix(r, "230") {
+		t.Fatalf("login answered %q", r)
+	}
+	start := time.Now()
+	if !rc.closedWithin(10 * time.Second) {
+		t.Fatal("idle session kept open")
+	}
+	if el := time.Since(start); el < idle {
+		t.Errorf("closed after %v, before the idle timeout of %v", el, idle)
+	}
+}
