@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	server "goftp.io/server/v2"
 )
 
@@ -68,7 +69,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 func (s *Server) admit(c net.Conn) *trackedConn {
 	ip := remoteIP(c.RemoteAddr())
 	refuse := func(why, reply string) {
-		s.log.WithField("remote", ip).Warn("FTP connection refused: " + why)
+		s.warnSparingly(ip+" "+why, s.log.WithField("remote", ip), "FTP connection refused: "+why)
 		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = io.WriteString(c, "421 "+reply+"\r\n")
 		c.Close()
@@ -113,6 +114,27 @@ func (s *Server) admit(c net.Conn) *trackedConn {
 	// extend it. After login, Read sets the idle deadline per command.
 	_ = c.SetReadDeadline(tc.accepted.Add(s.opts.LoginTimeout))
 	return tc
+}
+
+// warnSparingly logs at warning level once a minute per key, else at debug
+// level, so that a flood of refused connections cannot flood the log.
+func (s *Server) warnSparingly(key string, log logrus.FieldLogger, msg string) {
+	now := time.Now()
+	s.mu.Lock()
+	last, seen := s.warned[key]
+	loud := !seen || now.Sub(last) >= time.Minute
+	if loud {
+		if len(s.warned) >= maxTracked {
+			s.warned = map[string]time.Time{}
+		}
+		s.warned[key] = now
+	}
+	s.mu.Unlock()
+	if loud {
+		log.Warn(msg + " (further ones within a minute are logged at debug level)")
+	} else {
+		log.Debug(msg)
+	}
 }
 
 // oldestPendingLocked returns the oldest connection that has not logged in,
@@ -199,7 +221,7 @@ func (a auth) CheckPasswd(ctx *server.Context, user, pass string) (bool, error) 
 		return false, fmt.Errorf("connection not tracked")
 	}
 	if until, locked := s.guard.locked(tc.ip); locked {
-		s.log.WithField("remote", tc.ip).Warn("FTP login refused: address locked after failed logins")
+		s.warnSparingly(tc.ip+" locked login", s.log.WithField("remote", tc.ip), "FTP login refused: address locked after failed logins")
 		hangUp(ctx, tc, fmt.Sprintf("Too many failed logins from your address; try again after %s.", until.Format("15:04:05")))
 		return false, nil
 	}

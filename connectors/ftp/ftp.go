@@ -115,6 +115,7 @@ type Server struct {
 	perIP    map[string]int          // connections per client address
 	pending  int                     // connections not logged in
 	loggedIn int                     // logged-in sessions
+	warned   map[string]time.Time    // last warning per kind and address
 	closed   bool
 }
 
@@ -183,6 +184,7 @@ func New(opts Options) (*Server, error) {
 		conns:  map[*trackedConn]struct{}{},
 		byAddr: map[string]*trackedConn{},
 		perIP:  map[string]int{},
+		warned: map[string]time.Time{},
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	srvOpts := &server.Options{
