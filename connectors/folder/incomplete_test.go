@@ -87,8 +87,8 @@ func TestIncompleteFileSettlesAfterTheWait(t *testing.T) {
 	const wait = 300 * time.Millisecond
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, IncompleteWait: wait}, rec(h))
 	path := filepath.Join(dir, "never.gdt")
+	written := time.Now() // before the write: the watcher sees it no earlier
 	os.WriteFile(path, []byte("only half\r\n"), 0o644)
-	written := time.Now()
 	note := filepath.Join(dir, "error", "never.gdt.error")
 	waitFor(t, "rejected once settled", func() bool { return exists(note) })
 	if el := time.Since(written); el < wait {

@@ -254,10 +254,10 @@ func TestIdleTimeoutAfterLogin(t *testing.T) {
 	}
 	// A logged-in session that sends nothing is closed.
 	rc := rawDial(t, e.addr)
+	start := time.Now() // before login: the idle deadline cannot start earlier
 	if r, _ := rc.login("praxis", "s3cret-pw"); !strings.HasPrefix(r, "230") {
 		t.Fatalf("login answered %q", r)
 	}
-	start := time.Now()
 	if !rc.closedWithin(10 * time.Second) {
 		t.Fatal("idle session kept open")
 	}
