@@ -15,6 +15,9 @@ import (
 //     complete (real EHRs leave it out, and no writer pauses there), or
 //   - there is no 8100 and the last line has no line end.
 //
+// Content that does not begin like a GDT line (binary, text) is never waited
+// for.
+//
 // A file that looks incomplete is waited for (folder.Incomplete, bounded by
 // Options.IncompleteWait) instead of being rejected as truncated; once it
 // has stayed unchanged that long it is parsed as it is. An 8100 smaller than
@@ -28,6 +31,9 @@ func stillBeingWritten(data []byte) string {
 	bom := 0
 	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
 		bom = 3
+	}
+	if !gdtStart(data[bom:]) {
+		return "" // not GDT at all: nothing to wait for, the parser says why
 	}
 	crlf := n + bytes.Count(data, []byte("\n")) - bytes.Count(data, []byte("\r\n"))
 	noEOL := data[n-1] != '\n'
@@ -44,6 +50,17 @@ func stillBeingWritten(data []byte) string {
 		}
 	}
 	return fmt.Sprintf("8100 says %d bytes, the file has %d so far", declared, n)
+}
+
+// gdtStart reports whether data begins like a GDT line: a 3-digit length
+// and a 4-digit field ID (as far as there are bytes yet).
+func gdtStart(data []byte) bool {
+	for i := 0; i < 7 && i < len(data); i++ {
+		if data[i] < '0' || data[i] > '9' {
+			return false
+		}
+	}
+	return len(data) > 0
 }
 
 // recordLength finds the 8100 value in the first lines (it is the second

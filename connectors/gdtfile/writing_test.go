@@ -40,6 +40,8 @@ func TestStillBeingWritten(t *testing.T) {
 		{"no 8100, no final line end", []byte("01380006302\r\n0143000ABC"), "no line end"},
 		{"no 8100, complete", []byte("01380006302\r\n0143000ABC\r\n"), ""},
 		{"empty", nil, ""},
+		{"binary is not waited for", read("bad_binary.gdt"), ""},
+		{"first bytes of a line", []byte("01380"), "no line end"},
 	} {
 		if got := stillBeingWritten(tc.data); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
