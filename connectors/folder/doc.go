@@ -9,4 +9,17 @@
 // 8100 record length matches), or when Ready is called (an FTP upload renamed
 // into place). File events (fsnotify) trigger checks; a periodic rescan finds
 // what events miss on network shares.
+//
+// Slow writers: a handler that finds the content unfinished returns
+// Incomplete; the file then stays until it changes, or until it has been
+// unchanged for IncompleteWait, when it is handed over once more as settled.
+// With one worker nothing written later overtakes such a file. A rejected
+// file that still grows in the error folder (its writer held it open) is
+// moved back and tried again.
+//
+// Names in archive/ and error/ always fit the filesystem together with the
+// ".error" note: long names are cut, keeping their beginning, extension and
+// a short hash of the full name. The watcher's own work (reading, archiving,
+// moving to error/) is retried at most MaxRetries times, so no file is
+// handed over again and again.
 package folder

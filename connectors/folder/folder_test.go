@@ -124,9 +124,9 @@ func TestWatcherWaitsForQuietPeriod(t *testing.T) {
 	var last time.Time
 	for i := 0; i < 20; i++ {
 		line := fmt.Sprintf("line %02d\r\n", i)
+		last = time.Now() // before the write: the watcher cannot see it earlier
 		f.WriteString(line)
 		want.WriteString(line)
-		last = time.Now()
 		time.Sleep(10 * time.Millisecond)
 	}
 	f.Close()

@@ -23,11 +23,18 @@ type File struct {
 	Size    int64
 	ModTime time.Time
 	Data    []byte
+	// Settled is set when the handler called this content Incomplete before
+	// and it has since stayed unchanged for IncompleteWait: the writer is not
+	// coming back, so the handler must decide with what is there.
+	Settled bool
 }
 
 // Handler processes one complete file. nil: the file is archived (or
 // deleted). An error wrapped with Retryable: the file stays and is retried
-// later. Any other error: the file goes to the error folder with a note.
+// later. An error wrapped with Incomplete: the file stays and is handed over
+// again when it changes, or with File.Settled once it has been unchanged for
+// IncompleteWait. Any other error: the file goes to the error folder with a
+// note.
 type Handler func(ctx context.Context, f File) error
 
 type retryable struct{ err error }
@@ -50,12 +57,37 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &r)
 }
 
+type incomplete struct{ err error }
+
+func (r incomplete) Error() string { return r.err.Error() }
+func (r incomplete) Unwrap() error { return r.err }
+
+// Incomplete marks err as "the file looks like it is still being written"
+// (a record length promising more bytes than there are, no line end after
+// the last line): the file stays in place and is handed over again when it
+// changes, or, when it stays unchanged for IncompleteWait, one last time
+// with File.Settled set.
+func Incomplete(err error) error {
+	if err == nil {
+		return nil
+	}
+	return incomplete{err}
+}
+
+// IsIncomplete reports whether err was marked with Incomplete.
+func IsIncomplete(err error) bool {
+	var r incomplete
+	return errors.As(err, &r)
+}
+
 // Defaults for Options.
 const (
 	DefaultQuietPeriod    = 2 * time.Second
 	DefaultRescanInterval = 5 * time.Second
 	DefaultMaxSize        = 10 << 20
 	DefaultRetryDelay     = 5 * time.Second
+	DefaultMaxRetries     = 10
+	DefaultIncompleteWait = 2 * time.Minute
 	maxRetryDelay         = time.Minute
 )
 
@@ -85,6 +117,21 @@ type Options struct {
 	Workers int
 	// RetryDelay is the first delay after a retryable error; it doubles up to a minute.
 	RetryDelay time.Duration
+	// MaxRetries bounds the attempts at what the watcher does itself:
+	// reading a file, moving it to the archive (or deleting it), moving it
+	// to the error folder; default 10. A file that cannot be read or
+	// archived then goes to the error folder with a note saying why; one
+	// that cannot be moved there either is left alone until it changes (or
+	// the watcher restarts). Retryable errors of the handler (the store is
+	// down) are retried without bound: an outage must not turn orders into
+	// rejected files.
+	MaxRetries int
+	// IncompleteWait is how long a file the handler called Incomplete may
+	// stay unchanged before it is handed over as settled, and how long a
+	// rejected file is watched in the error folder: when it grows there (its
+	// writer was still at work), it is moved back and tried again. Default
+	// 2 minutes.
+	IncompleteWait time.Duration
 	// Complete, when set, is asked with the content whether a file is
 	// complete; true hands it over before the quiet period ends.
 	Complete func(data []byte) bool
@@ -134,6 +181,12 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 	}
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = DefaultRetryDelay
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = DefaultMaxRetries
+	}
+	if opts.IncompleteWait <= 0 {
+		opts.IncompleteWait = DefaultIncompleteWait
 	}
 	for _, p := range opts.Patterns {
 		if _, err := filepath.Match(p, ""); err != nil {
@@ -214,13 +267,33 @@ type entry struct {
 	checked   bool // Complete was asked for this size and mtime
 	inflight  bool
 	retryAt   time.Time
-	attempts  int
+	attempts  int       // retries so far (for the back-off)
+	own       int       // failures of the watcher's own work (reading, filing)
+	waiting   bool      // the handler called this content incomplete
+	slow      bool      // the handler called some content of it incomplete
+	held      bool      // held back behind a slow file (logged once)
+	parked    bool      // given up until the file changes
+	first     time.Time // mtime when first seen: the order of writing
 }
 
 type done struct {
-	name  string
-	retry bool // leave the entry, try again at retryAt
-	gone  bool // the file has been moved or deleted
+	name       string
+	retry      bool     // leave the entry, try again at retryAt
+	own        bool     // the retry is for the watcher's own failure
+	gone       bool     // the file has been moved or deleted
+	park       bool     // give up on this content until the file changes
+	incomplete bool     // the handler says it is still being written
+	rejected   *watched // moved to the error folder: watch it for growth
+}
+
+// watched is a rejected file watched in the error folder for a while: if it
+// grows there, its writer was still at work, and it is moved back.
+type watched struct {
+	name  string // name in the watched folder
+	path  string // path in the error folder
+	size  int64
+	mtime time.Time
+	until time.Time
 }
 
 // Run watches until ctx is done, then waits for running handlers and returns nil.
@@ -248,16 +321,42 @@ func (w *Watcher) Run(ctx context.Context) error {
 	rescan := time.NewTicker(w.opts.RescanInterval)
 	defer rescan.Stop()
 
+	var rejected []*watched
+
 	w.scan(entries)
 	for {
 		now := time.Now()
+		// With one worker the order of writing is kept: nothing written
+		// after a file whose writer is slow overtakes it (an update must not
+		// overtake its order). The wait is bounded by IncompleteWait.
+		var holdAfter time.Time
+		if w.opts.Workers == 1 {
+			for _, e := range entries {
+				if e.slow && !e.parked && (holdAfter.IsZero() || e.first.Before(holdAfter)) {
+					holdAfter = e.first
+				}
+			}
+		}
 		// Dispatch what is ready, oldest first.
 		var cands []*entry
 		for _, e := range entries {
 			if inflight >= w.opts.Workers {
 				break // no worker free: nothing to pick now
 			}
-			if e.inflight || now.Before(e.retryAt) {
+			if e.inflight || e.parked || now.Before(e.retryAt) {
+				continue
+			}
+			if e.waiting {
+				if now.Sub(e.changedAt) >= w.opts.IncompleteWait {
+					cands = append(cands, e)
+				}
+				continue
+			}
+			if !holdAfter.IsZero() && e.first.After(holdAfter) {
+				if !e.held {
+					e.held = true
+					w.log.WithField("file", e.name).Debug("held back behind an earlier file that is still being written")
+				}
 				continue
 			}
 			if e.ready || now.Sub(e.changedAt) >= w.opts.QuietPeriod {
@@ -265,8 +364,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 		}
 		sort.Slice(cands, func(i, j int) bool {
-			if !cands[i].mtime.Equal(cands[j].mtime) {
-				return cands[i].mtime.Before(cands[j].mtime)
+			if !cands[i].first.Equal(cands[j].first) {
+				return cands[i].first.Before(cands[j].first)
 			}
 			return cands[i].name < cands[j].name
 		})
@@ -277,10 +376,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 			e.inflight = true
 			inflight++
 			wg.Add(1)
-			go func(name string, attempts int) {
+			go func(name string, attempts, own int, settled bool) {
 				defer wg.Done()
-				doneCh <- w.process(ctx, name, attempts)
-			}(e.name, e.attempts)
+				doneCh <- w.process(ctx, name, attempts, own, settled)
+			}(e.name, e.attempts, e.own, e.waiting)
 		}
 
 		select {
@@ -323,21 +422,31 @@ func (w *Watcher) Run(ctx context.Context) error {
 					w.observe(entries, name)
 				}
 			}
+			rejected = w.watchRejected(entries, rejected)
 		case <-rescan.C:
 			w.scan(entries)
 		case d := <-doneCh:
 			inflight--
+			if d.rejected != nil {
+				rejected = append(rejected, d.rejected)
+			}
 			e := entries[d.name]
 			if e == nil {
 				continue
 			}
 			e.inflight = false
-			if d.gone {
+			switch {
+			case d.gone:
 				delete(entries, d.name)
-				continue
-			}
-			if d.retry {
+			case d.park:
+				e.parked = true
+			case d.incomplete:
+				e.waiting, e.slow = true, true
+			case d.retry:
 				e.attempts++
+				if d.own {
+					e.own++
+				}
 				delay := w.opts.RetryDelay << min(e.attempts-1, 6)
 				e.retryAt = time.Now().Add(min(delay, maxRetryDelay))
 			}
@@ -379,13 +488,14 @@ func (w *Watcher) observe(entries map[string]*entry, name string) {
 		return
 	}
 	if e == nil {
-		e = &entry{name: name, size: -1}
+		e = &entry{name: name, size: -1, first: fi.ModTime()}
 		entries[name] = e
 	}
 	if fi.Size() != e.size || !fi.ModTime().Equal(e.mtime) {
 		e.size, e.mtime, e.changedAt = fi.Size(), fi.ModTime(), time.Now()
 		e.ready, e.checked = false, false
-		e.retryAt = time.Time{}
+		e.waiting, e.parked = false, false
+		e.retryAt, e.attempts, e.own = time.Time{}, 0, 0
 	}
 	if w.opts.Complete != nil && !e.ready && !e.checked && e.size > 0 && e.size <= w.opts.MaxSize {
 		e.checked = true
@@ -397,7 +507,9 @@ func (w *Watcher) observe(entries map[string]*entry, name string) {
 }
 
 // process hands one file over and files it according to the outcome.
-func (w *Watcher) process(ctx context.Context, name string, attempts int) done {
+// attempts counts earlier retries, own those for the watcher's own failures;
+// settled says the handler called this content incomplete before.
+func (w *Watcher) process(ctx context.Context, name string, attempts, own int, settled bool) done {
 	path := filepath.Join(w.opts.Dir, name)
 	log := w.log.WithField("file", name)
 	fi, err := os.Stat(path)
@@ -406,26 +518,40 @@ func (w *Watcher) process(ctx context.Context, name string, attempts int) done {
 	}
 	if fi.Size() > w.opts.MaxSize {
 		herr := fmt.Errorf("file is %d bytes, more than the limit of %d bytes; not read", fi.Size(), w.opts.MaxSize)
-		return w.reject(log, name, herr)
+		return w.reject(log, name, herr, own, nil)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if own+1 >= w.opts.MaxRetries {
+			return w.reject(log, name, fmt.Errorf("the file could not be read in %d attempts: %w", own+1, err), own, nil)
+		}
 		log.WithError(err).Warn("cannot read file; will retry")
-		return done{name: name, retry: true}
+		return done{name: name, retry: true, own: true}
 	}
-	herr := w.handler(ctx, File{Name: name, Path: path, Size: int64(len(data)), ModTime: fi.ModTime(), Data: data})
+	herr := w.handler(ctx, File{Name: name, Path: path, Size: int64(len(data)), ModTime: fi.ModTime(), Data: data, Settled: settled})
 	switch {
 	case herr == nil:
 		if err := w.finish(name); err != nil {
+			if own+1 >= w.opts.MaxRetries {
+				log.WithError(err).Error("processed, but cannot archive; moving it to the error folder so that it is not handed over again")
+				return w.reject(log, name, fmt.Errorf("the file was processed and accepted, but could not be moved to the archive folder in %d attempts (%w); "+
+					"it was put here so that it is not processed again. Nothing needs to be sent again", own+1, err), own, nil)
+			}
 			log.WithError(err).Error("processed but cannot archive; will hand over again (the receiver recognises the duplicate)")
-			return done{name: name, retry: true}
+			return done{name: name, retry: true, own: true}
 		}
 		return done{name: name, gone: true}
+	case IsIncomplete(herr) && !settled && ctx.Err() == nil:
+		log.WithError(herr).WithField("wait", w.opts.IncompleteWait.String()).Info("file looks still being written; waiting for the rest")
+		return done{name: name, incomplete: true}
 	case IsRetryable(herr) || ctx.Err() != nil:
 		log.WithError(herr).WithField("attempt", attempts+1).Warn("not processed; file stays and will be retried")
 		return done{name: name, retry: true}
 	default:
-		return w.reject(log, name, herr)
+		if settled {
+			herr = fmt.Errorf("the file looked incomplete and stayed unchanged for %s: %w", w.opts.IncompleteWait, herr)
+		}
+		return w.reject(log, name, herr, own, &watched{size: int64(len(data)), mtime: fi.ModTime()})
 	}
 }
 
@@ -438,7 +564,7 @@ func (w *Watcher) finish(name string) error {
 		syncDir(w.opts.Dir)
 		return nil
 	}
-	dst, err := moveUnique(src, w.opts.ArchiveDir, name)
+	dst, err := moveUnique(src, w.opts.ArchiveDir, name, 0)
 	if err != nil {
 		return err
 	}
@@ -446,58 +572,92 @@ func (w *Watcher) finish(name string) error {
 	return nil
 }
 
-func (w *Watcher) reject(log logrus.FieldLogger, name string, herr error) done {
+// reject moves the file to the error folder with a note. When that fails
+// MaxRetries times, the file is left alone until it changes. watch, when
+// set, holds the size and mtime of the content that was judged: the
+// rejected file is watched for a change (its writer was not done).
+func (w *Watcher) reject(log logrus.FieldLogger, name string, herr error, own int, watch *watched) done {
 	src := filepath.Join(w.opts.Dir, name)
-	dst, err := moveUnique(src, w.opts.ErrorDir, name)
+	dst, err := moveUnique(src, w.opts.ErrorDir, name, len(noteSuffix))
 	if err != nil {
+		if own+1 >= w.opts.MaxRetries {
+			log.WithError(err).WithField("reason", herr.Error()).Error(fmt.Sprintf("cannot move the rejected file to the error folder in %d attempts; leaving it alone until it changes", own+1))
+			return done{name: name, park: true}
+		}
 		log.WithError(err).Error("cannot move rejected file to the error folder; will retry")
-		return done{name: name, retry: true}
+		return done{name: name, retry: true, own: true}
 	}
-	note := fmt.Sprintf("file: %s\nfolder: %s\nrejected: %s\nerror: %s\n", name, w.opts.Dir, time.Now().Format(time.RFC3339), herr)
-	if err := writeNote(dst+".error", note); err != nil {
+	note := fmt.Sprintf("file: %s\n", name)
+	if base := filepath.Base(dst); base != name {
+		note += fmt.Sprintf("stored as: %s (the name was shortened or numbered to fit the folder)\n", base)
+	}
+	note += fmt.Sprintf("folder: %s\nrejected: %s\nerror: %s\n", w.opts.Dir, time.Now().Format(time.RFC3339), herr)
+	if err := writeNote(dst+noteSuffix, note); err != nil {
 		log.WithError(err).Error("cannot write the error note")
 	}
 	syncDir(w.opts.ErrorDir)
 	log.WithError(herr).WithField("to", dst).Warn("file rejected")
-	return done{name: name, gone: true}
+	d := done{name: name, gone: true}
+	if watch != nil {
+		watch.name, watch.path, watch.until = name, dst, time.Now().Add(w.opts.IncompleteWait)
+		d.rejected = watch
+	}
+	return d
 }
 
-// moveUnique moves src into dir under name, or name-N when taken, never
-// replacing a file already there.
-func moveUnique(src, dir, name string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	for i := 0; i < 10000; i++ {
-		cand := name
-		if i > 0 {
-			cand = fmt.Sprintf("%s-%d%s", stem, i, ext)
-		}
-		dst := filepath.Join(dir, cand)
-		if _, err := os.Lstat(dst); err == nil {
+// watchRejected looks at recently rejected files: one that grew in the
+// error folder is moved back (under its name, numbered if taken), its note
+// removed, and observed again. It returns the files still to watch.
+func (w *Watcher) watchRejected(entries map[string]*entry, list []*watched) []*watched {
+	now := time.Now()
+	keep := list[:0]
+	for _, r := range list {
+		fi, err := os.Stat(r.path)
+		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		if _, err := os.Lstat(dst + ".error"); err == nil {
+		if fi.Size() == r.size && fi.ModTime().Equal(r.mtime) {
+			if now.Before(r.until) {
+				keep = append(keep, r)
+			}
 			continue
 		}
-		// No directory fsync here: if a crash undoes the move, the file is
-		// handed over again and the receiver recognises the duplicate.
-		if err := os.Rename(src, dst); err != nil {
-			return "", err
+		log := w.log.WithField("file", r.name)
+		dst, err := moveUnique(r.path, w.opts.Dir, r.name, 0)
+		if err != nil {
+			log.WithError(err).Error("a rejected file grew in the error folder, but cannot be moved back")
+			continue
 		}
-		return dst, nil
+		os.Remove(r.path + noteSuffix)
+		syncDir(w.opts.ErrorDir)
+		log.WithField("to", dst).Info("a rejected file grew in the error folder (its writer was not done): moved back to be tried again")
+		if name := filepath.Base(dst); w.Match(name) {
+			w.observe(entries, name)
+		}
 	}
-	return "", fmt.Errorf("no free name for %s in %s", name, dir)
+	for i := len(keep); i < len(list); i++ {
+		list[i] = nil
+	}
+	return keep
 }
 
-// writeNote writes the note under a temp name and renames it, so that a
-// reader never sees half a note.
+// writeNote writes the note under a short hidden temp name (so that a long
+// file name cannot make it too long) and renames it, so that a reader never
+// sees half a note.
 func writeNote(path, text string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), ".note-*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

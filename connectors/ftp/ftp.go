@@ -1,27 +1,35 @@
 // Package ftp is the hub's embedded FTP endpoint (goftp.io/server/v2) for
 // EHRs that deliver exchange files over FTP. It serves one root folder (plus
 // optional extra folders mounted as top-level directories), nothing else:
-// paths are resolved inside those folders and anything escaping them is
+// paths are resolved inside those folders, every component of a path is
+// followed (symbolic links included), and anything leading out of them is
 // refused. Uploads are written to a temp file outside the served folders and
 // renamed into place when the transfer completes, so a folder watcher never
 // sees half a file; OnUpload then reports the complete file.
+//
+// The endpoint defends itself on the clinic LAN: a connection must log in
+// within LoginTimeout; only logged-in sessions count towards MaxConnections,
+// while connections not yet logged in are bounded per address and in total
+// and the oldest of them makes room for a new one, so idle connections never
+// lock the EHR out. Wrong passwords are answered after a growing delay, and
+// after MaxLoginFailures the address is locked out for LockDuration
+// (doubling with each further lock); OnLoginLock tells the hub.
 //
 // The package knows nothing of GDT or HL7.
 package ftp
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	server "goftp.io/server/v2"
@@ -48,8 +56,38 @@ type Options struct {
 	TLSConfig *tls.Config
 	// RequireTLS refuses every command before AUTH TLS (needs TLSConfig).
 	RequireTLS bool
-	// MaxConnections bounds concurrent control connections; default 8.
+	// MaxConnections bounds concurrent logged-in sessions; default 8.
+	// Connections that have not logged in yet do not count.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds the connections (logged in or not) from
+	// one client address; default 4. When reached, the address's oldest
+	// connection that has not logged in is closed to make room; when all
+	// are logged in the new one is refused (421).
+	MaxConnectionsPerIP int
+	// MaxPendingLogins bounds connections that have not logged in yet, over
+	// all addresses; default 16. When reached, the oldest is closed to make
+	// room for the new one.
+	MaxPendingLogins int
+	// LoginTimeout is how long a connection may take to log in (TLS
+	// handshake included) before it is closed; default 30 s.
+	LoginTimeout time.Duration
+	// IdleTimeout closes a logged-in session that sends no command for this
+	// long (transfers do not count as idle); default 5 min.
+	IdleTimeout time.Duration
+	// MaxLoginFailures is the number of wrong passwords from one address
+	// (within 15 minutes) that locks it out; default 5. Each wrong password
+	// is answered after FailureDelay, doubled per failure (at most 5 s).
+	MaxLoginFailures int
+	// FailureDelay is the delay before the first wrong password is
+	// answered; default 500 ms.
+	FailureDelay time.Duration
+	// LockDuration is how long an address is locked out the first time;
+	// each further lock doubles it, up to MaxLockDuration. A successful
+	// login forgets the address's history. Defaults 1 min and 1 h.
+	LockDuration, MaxLockDuration time.Duration
+	// OnLoginLock, when set, is called when an address is locked out (for
+	// the hub's health display). It must not block.
+	OnLoginLock func(LoginLock)
 	// TempDir holds uploads in progress; default a ".mconnect-ftp" sibling of
 	// Root (same filesystem, so the final rename is atomic).
 	TempDir string
@@ -62,13 +100,23 @@ type Options struct {
 
 // Server is a running or runnable FTP endpoint.
 type Server struct {
-	opts   Options
-	log    logrus.FieldLogger
-	srv    *server.Server
-	ln     net.Listener
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
+	opts  Options
+	log   logrus.FieldLogger
+	srv   *server.Server
+	ln    net.Listener
+	guard *guard
+	stop  chan struct{} // closed when Serve ends
+	// sleep waits before a wrong password is answered (replaceable in tests).
+	sleep func(d time.Duration, done, stop <-chan struct{})
+
+	mu       sync.Mutex
+	conns    map[*trackedConn]struct{}
+	byAddr   map[string]*trackedConn // by remote address, to find a session's connection
+	perIP    map[string]int          // connections per client address
+	pending  int                     // connections not logged in
+	loggedIn int                     // logged-in sessions
+	warned   map[string]time.Time    // last warning per kind and address
+	closed   bool
 }
 
 // New checks the options, creates the folders and binds the listener, so
@@ -83,9 +131,7 @@ func New(opts Options) (*Server, error) {
 	if opts.RequireTLS && opts.TLSConfig == nil {
 		return nil, errors.New("ftp: TLS required but no TLS configuration given")
 	}
-	if opts.MaxConnections <= 0 {
-		opts.MaxConnections = 8
-	}
+	setDefaults(&opts)
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: %w", err)
@@ -132,11 +178,18 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ftp: listen on %s: %w", opts.Addr, err)
 	}
-	s := &Server{opts: opts, log: log, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &Server{
+		opts: opts, log: log, ln: ln, stop: make(chan struct{}), sleep: sleepUnless,
+		guard:  newGuard(opts.MaxLoginFailures, opts.LockDuration, opts.MaxLockDuration, opts.FailureDelay, time.Now),
+		conns:  map[*trackedConn]struct{}{},
+		byAddr: map[string]*trackedConn{},
+		perIP:  map[string]int{},
+		warned: map[string]time.Time{},
+	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	srvOpts := &server.Options{
 		Driver:         &driver{s: s},
-		Auth:           auth{user: opts.User, pass: opts.Password},
+		Auth:           auth{s: s},
 		Perm:           server.NewSimplePerm("mconnect", "mconnect"),
 		Name:           "mCONNECT Hub",
 		Hostname:       host,
@@ -170,6 +223,52 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// Defaults for Options.
+const (
+	DefaultMaxConnections      = 8
+	DefaultMaxConnectionsPerIP = 4
+	DefaultMaxPendingLogins    = 16
+	DefaultLoginTimeout        = 30 * time.Second
+	DefaultIdleTimeout         = 5 * time.Minute
+)
+
+func setDefaults(o *Options) {
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxConnectionsPerIP <= 0 {
+		o.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
+	if o.MaxPendingLogins <= 0 {
+		o.MaxPendingLogins = DefaultMaxPendingLogins
+	}
+	if o.LoginTimeout <= 0 {
+		o.LoginTimeout = DefaultLoginTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxLoginFailures <= 0 {
+		o.MaxLoginFailures = DefaultMaxLoginFailures
+	}
+	if o.FailureDelay <= 0 {
+		o.FailureDelay = DefaultFailureDelay
+	}
+	if o.LockDuration <= 0 {
+		o.LockDuration = DefaultLockDuration
+	}
+	if o.MaxLockDuration <= 0 {
+		o.MaxLockDuration = DefaultMaxLockDuration
+	}
+	if o.MaxLockDuration < o.LockDuration {
+		o.MaxLockDuration = o.LockDuration
+	}
+}
+
+// LoginLocks lists the client addresses locked out now after wrong
+// passwords, soonest expiry first.
+func (s *Server) LoginLocks() []LoginLock { return s.guard.locks() }
+
 func values(m map[string]string) []string {
 	var out []string
 	for _, v := range m {
@@ -193,7 +292,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		s.mu.Lock()
 		s.closed = true
-		var open []net.Conn
+		close(s.stop)
+		var open []*trackedConn
 		for c := range s.conns {
 			open = append(open, c)
 		}
@@ -209,64 +309,6 @@ func (s *Server) Serve(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("ftp: %w", err)
-}
-
-// limitListener bounds concurrent connections: beyond the limit a client gets
-// "421" and is closed.
-type limitListener struct {
-	net.Listener
-	s *Server
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		s := l.s
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			c.Close()
-			return nil, net.ErrClosed
-		}
-		if len(s.conns) >= s.opts.MaxConnections {
-			s.mu.Unlock()
-			s.log.WithField("remote", c.RemoteAddr().String()).Warn("FTP connection refused: too many connections")
-			_, _ = io.WriteString(c, "421 Too many connections, try again later.\r\n")
-			c.Close()
-			continue
-		}
-		tc := &trackedConn{Conn: c, s: s}
-		s.conns[tc] = struct{}{}
-		s.mu.Unlock()
-		return tc, nil
-	}
-}
-
-type trackedConn struct {
-	net.Conn
-	s    *Server
-	once sync.Once
-}
-
-func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		delete(c.s.conns, c)
-		c.s.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
-
-type auth struct{ user, pass string }
-
-// CheckPasswd compares in constant time.
-func (a auth) CheckPasswd(_ *server.Context, user, pass string) (bool, error) {
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(a.user))
-	p := subtle.ConstantTimeCompare([]byte(pass), []byte(a.pass))
-	return u&p == 1, nil
 }
 
 // ftpLogger sends the library's messages to our logger at debug level and
@@ -287,208 +329,4 @@ func (l ftpLogger) PrintCommand(id string, cmd string, params string) {
 }
 func (l ftpLogger) PrintResponse(id string, code int, message string) {
 	l.log.WithField("session", id).Debugf("< %d %s", code, message)
-}
-
-// errOutside is returned for any path that would leave the served folders.
-var errOutside = errors.New("path outside the exchange folders")
-
-// driver maps FTP paths to the served folders.
-type driver struct{ s *Server }
-
-// resolve maps an FTP path to a real path inside Root or a mount. Hidden
-// names (starting with '.') are refused, and symbolic links may not lead
-// outside the folder they are in.
-func (d *driver) resolve(p string) (string, error) {
-	if strings.ContainsRune(p, 0) || strings.Contains(p, `\`) {
-		return "", errOutside
-	}
-	for _, part := range strings.Split(p, "/") {
-		if part == ".." {
-			return "", errOutside
-		}
-	}
-	clean := path.Clean("/" + p)
-	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
-	for _, part := range parts {
-		if strings.HasPrefix(part, ".") {
-			return "", errOutside
-		}
-	}
-	base := d.s.opts.Root
-	rest := parts
-	if len(parts) > 0 && parts[0] != "" {
-		if m, ok := d.s.opts.Mounts[parts[0]]; ok {
-			base, rest = m, parts[1:]
-		}
-	}
-	real := filepath.Join(append([]string{base}, rest...)...)
-	if rel, err := filepath.Rel(base, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", errOutside
-	}
-	// A symbolic link must not lead out of the folder.
-	if ev, err := filepath.EvalSymlinks(real); err == nil {
-		evBase, _ := filepath.EvalSymlinks(base)
-		if rel, err := filepath.Rel(evBase, ev); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return "", errOutside
-		}
-	}
-	return real, nil
-}
-
-func (d *driver) Stat(_ *server.Context, p string) (os.FileInfo, error) {
-	real, err := d.resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	return os.Stat(real)
-}
-
-func (d *driver) ListDir(_ *server.Context, p string, cb func(os.FileInfo) error) error {
-	real, err := d.resolve(p)
-	if err != nil {
-		return err
-	}
-	des, err := os.ReadDir(real)
-	if err != nil {
-		return err
-	}
-	for _, de := range des {
-		if strings.HasPrefix(de.Name(), ".") {
-			continue
-		}
-		fi, err := de.Info()
-		if err != nil {
-			continue
-		}
-		if err := cb(fi); err != nil {
-			return err
-		}
-	}
-	if real == d.s.opts.Root {
-		for name, dir := range d.s.opts.Mounts {
-			if fi, err := os.Stat(dir); err == nil {
-				if err := cb(namedInfo{FileInfo: fi, name: name}); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-type namedInfo struct {
-	os.FileInfo
-	name string
-}
-
-func (n namedInfo) Name() string { return n.name }
-
-func (d *driver) DeleteDir(_ *server.Context, p string) error {
-	return errors.New("deleting folders is not allowed")
-}
-
-func (d *driver) DeleteFile(_ *server.Context, p string) error {
-	real, err := d.resolve(p)
-	if err != nil {
-		return err
-	}
-	fi, err := os.Lstat(real)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return errors.New("not a file")
-	}
-	return os.Remove(real)
-}
-
-func (d *driver) Rename(_ *server.Context, from, to string) error {
-	rf, err := d.resolve(from)
-	if err != nil {
-		return err
-	}
-	rt, err := d.resolve(to)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(rf, rt); err != nil {
-		return err
-	}
-	if fi, err := os.Stat(rt); err == nil && fi.Mode().IsRegular() && d.s.opts.OnUpload != nil {
-		d.s.opts.OnUpload(rt, fi.Size())
-	}
-	return nil
-}
-
-func (d *driver) MakeDir(_ *server.Context, p string) error {
-	return errors.New("creating folders is not allowed")
-}
-
-func (d *driver) GetFile(_ *server.Context, p string, offset int64) (int64, io.ReadCloser, error) {
-	real, err := d.resolve(p)
-	if err != nil {
-		return 0, nil, err
-	}
-	f, err := os.Open(real)
-	if err != nil {
-		return 0, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return 0, nil, errors.New("not a file")
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		f.Close()
-		return 0, nil, err
-	}
-	return fi.Size() - offset, f, nil
-}
-
-// PutFile writes the upload to a temp file outside the served folders and
-// renames it into place when the transfer is complete. Resumed uploads
-// (REST/APPE) are refused: a file appears whole or not at all.
-func (d *driver) PutFile(_ *server.Context, p string, data io.Reader, offset int64) (int64, error) {
-	if offset > 0 {
-		return 0, errors.New("resuming uploads is not supported; upload the whole file")
-	}
-	real, err := d.resolve(p)
-	if err != nil {
-		return 0, err
-	}
-	if fi, err := os.Stat(filepath.Dir(real)); err != nil || !fi.IsDir() {
-		return 0, errors.New("no such folder")
-	}
-	if fi, err := os.Lstat(real); err == nil && fi.IsDir() {
-		return 0, errors.New("a folder has that name")
-	}
-	tmp, err := os.CreateTemp(d.s.opts.TempDir, "up-*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("temp file: %w", err)
-	}
-	n, err := io.Copy(tmp, data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		d.s.log.WithError(err).WithField("file", path.Base(p)).Warn("FTP upload aborted; nothing kept")
-		return 0, err
-	}
-	if err := os.Rename(tmp.Name(), real); err != nil {
-		os.Remove(tmp.Name())
-		return 0, err
-	}
-	if dir, err := os.Open(filepath.Dir(real)); err == nil {
-		_ = dir.Sync()
-		dir.Close()
-	}
-	d.s.log.WithField("file", path.Base(p)).WithField("bytes", n).Debug("FTP upload complete")
-	if d.s.opts.OnUpload != nil {
-		d.s.opts.OnUpload(real, n)
-	}
-	return n, nil
 }

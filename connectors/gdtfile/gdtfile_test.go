@@ -1,10 +1,12 @@
 package gdtfile
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -396,6 +398,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 200 * time.Millisecond
+	opts.IncompleteWait = 300 * time.Millisecond // the truncated ones look still being written
 	sink := newSink()
 	r := startInbound(t, opts, sink)
 	in := r.opts.InboundDir
@@ -529,5 +532,42 @@ func TestProfilesAndOptions(t *testing.T) {
 	}
 	if _, err := NewOutbound(Options{ResultDir: t.TempDir(), ResultNaming: "random"}, nil, nil); err == nil {
 		t.Error("bad naming accepted")
+	}
+}
+
+// TestFTPLoginLockInHealth: wrong passwords over FTP lock the address out,
+// and health says so, naming the address but never the password.
+func TestFTPLoginLockInHealth(t *testing.T) {
+	t.Parallel()
+	opts := TomedoDefaults()
+	opts.FTP = FTPOptions{Enabled: true, Addr: "127.0.0.1:0", User: "tomedo", Password: "ftp-secret",
+		MaxLoginFailures: 3, FailureDelay: time.Millisecond, LockDuration: time.Hour}
+	r := startInbound(t, opts, newSink())
+	for i := 0; i < 3; i++ {
+		c, err := net.DialTimeout("tcp", r.in.FTPAddr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		br.ReadString('\n')
+		fmt.Fprintf(c, "USER tomedo\r\nPASS guess-%d\r\n", i)
+		br.ReadString('\n')
+		br.ReadString('\n')
+		c.Close()
+	}
+	waitFor(t, "login-locked health", func() bool { return r.health.has("login-locked") })
+	r.health.mu.Lock()
+	defer r.health.mu.Unlock()
+	for _, h := range r.health.hs {
+		if h.Code != "login-locked" {
+			continue
+		}
+		if h.Component != "conn:tomedo/ftp" || h.Severity != domain.SeverityWarning || !strings.Contains(h.Text, "from 127.0.0.1") {
+			t.Errorf("health %+v", h)
+		}
+		if strings.Contains(h.Text, "guess-") || strings.Contains(h.Text, "ftp-secret") {
+			t.Errorf("health shows a password: %s", h.Text)
+		}
 	}
 }

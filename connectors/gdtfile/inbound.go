@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -22,10 +24,12 @@ type Inbound struct {
 	sink    domain.OrderSink
 	log     logrus.FieldLogger
 	rep     *domain.Reporter
+	ftpRep  *domain.Reporter
 	watcher *folder.Watcher
 	ftp     *ftp.Server
 
 	mu      sync.Mutex
+	stopped bool // Run has ended: no more FTP health reports
 	ftpAddr string
 }
 
@@ -54,7 +58,8 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 	}
 	in := &Inbound{
 		opts: opts, sink: sink, rep: domain.NewReporter(health, "conn:"+opts.Name+"/gdt-in"),
-		log: log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
+		ftpRep: domain.NewReporter(health, "conn:"+opts.Name+"/ftp"),
+		log:    log.WithField("connection", opts.Name).WithField("component", "gdt-in"),
 	}
 	w, err := folder.NewWatcher(folder.Options{
 		Dir:             opts.InboundDir,
@@ -65,6 +70,8 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 		QuietPeriod:     opts.QuietPeriod,
 		RescanInterval:  opts.RescanInterval,
 		MaxSize:         opts.MaxFileSize,
+		MaxRetries:      opts.MaxRetries,
+		IncompleteWait:  opts.IncompleteWait,
 		Workers:         1, // keep the EHR's order: an update or cancel never overtakes its order
 		Complete:        gdt.Complete,
 		Logger:          in.log,
@@ -86,7 +93,12 @@ func NewInbound(opts Options, sink domain.OrderSink, log logrus.FieldLogger, hea
 			User: opts.FTP.User, Password: opts.FTP.Password,
 			PassivePorts: opts.FTP.PassivePorts, PublicIP: opts.FTP.PublicIP,
 			TLSConfig: opts.FTP.TLSConfig, RequireTLS: opts.FTP.RequireTLS,
-			MaxConnections: opts.FTP.MaxConnections,
+			MaxConnections: opts.FTP.MaxConnections, MaxConnectionsPerIP: opts.FTP.MaxConnectionsPerIP,
+			MaxPendingLogins: opts.FTP.MaxPendingLogins,
+			LoginTimeout:     opts.FTP.LoginTimeout, IdleTimeout: opts.FTP.IdleTimeout,
+			MaxLoginFailures: opts.FTP.MaxLoginFailures, FailureDelay: opts.FTP.FailureDelay,
+			LockDuration: opts.FTP.LockDuration, MaxLockDuration: opts.FTP.MaxLockDuration,
+			OnLoginLock: in.ftpLocked,
 			OnUpload: func(p string, _ int64) {
 				if filepath.Dir(p) == w.Dir() {
 					w.Ready(filepath.Base(p))
@@ -118,8 +130,14 @@ func (in *Inbound) Run(ctx context.Context) error {
 	go func() { errc <- in.watcher.Run(ctx) }()
 	if in.ftp != nil {
 		n++
+		in.reportFTP()
 		go func() { errc <- in.ftp.Serve(ctx) }()
 	}
+	defer func() {
+		in.mu.Lock()
+		in.stopped = true
+		in.mu.Unlock()
+	}()
 	var first error
 	for i := 0; i < n; i++ {
 		if err := <-errc; err != nil && first == nil {
@@ -139,6 +157,12 @@ func (in *Inbound) Run(ctx context.Context) error {
 // error/ with the error as its note; folder.Retryable leaves it in place.
 func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	log := in.log.WithField("file", f.Name)
+	if why := stillBeingWritten(f.Data); why != "" {
+		if !f.Settled {
+			return folder.Incomplete(fmt.Errorf("gdtfile: %s", why))
+		}
+		log.WithField("reason", why).Warn("GDT file still looks incomplete but has not changed for a while; reading it as it is")
+	}
 	rec, err := gdt.Parse(f.Data, gdt.ParseOptions{Charset: in.opts.Charset})
 	if err != nil {
 		in.fail(log, f.Name, err)
@@ -172,6 +196,33 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
 	in.ok()
 	return nil
+}
+
+// ftpLocked tells health that an address was locked out of the FTP
+// endpoint after wrong passwords, and clears the warning when the last lock
+// has expired.
+func (in *Inbound) ftpLocked(l ftp.LoginLock) {
+	in.reportFTP()
+	time.AfterFunc(time.Until(l.Until)+time.Second, in.reportFTP)
+}
+
+// reportFTP reports the FTP endpoint's state: a warning while an address is
+// locked out, else listening.
+func (in *Inbound) reportFTP() {
+	in.mu.Lock()
+	stopped := in.stopped
+	in.mu.Unlock()
+	if stopped {
+		return
+	}
+	if locks := in.ftp.LoginLocks(); len(locks) > 0 {
+		l := locks[len(locks)-1]
+		in.ftpRep.Failed(domain.SeverityWarning, "login-locked", map[string]string{
+			"failures": strconv.Itoa(l.Failures), "ip": l.IP, "until": l.Until.Format("15:04:05"), "locked": strconv.Itoa(len(locks)),
+		}, fmt.Errorf("%d wrong user names or passwords from %s; locked until %s", l.Failures, l.IP, l.Until.Format(time.RFC3339)))
+		return
+	}
+	in.ftpRep.Set(domain.SeverityOK, "listening", map[string]string{"addr": in.ftpAddr}, "")
 }
 
 func (in *Inbound) ok() {

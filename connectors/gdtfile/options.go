@@ -48,8 +48,23 @@ type FTPOptions struct {
 	// TLSConfig enables explicit FTPS; RequireTLS refuses plain sessions.
 	TLSConfig  *tls.Config
 	RequireTLS bool
-	// MaxConnections bounds concurrent clients (default 8).
+	// MaxConnections bounds concurrent logged-in sessions (default 8);
+	// connections that have not logged in do not count.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds connections from one address (default 4)
+	// and MaxPendingLogins those not logged in yet (default 16); at either
+	// bound the oldest connection without login makes room.
+	MaxConnectionsPerIP, MaxPendingLogins int
+	// LoginTimeout closes a connection that has not logged in (default
+	// 30 s); IdleTimeout a logged-in session without commands (default 5 min).
+	LoginTimeout, IdleTimeout time.Duration
+	// MaxLoginFailures wrong passwords from one address lock it out for
+	// LockDuration, doubling with each further lock up to MaxLockDuration
+	// (defaults 5, 1 min, 1 h); wrong passwords are answered after
+	// FailureDelay, doubling per failure (default 500 ms, at most 5 s).
+	MaxLoginFailures              int
+	LockDuration, MaxLockDuration time.Duration
+	FailureDelay                  time.Duration
 	// ServeResults mounts the result folder as /results (and the PDF folder
 	// as /pdf when different) so the EHR can fetch results over FTP too.
 	ServeResults bool
@@ -81,6 +96,14 @@ type Options struct {
 	RescanInterval time.Duration
 	// MaxFileSize refuses larger inbound files unread (default 10 MB).
 	MaxFileSize int64
+	// IncompleteWait: how long a file that looks still being written (8100
+	// promising more bytes than there are, no line end after the last
+	// line) may stay unchanged before it is read as it is; also how long a
+	// rejected file is watched in error/ for growth (default 2 min).
+	IncompleteWait time.Duration
+	// MaxRetries bounds the attempts at reading, archiving and moving a
+	// file to error/ (default 10); see folder.Options.MaxRetries.
+	MaxRetries int
 	// Groups maps requested codes (8402, else 2998) to tablet group IDs;
 	// unmapped codes go to the default group.
 	Groups map[string]string

@@ -69,6 +69,9 @@ var healthTexts = map[string]text{
 	"files-out.delivering":      {"Writing results to the GDT folder", "Results are written into {{.folder}}."},
 	"files-out.ehr-not-reading": {"The EHR is not picking up result files", "Result files wait in {{.folder}}. Check that the EHR's GDT import is running."},
 	"files-out.write-failed":    {"A result could not be written", "Writing into {{.folder}} failed. Check that the folder exists and is writable."},
+	// the embedded FTP endpoint
+	"ftp.listening":    {"FTP endpoint listening", "The EHR uploads order files to {{.addr}}."},
+	"ftp.login-locked": {"FTP logins locked after wrong passwords", "{{.failures}} wrong user names or passwords from {{.ip}}: logins from there are refused until {{.until}}. If this is the EHR, check the FTP user and password in its settings."},
 	// the outbox of a connection
 	"outbox.ok":               {"{{.connection}}: delivering", "Results are delivered as they arrive."},
 	"outbox.retrying":         {"Retrying {{.retrying}} results for {{.connection}}", "They could not be delivered yet and are sent again automatically."},
@@ -99,6 +102,8 @@ func Area(component string) string {
 		return "files-in"
 	case strings.HasSuffix(component, "/gdt-out"):
 		return "files-out"
+	case strings.HasSuffix(component, "/ftp"):
+		return "ftp"
 	case strings.HasPrefix(component, "conn:") && !strings.Contains(component, "/"):
 		return "mllp"
 	}
