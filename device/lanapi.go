@@ -107,7 +107,7 @@ func AppointmentOf(o domain.Order) Appointment {
 	if len(o.Fields) > 0 {
 		a.Fields = make([]Field, len(o.Fields))
 		for i, f := range o.Fields {
-			a.Fields[i] = Field{Key: f.Key, Label: f.Label, Value: f.Value}
+			a.Fields[i] = Field{Key: f.Key, Label: f.Label, Value: f.Value, Text: f.Text}
 		}
 	}
 	return a
@@ -118,6 +118,9 @@ type Field struct {
 	Key   string `json:"key"`
 	Label string `json:"label,omitempty"`
 	Value string `json:"value"`
+	// Text is the value for people to read (names, addresses, codes and
+	// times rendered; no component separators). Value is kept exact.
+	Text string `json:"text,omitempty"`
 }
 
 // Provider is a clinician. Its name is always sent, if empty as {}.
@@ -141,11 +144,36 @@ type Visit struct {
 	Number        Identifier `json:"number"`
 	AdmitAt       time.Time  `json:"admitAt"`
 	DischargeAt   time.Time  `json:"dischargeAt"`
+	// AssignedLocation is the assigned location (HL7 PV1-3) in parts, with
+	// a one-line text for display; absent when the EHR sent none.
+	AssignedLocation *Location `json:"assignedLocation,omitempty"`
+}
+
+// Location is where the patient is seen.
+type Location struct {
+	PointOfCare string `json:"pointOfCare,omitempty"`
+	Room        string `json:"room,omitempty"`
+	Bed         string `json:"bed,omitempty"`
+	Facility    string `json:"facility,omitempty"`
+	Building    string `json:"building,omitempty"`
+	Floor       string `json:"floor,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Text is the location in one line ("AMB, room 101, bed 1").
+	Text string `json:"text"`
+}
+
+func locationOf(l domain.Location) *Location {
+	if l.IsZero() {
+		return nil
+	}
+	return &Location{PointOfCare: l.PointOfCare, Room: l.Room, Bed: l.Bed, Facility: l.Facility, Building: l.Building,
+		Floor: l.Floor, Description: l.Description, Text: l.String()}
 }
 
 func visitOf(v domain.Visit) Visit {
 	return Visit{Class: v.Class, Location: v.Location, AdmissionType: v.AdmissionType, Attending: providerOf(v.Attending),
-		Service: v.Service, Number: identifierOf(v.Number), AdmitAt: v.AdmitAt, DischargeAt: v.DischargeAt}
+		Service: v.Service, Number: identifierOf(v.Number), AdmitAt: v.AdmitAt, DischargeAt: v.DischargeAt,
+		AssignedLocation: locationOf(v.AssignedLocation)}
 }
 
 // Identifier is an ID with the authority that assigned it and its type.

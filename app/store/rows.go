@@ -69,12 +69,42 @@ type visitRow struct {
 	Number        identifierRow `json:"number"`
 	AdmitAt       time.Time     `json:"admitAt"`
 	DischargeAt   time.Time     `json:"dischargeAt"`
+	// AssignedLocation is PV1-3 read into parts (added in schema 2's
+	// rows; absent in older rows).
+	AssignedLocation *locationRow `json:"assignedLocation,omitempty"`
+}
+
+type locationRow struct {
+	PointOfCare string `json:"pointOfCare,omitempty"`
+	Room        string `json:"room,omitempty"`
+	Bed         string `json:"bed,omitempty"`
+	Facility    string `json:"facility,omitempty"`
+	Building    string `json:"building,omitempty"`
+	Floor       string `json:"floor,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+func locationRowOf(l domain.Location) *locationRow {
+	if l.IsZero() {
+		return nil
+	}
+	return &locationRow{PointOfCare: l.PointOfCare, Room: l.Room, Bed: l.Bed, Facility: l.Facility,
+		Building: l.Building, Floor: l.Floor, Description: l.Description}
+}
+
+func (r *locationRow) location() domain.Location {
+	if r == nil {
+		return domain.Location{}
+	}
+	return domain.Location{PointOfCare: r.PointOfCare, Room: r.Room, Bed: r.Bed, Facility: r.Facility,
+		Building: r.Building, Floor: r.Floor, Description: r.Description}
 }
 
 type fieldRow struct {
 	Key   string `json:"key"`
 	Label string `json:"label,omitempty"`
 	Value string `json:"value"`
+	Text  string `json:"text,omitempty"`
 }
 
 type identifierRow struct {
@@ -197,13 +227,13 @@ func orderRowOf(o *domain.Order) orderRow {
 		Patient: patientRowOf(o.Patient),
 		Visit: visitRow{Class: o.Visit.Class, Location: o.Visit.Location, AdmissionType: o.Visit.AdmissionType,
 			Attending: providerRowOf(o.Visit.Attending), Service: o.Visit.Service, Number: identifierRowOf(o.Visit.Number),
-			AdmitAt: o.Visit.AdmitAt, DischargeAt: o.Visit.DischargeAt},
+			AdmitAt: o.Visit.AdmitAt, DischargeAt: o.Visit.DischargeAt, AssignedLocation: locationRowOf(o.Visit.AssignedLocation)},
 		Group: o.Group, StartedBy: o.StartedBy, ReceivedAt: o.ReceivedAt, UpdatedAt: o.UpdatedAt,
 	}
 	if len(o.Fields) > 0 {
 		r.Fields = make([]fieldRow, len(o.Fields))
 		for i, f := range o.Fields {
-			r.Fields[i] = fieldRow{Key: f.Key, Label: f.Label, Value: f.Value}
+			r.Fields[i] = fieldRow{Key: f.Key, Label: f.Label, Value: f.Value, Text: f.Text}
 		}
 	}
 	if len(o.Meta) > 0 {
@@ -227,13 +257,13 @@ func (r orderRow) order() domain.Order {
 		Patient: r.Patient.patient(),
 		Visit: domain.Visit{Class: r.Visit.Class, Location: r.Visit.Location, AdmissionType: r.Visit.AdmissionType,
 			Attending: r.Visit.Attending.provider(), Service: r.Visit.Service, Number: r.Visit.Number.identifier(),
-			AdmitAt: r.Visit.AdmitAt, DischargeAt: r.Visit.DischargeAt},
+			AdmitAt: r.Visit.AdmitAt, DischargeAt: r.Visit.DischargeAt, AssignedLocation: r.Visit.AssignedLocation.location()},
 		Group: r.Group, Meta: r.Meta, StartedBy: r.StartedBy, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if len(r.Fields) > 0 {
 		o.Fields = make([]domain.Field, len(r.Fields))
 		for i, f := range r.Fields {
-			o.Fields[i] = domain.Field{Key: f.Key, Label: f.Label, Value: f.Value}
+			o.Fields[i] = domain.Field{Key: f.Key, Label: f.Label, Value: f.Value, Text: f.Text}
 		}
 	}
 	return o
