@@ -99,7 +99,8 @@ type StartOptions struct {
 func Main(opts StartOptions) error {
 	p, stderr := opts.ConfigPath, opts.Stderr
 	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
-	var local *hub.Hub
+	runner := hub.NewRunner(hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
+	defer runner.Stop()
 	cfg, err := registry.Load(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -123,36 +124,19 @@ func Main(opts StartOptions) error {
 				break
 			}
 		}
-		h, herr := hub.New(cfg, hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
-		if herr != nil {
+		// A failed start keeps the window open and says why.
+		if herr := runner.Start(cfg); herr != nil {
 			g.info.Problem = herr.Error()
 			g.standin = []domain.Health{{Component: "hub", Code: "start-failed", Severity: domain.SeverityError, Detail: herr.Error()}}
 			break
 		}
-		local = h
-		_ = g.attach(context.Background(), h)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	if local != nil {
-		go func() {
-			defer close(done)
-			local.Run(ctx)
-		}()
-	} else {
-		close(done)
+		_ = g.attach(context.Background(), runner)
 	}
 	var log logrus.FieldLogger = logrus.StandardLogger()
-	if local != nil {
-		log = local.Log()
+	if h := runner.Hub(); h != nil {
+		log = h.Log()
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: cancel})
-	cancel()
-	<-done
-	if local != nil {
-		local.Close()
-	}
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: func() { go runner.Stop() }})
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)
 	}
