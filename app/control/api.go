@@ -9,8 +9,10 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
+	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/connector"
 )
@@ -60,6 +62,19 @@ type API interface {
 	Connections(ctx context.Context) ([]Connection, error)
 	// TestConnection runs the checks of a connection.
 	TestConnection(ctx context.Context, name string) ([]CheckOutcome, error)
+
+	// LogTail returns the newest lines of the hub's log (oldest first).
+	LogTail(ctx context.Context, q LogQuery) ([]LogLine, error)
+
+	// Config returns the configuration file in use.
+	Config(ctx context.Context) (ConfigDoc, error)
+	// ValidateConfig checks a configuration without saving it.
+	ValidateConfig(ctx context.Context, doc ConfigDoc) (ConfigCheck, error)
+	// SaveConfig validates, saves atomically and applies a configuration by
+	// restarting the hub in place. With problems nothing is saved; when the
+	// new configuration cannot start, the previous one is restored and runs
+	// again, and the error says why.
+	SaveConfig(ctx context.Context, doc ConfigDoc) (ConfigCheck, error)
 
 	// ExportDiagnostics writes the support bundle, with live health.
 	ExportDiagnostics(ctx context.Context, req DiagRequest) (DiagResult, error)
@@ -211,6 +226,35 @@ type Connection struct {
 type CheckOutcome struct {
 	What   string                `json:"what"`
 	Result connector.CheckResult `json:"result"`
+}
+
+// LogQuery filters the log: Level is the lowest level shown (debug,
+// info, warn, error; empty: info); Text matches message and fields.
+type LogQuery struct {
+	Level string `json:"level,omitempty"`
+	Text  string `json:"text,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// LogLine is one log entry. Patient data is never logged above debug.
+type LogLine struct {
+	Time    time.Time         `json:"time"`
+	Level   string            `json:"level"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// ConfigDoc is a configuration file: where it is and its JSON. Secrets in
+// it are references (keyring:NAME, env:VAR), never values.
+type ConfigDoc struct {
+	Path string          `json:"path,omitempty"`
+	JSON json.RawMessage `json:"json"`
+}
+
+// ConfigCheck lists what is wrong with a configuration, each problem
+// naming its key ("hl7.listen: port 99999 out of range"); empty: valid.
+type ConfigCheck struct {
+	Problems []config.Problem `json:"problems,omitempty"`
 }
 
 // DiagRequest asks for a support bundle at Out (a .zip path).

@@ -175,6 +175,26 @@ func (c *Client) TestConnection(ctx context.Context, name string) (out []CheckOu
 	return out, c.call(ctx, "TestConnection", stringRequest{ID: name}, &out)
 }
 
+// LogTail implements API.
+func (c *Client) LogTail(ctx context.Context, q LogQuery) (out []LogLine, err error) {
+	return out, c.call(ctx, "LogTail", q, &out)
+}
+
+// Config implements API.
+func (c *Client) Config(ctx context.Context) (d ConfigDoc, err error) {
+	return d, c.call(ctx, "Config", none{}, &d)
+}
+
+// ValidateConfig implements API.
+func (c *Client) ValidateConfig(ctx context.Context, doc ConfigDoc) (r ConfigCheck, err error) {
+	return r, c.call(ctx, "ValidateConfig", doc, &r)
+}
+
+// SaveConfig implements API.
+func (c *Client) SaveConfig(ctx context.Context, doc ConfigDoc) (r ConfigCheck, err error) {
+	return r, c.call(ctx, "SaveConfig", doc, &r)
+}
+
 // ExportDiagnostics implements API.
 func (c *Client) ExportDiagnostics(ctx context.Context, req DiagRequest) (r DiagResult, err error) {
 	return r, c.call(ctx, "ExportDiagnostics", req, &r)

@@ -134,6 +134,10 @@ func handlers(api API) map[string]http.HandlerFunc {
 		"TestConnection": method(func(ctx context.Context, r stringRequest) ([]CheckOutcome, error) {
 			return api.TestConnection(ctx, r.ID)
 		}),
+		"LogTail":           method(api.LogTail),
+		"Config":            method(func(ctx context.Context, _ none) (ConfigDoc, error) { return api.Config(ctx) }),
+		"ValidateConfig":    method(api.ValidateConfig),
+		"SaveConfig":        method(api.SaveConfig),
 		"ExportDiagnostics": method(api.ExportDiagnostics),
 		"Show":              method(func(ctx context.Context, _ none) (none, error) { return none{}, api.Show(ctx) }),
 	}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/diag"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/logging"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/connectors/registry"
 	"github.com/mesi/mconnect/device"
 )
 
@@ -296,3 +300,54 @@ func (h *Hub) Show(context.Context) error {
 }
 
 func (h *Hub) publish(ev control.Event) { h.events.Publish(ev) }
+
+// LogTail implements control.API.
+func (h *Hub) LogTail(_ context.Context, q control.LogQuery) ([]control.LogLine, error) {
+	lines, err := logging.Tail(filepath.Join(h.dataDir, "logs"), logging.TailQuery{Level: q.Level, Text: q.Text, Limit: q.Limit})
+	if err != nil {
+		return nil, control.InvalidField("level", "%v", err)
+	}
+	out := make([]control.LogLine, len(lines))
+	for i, l := range lines {
+		out[i] = control.LogLine{Time: l.Time, Level: l.Level, Message: l.Message, Fields: l.Fields}
+	}
+	return out, nil
+}
+
+// Config implements control.API: the file the hub was started from.
+func (h *Hub) Config(context.Context) (control.ConfigDoc, error) {
+	if h.opts.ConfigPath == "" {
+		b, err := h.cfg.Marshal()
+		return control.ConfigDoc{JSON: b}, typed(err)
+	}
+	b, err := os.ReadFile(h.opts.ConfigPath)
+	if err != nil {
+		return control.ConfigDoc{}, &control.Error{Kind: control.Unavailable, Message: "the configuration file cannot be read", Detail: err.Error()}
+	}
+	return control.ConfigDoc{Path: h.opts.ConfigPath, JSON: b}, nil
+}
+
+// ValidateConfig implements control.API.
+func (h *Hub) ValidateConfig(_ context.Context, doc control.ConfigDoc) (control.ConfigCheck, error) {
+	_, chk := checkConfig(h.registry, doc)
+	return chk, nil
+}
+
+// SaveConfig implements control.API: a hub on its own cannot restart
+// itself; the runner around it (desktop, serve) does.
+func (h *Hub) SaveConfig(context.Context, control.ConfigDoc) (control.ConfigCheck, error) {
+	return control.ConfigCheck{}, control.Errorf(control.Unavailable, "this hub cannot apply a new configuration while it runs")
+}
+
+// checkConfig parses doc with reg: the config, or its problems.
+func checkConfig(reg *registry.Registry, doc control.ConfigDoc) (*config.Config, control.ConfigCheck) {
+	c, err := config.Parse(doc.JSON, reg)
+	if err == nil {
+		return c, control.ConfigCheck{}
+	}
+	var ve *config.ValidationError
+	if errors.As(err, &ve) {
+		return nil, control.ConfigCheck{Problems: ve.Problems}
+	}
+	return nil, control.ConfigCheck{Problems: []config.Problem{{Key: "", Problem: err.Error()}}}
+}

@@ -60,8 +60,8 @@ type Options struct {
 	LogStderr interface{ Write([]byte) (int, error) }
 	// Registry provides the connector kinds (nil: registry.Default).
 	Registry *registry.Registry
-	// Control is what the control endpoint serves (nil: the hub itself);
-	// the desktop passes its runner so that Show reaches the window.
+	// Control, when set, is the runner around the hub, which serves the
+	// control endpoint itself (nil: the hub serves its own).
 	Control control.API
 }
 
@@ -243,21 +243,18 @@ func (h *Hub) Run(ctx context.Context) error {
 	})
 	defer cancelHealth()
 	var wg sync.WaitGroup
-	if ep, err := control.Listen(h.dataDir); err != nil {
-		h.log.WithError(err).Warn("control endpoint not available: the command line and a second window cannot reach this hub")
-		h.health.Report(domain.Health{Component: "control", Code: "listen-failed", Severity: domain.SeverityWarning, Detail: err.Error()})
-	} else {
-		api := h.opts.Control
-		if api == nil {
-			api = h
+	if h.opts.Control == nil {
+		// On its own (no runner around it) the hub serves its control
+		// endpoint itself; a runner serves one that outlives restarts.
+		if ep, err := listenControl(h.dataDir, h.health, h.log); err == nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := ep.Serve(ctx, h); err != nil {
+					h.log.WithError(err).Warn("control endpoint stopped")
+				}
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := ep.Serve(ctx, api); err != nil {
-				h.log.WithError(err).Warn("control endpoint stopped")
-			}
-		}()
 	}
 	for _, c := range comps {
 		wg.Add(1)
@@ -393,3 +390,15 @@ func (h *Hub) Worklist(ctx context.Context, group string) ([]domain.Order, error
 
 // OutboundConnections names the connections every result is delivered to.
 func (h *Hub) OutboundConnections() []string { return append([]string(nil), h.outbound...) }
+
+// listenControl opens the control endpoint of a data folder; a failure is
+// reported in health (the command line and a second window then cannot
+// reach this hub) and returned.
+func listenControl(dataDir string, health domain.HealthReporter, log logrus.FieldLogger) (*control.Endpoint, error) {
+	ep, err := control.Listen(dataDir)
+	if err != nil {
+		log.WithError(err).Warn("control endpoint not available: the command line and a second window cannot reach this hub")
+		health.Report(domain.Health{Component: "control", Code: "listen-failed", Severity: domain.SeverityWarning, Detail: err.Error()})
+	}
+	return ep, err
+}

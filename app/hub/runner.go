@@ -10,6 +10,7 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // Runner keeps one hub running inside an application that stays up while
@@ -34,6 +35,12 @@ type Runner struct {
 	done    chan struct{}
 
 	events control.Broker
+
+	// The control endpoint, served by the runner so that it outlives
+	// restarts (a Save in Settings restarts the hub it is talking to).
+	ep       *control.Endpoint
+	epDir    string
+	epCancel context.CancelFunc
 }
 
 var _ control.API = (*Runner)(nil)
@@ -80,8 +87,34 @@ func (r *Runner) start(cfg *config.Config) error {
 	r.mu.Lock()
 	r.cfg, r.failed, r.hub, r.cancel, r.done = cfg, nil, h, cancel, done
 	r.mu.Unlock()
+	r.moveEndpoint(h)
 	r.setState(control.StateRunning, "")
 	return nil
+}
+
+// moveEndpoint serves the control endpoint in the running hub's data
+// folder. An endpoint in another folder (the config moved the data) is
+// closed a moment later, so that the answer to the request that moved it
+// still gets out.
+func (r *Runner) moveEndpoint(h *Hub) {
+	if r.ep != nil && r.epDir == h.dataDir {
+		return
+	}
+	if old := r.epCancel; old != nil {
+		time.AfterFunc(time.Second, old)
+	}
+	r.ep, r.epDir, r.epCancel = nil, "", nil
+	ep, err := listenControl(h.dataDir, h.health, h.log)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.ep, r.epDir, r.epCancel = ep, h.dataDir, cancel
+	go func() {
+		if err := ep.Serve(ctx, r); err != nil {
+			h.log.WithError(err).Warn("control endpoint stopped")
+		}
+	}()
 }
 
 // Stop stops the running hub and releases its data folder.
@@ -89,6 +122,10 @@ func (r *Runner) Stop() {
 	r.life.Lock()
 	defer r.life.Unlock()
 	r.stop()
+	if r.epCancel != nil {
+		r.epCancel()
+		r.ep, r.epDir, r.epCancel = nil, "", nil
+	}
 }
 
 func (r *Runner) stop() {
@@ -268,6 +305,64 @@ func (r *Runner) Connections(ctx context.Context) ([]control.Connection, error) 
 // TestConnection implements control.API.
 func (r *Runner) TestConnection(ctx context.Context, name string) ([]control.CheckOutcome, error) {
 	return via(r, func(h *Hub) ([]control.CheckOutcome, error) { return h.TestConnection(ctx, name) })
+}
+
+// LogTail implements control.API.
+func (r *Runner) LogTail(ctx context.Context, q control.LogQuery) ([]control.LogLine, error) {
+	return via(r, func(h *Hub) ([]control.LogLine, error) { return h.LogTail(ctx, q) })
+}
+
+// Config implements control.API.
+func (r *Runner) Config(ctx context.Context) (control.ConfigDoc, error) {
+	if h := r.Hub(); h != nil {
+		return h.Config(ctx)
+	}
+	b, err := os.ReadFile(r.opts.ConfigPath)
+	if err != nil {
+		return control.ConfigDoc{Path: r.opts.ConfigPath}, &control.Error{Kind: control.NotFound, Message: "no configuration file yet", Detail: err.Error()}
+	}
+	return control.ConfigDoc{Path: r.opts.ConfigPath, JSON: b}, nil
+}
+
+// ValidateConfig implements control.API.
+func (r *Runner) ValidateConfig(_ context.Context, doc control.ConfigDoc) (control.ConfigCheck, error) {
+	_, chk := checkConfig(r.registry(), doc)
+	return chk, nil
+}
+
+// SaveConfig implements control.API: validated, written atomically to the
+// runner's config file, applied by restarting the hub in place. When the
+// new configuration cannot start, the previous file is put back and the
+// previous hub runs again.
+func (r *Runner) SaveConfig(_ context.Context, doc control.ConfigDoc) (control.ConfigCheck, error) {
+	cfg, chk := checkConfig(r.registry(), doc)
+	if cfg == nil {
+		return chk, nil
+	}
+	path := r.opts.ConfigPath
+	if path == "" {
+		return chk, control.Errorf(control.Unavailable, "the hub was started without a configuration file to save to")
+	}
+	before, readErr := os.ReadFile(path)
+	if err := cfg.Save(path, r.registry()); err != nil {
+		return chk, &control.Error{Kind: control.Internal, Message: "the configuration could not be saved", Detail: err.Error()}
+	}
+	if err := r.Restart(cfg); err != nil {
+		if readErr == nil {
+			if werr := config.WriteFileAtomic(path, before); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
+		return chk, &control.Error{Kind: control.Conflict, Message: "the new configuration could not start; the previous one runs again", Detail: err.Error()}
+	}
+	return chk, nil
+}
+
+func (r *Runner) registry() *registry.Registry {
+	if r.opts.Registry != nil {
+		return r.opts.Registry
+	}
+	return registry.Default
 }
 
 // ExportDiagnostics implements control.API.

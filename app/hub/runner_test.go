@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -89,4 +92,71 @@ func TestRunnerStatesAndRestart(t *testing.T) {
 		t.Fatalf("the first data folder is still locked: %v", err)
 	}
 	h.Close()
+}
+
+// TestSaveConfigAppliesOrRollsBack: a configuration saved through the
+// control endpoint is validated, written and applied by a restart in
+// place; one that cannot start leaves the previous file and hub running.
+func TestSaveConfigAppliesOrRollsBack(t *testing.T) {
+	ctx := context.Background()
+	cfg := birpisConfig(t)
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := cfg.Save(path, registry.Default); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(Options{ConfigPath: path, LogStderr: discard{}, Secrets: secrets.New()})
+	t.Cleanup(r.Stop)
+	if err := r.Start(cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := dialControl(t, r.Hub())
+	doc, err := c.Config(ctx)
+	if err != nil || doc.Path != path {
+		t.Fatalf("config %+v %v", doc, err)
+	}
+
+	// Invalid: problems by key, nothing written.
+	bad := bytes.Replace(doc.JSON, []byte(`"level":"warn"`), []byte(`"level":"loud"`), 1)
+	if bytes.Equal(bad, doc.JSON) {
+		t.Fatalf("no log level in %s", doc.JSON)
+	}
+	chk, err := c.SaveConfig(ctx, control.ConfigDoc{JSON: bad})
+	if err != nil || len(chk.Problems) != 1 || chk.Problems[0].Key != "log.level" {
+		t.Fatalf("invalid config: %+v %v", chk, err)
+	}
+	if now, _ := os.ReadFile(path); !strings.Contains(string(now), `"level": "warn"`) {
+		t.Fatal("an invalid config was written")
+	}
+
+	// Valid: a new tablet port, applied at once.
+	newPort := freeAddr(t)
+	moved := *cfg
+	moved.Device.Listen = newPort
+	b, _ := moved.Marshal()
+	if chk, err := c.SaveConfig(ctx, control.ConfigDoc{JSON: b}); err != nil || len(chk.Problems) != 0 {
+		t.Fatalf("save: %+v %v", chk, err)
+	}
+	waitListening(t, newPort)
+	if st, _ := r.Status(ctx); st.State != control.StateRunning || !strings.HasSuffix(st.LANAddress, newPort[strings.LastIndex(newPort, ":"):]) {
+		t.Fatalf("after save: %+v", st)
+	}
+
+	// Valid but cannot start (its data folder cannot be made): rolled back.
+	saved, _ := os.ReadFile(path)
+	blocked := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocked, nil, 0o600)
+	broken := moved
+	broken.Hub.DataDir = filepath.Join(blocked, "data")
+	b, _ = broken.Marshal()
+	c = dialControl(t, r.Hub())
+	_, err = c.SaveConfig(ctx, control.ConfigDoc{JSON: b})
+	if control.KindOf(err) != control.Conflict {
+		t.Fatalf("save of a config that cannot start: %v", err)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, saved) {
+		t.Fatalf("the previous config file was not restored:\n%s", now)
+	}
+	if st, _ := r.Status(ctx); st.State != control.StateRunning || st.DataDir != cfg.Hub.DataDir {
+		t.Fatalf("after the rollback: %+v", st)
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"io"
+	"path/filepath"
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/hub"
@@ -12,11 +13,12 @@ import (
 
 // startHub builds the hub from a loaded config, mapping failures to exit codes:
 // 2 for what the config or the installation must fix, 1 for the rest.
-func startHub(cfg *config.Config, path string, stderr io.Writer) (*hub.Hub, error) {
-	h, err := hub.New(cfg, hub.Options{ConfigPath: path, Secrets: secrets.New(), LogStderr: stderr})
+func startHub(cfg *config.Config, path string, stderr io.Writer) (*hub.Runner, error) {
+	r := hub.NewRunner(hub.Options{ConfigPath: path, Secrets: secrets.New(), LogStderr: stderr})
+	err := r.Start(cfg)
 	switch {
 	case err == nil:
-		return h, nil
+		return r, nil
 	case errors.Is(err, hub.ErrNotBuilt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, store.ErrCorrupt):
 		return nil, usageErr("%v", err)
 	case errors.Is(err, hub.ErrAlreadyRunning):
@@ -39,12 +41,16 @@ func cmdServe(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := startHub(cfg, p, stderr)
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	r, err := startHub(cfg, p, stderr)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
 	ctx, stop := signalContext()
 	defer stop()
-	return h.Run(ctx)
+	<-ctx.Done()
+	r.Stop()
+	return nil
 }
