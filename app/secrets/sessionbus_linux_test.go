@@ -332,6 +332,7 @@ func TestEnsureSessionBus(t *testing.T) {
 	}{
 		{name: "address set is used as it is", address: "unix:path=/nonexistent/bus", wantAddr: "unix:path=/nonexistent/bus"},
 		{name: "nothing there", wantErr: true},
+		{name: "disabled: set by the GUI", address: "disabled:", setup: func(t *testing.T, xdg, _ string) { listen(t, filepath.Join(xdg, "bus")) }, wantErr: true, wantAddr: "disabled:"},
 		{name: "autolaunch: with no socket", address: "autolaunch:", wantErr: true, wantAddr: "autolaunch:"},
 		{name: "socket in XDG_RUNTIME_DIR", setup: func(t *testing.T, xdg, _ string) { listen(t, filepath.Join(xdg, "bus")) }, wantAddr: "XDG"},
 		{name: "socket in /run/user/UID", setup: func(t *testing.T, _, ru string) { listen(t, filepath.Join(ru, "bus")) }, wantAddr: "RUNUSER"},

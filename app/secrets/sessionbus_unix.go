@@ -26,14 +26,21 @@ var sessionBusMu sync.Mutex
 // a dbus-daemon and, once go-keyring asks for the Secret Service, a
 // D-Bus-activated gnome-keyring-daemon, both of which outlive the hub.
 //
-// With an address set, godbus dials it and nothing else. Without one, the
+// With an address set, godbus dials it and nothing else ("disabled:" means
+// no bus, see view.CheckTray in the GUI). Without one, the
 // bus socket is looked for at $XDG_RUNTIME_DIR/bus and /run/user/UID/bus
 // and, when found, put into DBUS_SESSION_BUS_ADDRESS for godbus to read;
 // otherwise the answer is errNoSessionBus and go-keyring is not called.
 func ensureSessionBus() error {
 	sessionBusMu.Lock()
 	defer sessionBusMu.Unlock()
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+	switch a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a {
+	case "", "autolaunch:":
+	case "disabled:":
+		// What the GUI sets when it found no bus, so that nothing in the
+		// process autolaunches one.
+		return fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is %q", errNoSessionBus, a)
+	default:
 		return nil
 	}
 	var looked []string
