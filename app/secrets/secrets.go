@@ -3,6 +3,10 @@
 // macOS Keychain, the Secret Service on Linux) through go-keyring, and
 // "env:VAR" reads an environment variable (headless servers and tests).
 //
+// On Linux the keyring is only reached through a D-Bus session bus that
+// already runs; without one the answer is ErrNoKeyring at once, and no bus
+// or keyring daemon is ever started (see ensureSessionBus).
+//
 // Secrets are never written to the config file, logs or diagnostic bundles;
 // the Redact helper hides them in text that must be shown.
 package secrets
@@ -25,19 +29,43 @@ var ErrNoKeyring = errors.New("no OS keyring is reachable")
 // ErrNotFound means the keyring has no secret of that name.
 var ErrNotFound = errors.New("secret not found")
 
-// Keyring is the OS keyring as go-keyring offers it; tests may substitute
-// go-keyring's mock (keyring.MockInit) or their own.
+// Keyring is the OS keyring as go-keyring offers it; tests substitute their
+// own (New checks for a D-Bus session bus before go-keyring is called, so
+// keyring.MockInit alone does not make New keyring-free on Linux).
 type Keyring interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
 }
 
+// errNoSessionBus means there is no D-Bus session bus to reach the Secret
+// Service through (Linux and the BSDs).
+var errNoSessionBus = errors.New("no D-Bus session bus")
+
+// osKeyring is go-keyring, reached only through a session bus that already
+// runs (see ensureSessionBus).
 type osKeyring struct{}
 
-func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
-func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
-func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+func (osKeyring) Get(s, u string) (string, error) {
+	if err := ensureSessionBus(); err != nil {
+		return "", err
+	}
+	return keyring.Get(s, u)
+}
+
+func (osKeyring) Set(s, u, p string) error {
+	if err := ensureSessionBus(); err != nil {
+		return err
+	}
+	return keyring.Set(s, u, p)
+}
+
+func (osKeyring) Delete(s, u string) error {
+	if err := ensureSessionBus(); err != nil {
+		return err
+	}
+	return keyring.Delete(s, u)
+}
 
 // Store resolves and stores secrets.
 type Store struct {
@@ -118,7 +146,7 @@ func classify(err error, name string) error {
 		return fmt.Errorf("%w: no secret named %q in the keyring; store it with `mconnect secret set %s`", ErrNotFound, name, name)
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "dbus") || strings.Contains(msg, "DBus") || strings.Contains(msg, "org.freedesktop") ||
+	if errors.Is(err, errNoSessionBus) || strings.Contains(msg, "connection refused") || strings.Contains(msg, "dbus") || strings.Contains(msg, "DBus") || strings.Contains(msg, "org.freedesktop") ||
 		strings.Contains(msg, "unlock") || strings.Contains(msg, "Secret Service") || strings.Contains(msg, "no such file") {
 		return fmt.Errorf("%w (%v): on Linux the hub needs a Secret Service such as gnome-keyring or KeePassXC in the D-Bus session, unlocked; on a headless server use env:VAR references instead", ErrNoKeyring, err)
 	}

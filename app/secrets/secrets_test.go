@@ -15,9 +15,27 @@ func (f failingKeyring) Get(string, string) (string, error) { return "", f.err }
 func (f failingKeyring) Set(string, string, string) error   { return f.err }
 func (f failingKeyring) Delete(string, string) error        { return f.err }
 
+// memKeyring is a keyring in memory that answers like go-keyring.
+type memKeyring map[string]string
+
+func (m memKeyring) Get(s, u string) (string, error) {
+	v, ok := m[s+"\x00"+u]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+func (m memKeyring) Set(s, u, p string) error { m[s+"\x00"+u] = p; return nil }
+func (m memKeyring) Delete(s, u string) error {
+	if _, ok := m[s+"\x00"+u]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(m, s+"\x00"+u)
+	return nil
+}
+
 func TestResolve(t *testing.T) {
-	keyring.MockInit()
-	s := NewWith(osKeyring{}, func(k string) string {
+	s := NewWith(memKeyring{}, func(k string) string {
 		if k == "WEDA_TOKEN" {
 			return "tok-from-env"
 		}
