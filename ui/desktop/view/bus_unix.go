@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/mesi/mconnect/app/sessionbus"
 )
 
 // errNoSessionBus means there is no D-Bus session bus to reach.
@@ -28,7 +28,12 @@ const statusNotifierWatcher = "org.kde.StatusNotifierWatcher"
 // Unlike godbus' SessionBus, this never autolaunches a bus daemon: it only
 // dials the address from DBUS_SESSION_BUS_ADDRESS, or $XDG_RUNTIME_DIR/bus.
 func checkTray(ctx context.Context) (host bool, err error) {
-	return checkTrayEnv(ctx, os.Getenv, fmt.Sprintf("/run/user/%d", os.Getuid()))
+	// Fyne and the tray dial the session bus through godbus: give them the
+	// address found here, so that none of them autolaunches a second bus.
+	if _, err := sessionbus.Ensure(); err != nil {
+		return false, errNoSessionBus
+	}
+	return checkTrayEnv(ctx, os.Getenv, sessionbus.UserRunDir())
 }
 
 func checkTrayEnv(ctx context.Context, getenv func(string) string, userRunDir string) (host bool, err error) {
@@ -49,23 +54,14 @@ func checkTrayEnv(ctx context.Context, getenv func(string) string, userRunDir st
 	return owned, nil
 }
 
-// sessionBusAddress finds the session bus the way godbus does (the
-// environment, else the user's runtime directory), minus autolaunch.
-// userRunDir is /run/user/<uid>.
+// sessionBusAddress finds the session bus the way godbus does, minus
+// autolaunch. userRunDir is /run/user/<uid>.
 func sessionBusAddress(getenv func(string) string, userRunDir string) (string, error) {
-	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return a, nil
+	addr, err := sessionbus.Find(getenv, userRunDir)
+	if err != nil {
+		return "", errNoSessionBus
 	}
-	for _, dir := range []string{getenv("XDG_RUNTIME_DIR"), userRunDir} {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, "bus")
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return "unix:path=" + dbus.EscapeBusAddressValue(p), nil
-		}
-	}
-	return "", errNoSessionBus
+	return addr, nil
 }
 
 // preventBusAutolaunch stops godbus from starting a session bus daemon
@@ -73,7 +69,7 @@ func sessionBusAddress(getenv func(string) string, userRunDir string) (string, e
 // for the colour scheme at start, and such a daemon would outlive the hub.
 // Call it only when sessionBusAddress found no bus.
 func preventBusAutolaunch() error {
-	if err := os.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:"); err != nil {
+	if err := os.Setenv(sessionbus.EnvVar, sessionbus.Disabled); err != nil {
 		return fmt.Errorf("ui: disable D-Bus autolaunch: %w", err)
 	}
 	return nil
