@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"strconv"
 	"time"
@@ -19,13 +18,6 @@ const (
 	CodeStoreUnwritable = "store-unwritable"
 	CodeStoreUnreadable = "store-unreadable"
 )
-
-func results(n int) string {
-	if n == 1 {
-		return "1 result"
-	}
-	return fmt.Sprintf("%d results", n)
-}
 
 // report works out the connection's health from the store and what the
 // worker knows, and hands it to Options.Health when it changed.

@@ -51,9 +51,6 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// tabletHostPort is the address tablets reach a listen address at.
-func tabletHostPort(listen string) string { return device.TabletAddress(listen) }
-
 func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("secret: say set NAME, delete NAME or check")

@@ -74,9 +74,9 @@ var healthTexts = map[string]text{
 	"ftp.login-locked": {"FTP logins locked after wrong passwords", "{{.failures}} wrong user names or passwords from {{.ip}}: logins from there are refused until {{.until}}. If this is the EHR, check the FTP user and password in its settings."},
 	// the outbox of a connection
 	"outbox.ok":               {"{{.connection}}: delivering", "Results are delivered as they arrive."},
-	"outbox.retrying":         {"Retrying {{.retrying}} results for {{.connection}}", "They could not be delivered yet and are sent again automatically."},
-	"outbox.ehr-unreachable":  {"{{.connection}} does not answer", "{{.retrying}} results wait and will be sent in order as soon as it answers; the next try is at {{.next}}."},
-	"outbox.needs-attention":  {"Results for {{.connection}} need attention", "{{.failed}} refused by the EHR, {{.held}} possibly received twice. Open Results to resend or cancel them."},
+	"outbox.retrying":         {"{{.connection}}: retrying results ({{.retrying}})", "They could not be delivered yet and are sent again automatically."},
+	"outbox.ehr-unreachable":  {"{{.connection}} does not answer", "Results waiting: {{.retrying}}. They are sent in order as soon as it answers; the next try is at {{.next}}."},
+	"outbox.needs-attention":  {"Results for {{.connection}} need attention", "Refused by the EHR: {{.failed}}. Perhaps received twice (the hub stopped while sending them): {{.held}}. Open Results to resend or cancel them."},
 	"outbox.store-unwritable": {"Delivery progress cannot be saved", "Results already received are safe; delivery to {{.connection}} resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable."},
 	"outbox.store-unreadable": {"The delivery queue cannot be read", "Delivery to {{.connection}} resumes by itself when it can. If this stays, export a diagnostic bundle for support."},
 	// the hub itself (no running hub)

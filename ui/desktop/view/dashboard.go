@@ -250,15 +250,6 @@ func importance(s domain.Severity) widget.Importance {
 	}
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // langLookup translates the texts rendered from codes (ui/words).
 func langLookup(key, english string, data map[string]any) string {
 	return lang.X(key, english, data)

@@ -120,7 +120,7 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "error", info: fullInfo, hs: []domain.Health{listener, sender, watcher},
 			heading: "2 problems", importance: widget.DangerImportance, icon: "tray-error.png",
-			want:   []string{"Results to Birpis does not answer", "3 results wait", "Last message: 13:30:00"},
+			want:   []string{"Results to Birpis does not answer", "Results waiting: 3", "Last message: 13:30:00"},
 			danger: []string{"Last error: " + longErr},
 		},
 		{
