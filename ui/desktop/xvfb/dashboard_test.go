@@ -150,7 +150,7 @@ func startXvfb(t *testing.T, dir string) string {
 	return ""
 }
 
-func startDashboard(t *testing.T, bin, dir, display string) {
+func startDashboard(t *testing.T, bin, dir, display string, args ...string) *bytes.Buffer {
 	t.Helper()
 	// A short HOME keeps the paths in the screenshot readable.
 	home, err := os.MkdirTemp("", "clinic-")
@@ -164,19 +164,13 @@ func startDashboard(t *testing.T, bin, dir, display string) {
 			t.Fatal(err)
 		}
 	}
-	logf, err := os.Create(filepath.Join(dir, "mconnect.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := &syncBuffer{}
 	t.Cleanup(func() {
-		logf.Close()
 		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("mconnect output:\n%s", b)
-			}
+			t.Logf("mconnect output:\n%s", out.String())
 		}
 	})
-	cmd := exec.Command(bin, "--dashboard")
+	cmd := exec.Command(bin, append([]string{"--dashboard"}, args...)...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
@@ -189,11 +183,12 @@ func startDashboard(t *testing.T, bin, dir, display string) {
 		"DISPLAY=" + display,
 	}
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mconnect --dashboard: %v", err)
 	}
 	stop(t, "mconnect", cmd)
+	return &out.Buffer
 }
 
 // stop ends cmd when the test ends: SIGTERM, then SIGKILL after 10s.
