@@ -121,6 +121,7 @@ func Main(opts StartOptions) error {
 			aerr := g.attach(ctx, c)
 			cancel()
 			if aerr == nil {
+				g.info.Attached = true
 				logrus.StandardLogger().WithField("dataDir", cfg.DataDirPath()).Info("attached to the hub running on this data folder")
 				break
 			}

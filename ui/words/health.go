@@ -47,7 +47,7 @@ var healthTexts = map[string]text{
 	"store.order-write-failed":  {"Database cannot store orders", "New orders are not accepted (the EHR is told to send them again). Check the free disk space and that the data folder is writable."},
 	"store.result-write-failed": {"Database cannot store results", "Tablets are told to retry; nothing is lost. Check the free disk space and that the data folder is writable."},
 	// the tablets' endpoint
-	"device.listening":     {"Tablet endpoint listening", "Tablets reach the hub at {{.addr}} (encrypted, certificate fingerprint {{.fingerprint}})."},
+	"device.listening":     {"Tablet endpoint listening", "Tablets reach the hub at {{.addr}}, encrypted (the certificate fingerprint is under About this hub)."},
 	"device.plain-http":    {"Tablet endpoint without encryption", "The tablet endpoint on {{.addr}} serves plain HTTP: patient data crosses the network unencrypted. Turn plain HTTP off in Settings unless a tablet needs it."},
 	"device.listen-failed": {"Tablet endpoint cannot listen", "Port {{.addr}} cannot be opened. Another program may use it; choose another port in Settings."},
 	"device.stopped":       {"Tablet endpoint stopped", ""},

@@ -114,6 +114,12 @@ func txtNoTray(reason string) string {
 		map[string]any{"Reason": reason})
 }
 
+func txtNoTrayAttached(reason string) string {
+	return lang.X("notice.noTrayAttached",
+		"No tray icon: {{.Reason}}. This window shows the hub that runs as a service; closing it leaves the hub running.",
+		map[string]any{"Reason": reason})
+}
+
 func txtNoTrayHere() string { return lang.X("notice.noTrayHere", "this system has no tray") }
 
 func txtNoTrayHost() string {

@@ -50,6 +50,9 @@ type Info struct {
 	// Problem says why the hub could not start, if it could not; empty when
 	// it runs.
 	Problem string
+	// Attached is true when the window shows a hub that runs in another
+	// process (`mconnect serve`): closing the window leaves it running.
+	Attached bool
 }
 
 // Options tune Start; see ui.Options.
@@ -122,9 +125,14 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	if opts.Tray {
 		d, ok := a.(desktop.App)
 		switch {
+		case !ok && h.Info().Attached:
+			notice = txtNoTrayAttached(txtNoTrayHere())
 		case !ok:
 			notice = txtNoTray(txtNoTrayHere())
 			log.Info("ui: no system tray on this platform, window only")
+		case ts.Err != nil && h.Info().Attached:
+			notice = txtNoTrayAttached(ts.Err.Error())
+			log.WithError(ts.Err).Warn("ui: no system tray, window only")
 		case ts.Err != nil:
 			notice = txtNoTray(ts.Err.Error())
 			log.WithError(ts.Err).Warn("ui: no system tray, window only")

@@ -13,23 +13,23 @@ import (
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
+// syncBuffer is a buffer safe for a process writing while the test reads.
+// It has no ReadFrom: io.Copy must go through Write and its lock.
 type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.String()
+	return b.buf.String()
 }
 
 // TestDashboardAttachesToServe: the window started while `mconnect serve`

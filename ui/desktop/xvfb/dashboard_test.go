@@ -150,7 +150,7 @@ func startXvfb(t *testing.T, dir string) string {
 	return ""
 }
 
-func startDashboard(t *testing.T, bin, dir, display string, args ...string) *bytes.Buffer {
+func startDashboard(t *testing.T, bin, dir, display string, args ...string) *syncBuffer {
 	t.Helper()
 	// A short HOME keeps the paths in the screenshot readable.
 	home, err := os.MkdirTemp("", "clinic-")
@@ -188,7 +188,7 @@ func startDashboard(t *testing.T, bin, dir, display string, args ...string) *byt
 		t.Fatalf("start mconnect --dashboard: %v", err)
 	}
 	stop(t, "mconnect", cmd)
-	return &out.Buffer
+	return out
 }
 
 // stop ends cmd when the test ends: SIGTERM, then SIGKILL after 10s.
