@@ -52,7 +52,8 @@ type API interface {
 
 	// Groups lists the tablet groups.
 	Groups(ctx context.Context) ([]domain.Group, error)
-	// SaveGroup creates a group (empty ID) or renames one.
+	// SaveGroup creates a group (empty ID) or renames one; Default makes it
+	// the group that orders without a mapping go to.
 	SaveGroup(ctx context.Context, g domain.Group) (domain.Group, error)
 	// DeleteGroup deletes a group without tablets or open appointments.
 	DeleteGroup(ctx context.Context, id string) error
@@ -265,8 +266,14 @@ type DiagRequest struct {
 
 // DiagResult describes the bundle written.
 type DiagResult struct {
-	Path     string   `json:"path"`
-	Sections []string `json:"sections"`
+	Path     string        `json:"path"`
+	Sections []DiagSection `json:"sections"`
+}
+
+// DiagSection is one part of the bundle; Problem says why it was left out.
+type DiagSection struct {
+	Name    string `json:"name"`
+	Problem string `json:"problem,omitempty"`
 }
 
 // EventKind says what changed.

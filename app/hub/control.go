@@ -33,7 +33,7 @@ func typed(err error) error {
 	case errors.Is(err, domain.ErrNotFound):
 		return &control.Error{Kind: control.NotFound, Message: "not found", Detail: err.Error()}
 	case errors.Is(err, store.ErrInUse):
-		return &control.Error{Kind: control.Conflict, Message: "still in use", Detail: err.Error()}
+		return &control.Error{Kind: control.Conflict, Message: "still in use: move its tablets and open appointments to another group, or make another group the default, first", Detail: err.Error()}
 	case errors.Is(err, store.ErrDeliveryBusy):
 		return &control.Error{Kind: control.Conflict, Message: "a send of this delivery is under way; try again in a moment", Detail: err.Error()}
 	case errors.Is(err, store.ErrDeliveryState):
@@ -202,10 +202,16 @@ func (h *Hub) SaveGroup(ctx context.Context, g domain.Group) (domain.Group, erro
 		return g, control.InvalidField("name", "a group needs a name")
 	}
 	var err error
+	makeDefault := g.Default
 	if g.ID == "" {
 		g, err = h.store.CreateGroup(ctx, g.Name, "dashboard")
 	} else {
 		err = h.store.RenameGroup(ctx, g.ID, g.Name, "dashboard")
+	}
+	if err == nil && makeDefault {
+		// Orders no group map names go to the default group.
+		err = h.store.SetDefaultGroup(ctx, g.ID, "dashboard")
+		g.Default = err == nil
 	}
 	if err == nil {
 		h.publish(control.Event{Kind: control.EventGroups})
@@ -282,7 +288,11 @@ func (h *Hub) ExportDiagnostics(ctx context.Context, req control.DiagRequest) (c
 	}
 	res := control.DiagResult{Path: req.Out}
 	for _, s := range rep.Sections {
-		res.Sections = append(res.Sections, s.Name)
+		ds := control.DiagSection{Name: s.Name}
+		if s.Err != nil {
+			ds.Problem = s.Err.Error()
+		}
+		res.Sections = append(res.Sections, ds)
 	}
 	return res, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/control"
+	"github.com/mesi/mconnect/app/domain"
 )
 
 // dialControl connects to the control endpoint of a running test hub.
@@ -86,6 +87,27 @@ func TestControlEndpointServesTheHub(t *testing.T) {
 	}
 	if _, err := c.NewPairingCode(ctx, "no-such-group"); control.KindOf(err) != control.NotFound {
 		t.Errorf("pairing for an unknown group: %v", err)
+	}
+
+	// Groups: create, rename and make default, and the default is kept.
+	g, err := c.SaveGroup(ctx, domain.Group{Name: "Cardiology"})
+	if err != nil || g.ID == "" {
+		t.Fatalf("create group: %+v %v", g, err)
+	}
+	if g, err = c.SaveGroup(ctx, domain.Group{ID: g.ID, Name: "Cardiology 2nd floor", Default: true}); err != nil || !g.Default {
+		t.Fatalf("rename and make default: %+v %v", g, err)
+	}
+	gs, _ := c.Groups(ctx)
+	for _, x := range gs {
+		if (x.ID == g.ID) != x.Default || (x.ID == g.ID && x.Name != "Cardiology 2nd floor") {
+			t.Errorf("groups after the change: %+v", gs)
+		}
+	}
+	if err := c.DeleteGroup(ctx, g.ID); control.KindOf(err) != control.Conflict {
+		t.Errorf("deleting the default group: %v", err)
+	}
+	if _, err := c.SaveGroup(ctx, domain.Group{}); control.KindOf(err) != control.Invalid {
+		t.Errorf("a group without a name: %v", err)
 	}
 
 	// A malformed request is refused with a typed error.

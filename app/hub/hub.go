@@ -329,15 +329,6 @@ func (h *Hub) Close() {
 	h.lock.release()
 }
 
-// Store returns the hub's store (CLI commands, diagnostics).
-func (h *Hub) Store() *store.Store { return h.store }
-
-// DataDir returns the data folder in use.
-func (h *Hub) DataDir() string { return h.dataDir }
-
-// HubID returns the hub's stable ID.
-func (h *Hub) HubID() string { return h.hubID }
-
 // Log returns the hub's logger.
 func (h *Hub) Log() logrus.FieldLogger { return h.log }
 
@@ -387,9 +378,6 @@ func (h *Hub) Worklist(ctx context.Context, group string) ([]domain.Order, error
 	h.health.touch("device")
 	return h.store.Worklist(ctx, group)
 }
-
-// OutboundConnections names the connections every result is delivered to.
-func (h *Hub) OutboundConnections() []string { return append([]string(nil), h.outbound...) }
 
 // listenControl opens the control endpoint of a data folder; a failure is
 // reported in health (the command line and a second window then cannot

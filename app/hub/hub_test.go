@@ -110,7 +110,7 @@ func TestOrderStoredBeforeACKAndDuplicateRecognised(t *testing.T) {
 			t.Fatalf("ack %d: %q", i, ack)
 		}
 		// The ACK came: the order must already be in the store.
-		wl, err := h.Store().Worklist(context.Background(), domain.DefaultGroupID)
+		wl, err := h.store.Worklist(context.Background(), domain.DefaultGroupID)
 		if err != nil {
 			t.Fatal(err)
 		}

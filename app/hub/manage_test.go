@@ -38,11 +38,11 @@ func TestManualActionsAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := h.Store().PairDevice(ctx, device.HashCode(code.Code), domain.Device{Serial: "S1"}, "tokhash")
+	d, err := h.store.PairDevice(ctx, device.HashCode(code.Code), domain.Device{Serial: "S1"}, "tokhash")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := h.Store().CreateGroup(ctx, "Cardiology", "test")
+	g, err := h.store.CreateGroup(ctx, "Cardiology", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestManualActionsAreAudited(t *testing.T) {
 	if len(devs) != 1 || devs[0].Group != g.ID || !devs[0].Revoked {
 		t.Fatalf("devices %+v", devs)
 	}
-	log, _ := h.Store().AuditLog(ctx, 20)
+	log, _ := h.store.AuditLog(ctx, 20)
 	want := map[string]bool{"order.deleted": false, "device.move": false, "device.revoke": false}
 	for _, e := range log {
 		if _, ok := want[e.Action]; ok && e.Actor == "dashboard:anna" && e.Reason != "" {

@@ -154,6 +154,3 @@ func (h *Hub) Fingerprint() string {
 	}
 	return h.device.Fingerprint()
 }
-
-// Outbox returns the delivery queue (manual actions, status).
-func (h *Hub) Outbox() *outbox.Outbox { return h.outboxQ }

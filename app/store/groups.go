@@ -124,7 +124,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, actor string) error {
 			return fmt.Errorf("store: delete group: %w", err)
 		}
 		if def {
-			return fmt.Errorf("store: group %q is the default group: make another group the default first", id)
+			return fmt.Errorf("store: group %q is the default group: make another group the default first: %w", id, ErrInUse)
 		}
 		var devs, open int
 		t.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE grp=? AND revoked=0`, id).Scan(&devs)

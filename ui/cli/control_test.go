@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"archive/zip"
 	"context"
+	"encoding/json"
 	"net"
 	"path/filepath"
 	"strings"
@@ -81,6 +83,32 @@ func TestCommandsActThroughRunningServe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the resent delivery was not attempted within 5 s")
+	}
+	// diag export: written by the running hub, with its live health.
+	zipPath := filepath.Join(dir, "support.zip")
+	if r := mconnect(t, nil, "diag", "export", "--config", path, "--out", zipPath); r.code != 0 ||
+		!strings.Contains(r.stdout, "written by the running hub") {
+		t.Fatalf("diag export: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var health []domain.Health
+	for _, f := range zr.File {
+		if f.Name == "health.json" {
+			rc, _ := f.Open()
+			json.NewDecoder(rc).Decode(&health)
+			rc.Close()
+		}
+	}
+	comps := map[string]bool{}
+	for _, h := range health {
+		comps[h.Component] = true
+	}
+	if !comps["device"] || !comps["conn:birpis"] {
+		t.Fatalf("live health in the bundle: %+v", health)
 	}
 	// pair-code goes through the running hub too (it owns the store).
 	if r := mconnect(t, nil, "pair-code", "--config", path); r.code != 0 || !strings.Contains(r.stdout, "Pairing code: ") {

@@ -9,16 +9,19 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/diag"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/sirupsen/logrus"
 )
 
-// cmdDiag is `mconnect diag export`: the diagnostic bundle for support. It
-// runs beside a running hub: it does not take the data folder's lock and
-// reads the database through SQLite's WAL, which allows a reader next to
-// the hub's writer.
+// cmdDiag is `mconnect diag export`: the diagnostic bundle for support.
+// With a hub running on the data folder, the hub writes it (through its
+// control endpoint) and adds its live health; otherwise the command reads
+// the data folder itself, without taking its lock (SQLite's WAL allows a
+// reader beside a writer).
 func cmdDiag(args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "export" {
 		return usageErr("diag: say export (mconnect diag export --config FILE --out FILE.zip [--include-patient-data])")
@@ -40,36 +43,33 @@ func cmdDiag(args []string, stdout io.Writer) error {
 	if abs, err := filepath.Abs(cfgPath); err == nil {
 		cfgPath = abs
 	}
-	dir := cfg.DataDirPath()
-	log := logrus.New()
-	log.SetOutput(os.Stderr)
-	log.SetLevel(logrus.WarnLevel)
-	log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
-
-	opts := diag.Options{
-		Config:             cfg,
-		ConfigPath:         cfgPath,
-		DataDir:            dir,
-		Version:            hub.Version,
-		IncludePatientData: *patient,
-		Log:                log,
-	}
-	st, err := openStoreForDiag(filepath.Join(dir, "mconnect.db"))
+	outPath, err := filepath.Abs(*out)
 	if err != nil {
-		opts.StoreErr = err
+		outPath = *out
+	}
+	var rep diag.Report
+	var size int64
+	// A running hub writes the bundle itself, with its live health.
+	if c, derr := control.Dial(cfg.DataDirPath()); derr == nil {
+		defer c.Close()
+		res, err := c.ExportDiagnostics(context.Background(), control.DiagRequest{Out: outPath, IncludePatientData: *patient})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintln(stdout, "written by the running hub, with its live health")
+		rep.PatientData = *patient
+		for _, s := range res.Sections {
+			rep.Sections = append(rep.Sections, diag.Section{Name: s.Name, Err: sectionErr(s.Problem)})
+		}
+		if fi, err := os.Stat(outPath); err == nil {
+			size = fi.Size()
+		}
 	} else {
-		defer st.Close()
-		opts.Store = st
+		if rep, size, err = exportOffline(cfg, cfgPath, outPath, *patient); err != nil {
+			return err
+		}
 	}
-	rep, size, err := diag.ExportFile(context.Background(), *out, opts)
-	if err != nil {
-		return err
-	}
-	abs, aerr := filepath.Abs(*out)
-	if aerr != nil {
-		abs = *out
-	}
-	fmt.Fprintf(stdout, "diagnostic bundle: %s (%s)\n", abs, humanBytes(size))
+	fmt.Fprintf(stdout, "diagnostic bundle: %s (%s)\n", outPath, humanBytes(size))
 	if rep.PatientData {
 		fmt.Fprintln(stdout, "it INCLUDES patient data: send it only through a channel approved for patient data")
 	} else {
@@ -83,6 +83,38 @@ func cmdDiag(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "left out: %s (sections.txt in the bundle says why)\n", strings.Join(names, ", "))
 	}
 	return nil
+}
+
+// exportOffline writes the bundle from the data folder, without a hub.
+func exportOffline(cfg *config.Config, cfgPath, out string, patient bool) (diag.Report, int64, error) {
+	dir := cfg.DataDirPath()
+	log := logrus.New()
+	log.SetOutput(os.Stderr)
+	log.SetLevel(logrus.WarnLevel)
+	log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
+	opts := diag.Options{
+		Config:             cfg,
+		ConfigPath:         cfgPath,
+		DataDir:            dir,
+		Version:            hub.Version,
+		IncludePatientData: patient,
+		Log:                log,
+	}
+	st, err := openStoreForDiag(filepath.Join(dir, "mconnect.db"))
+	if err != nil {
+		opts.StoreErr = err
+	} else {
+		defer st.Close()
+		opts.Store = st
+	}
+	return diag.ExportFile(context.Background(), out, opts)
+}
+
+func sectionErr(problem string) error {
+	if problem == "" {
+		return nil
+	}
+	return errors.New(problem)
 }
 
 // openStoreForDiag opens an existing database; it never creates one (a
