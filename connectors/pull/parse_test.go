@@ -85,7 +85,7 @@ func TestRoute(t *testing.T) {
 		typ, provider, group, meas string
 		ok, only                   bool
 	}{
-		{"ECG", "Dr Kos", "cardio", "ECG", true, false},             // the type wins
+		{"ECG", "Dr Kos", "cardio", "ECG", true, false},              // the type wins
 		{"Vascular check", "Dr Kos", "vascular", "ABI", true, false}, // type for the measurement, provider for the group
 		{" vascular CHECK ", "", "", "ABI", true, false},             // case and spaces forgiven
 		{"Consult", "Dr Kos", "vascular", "TBI", true, false},

@@ -51,7 +51,7 @@ type Options struct {
 	// FailuresToOpen failures in a row open the circuit (default 3);
 	// it stays open OpenFor (30s), doubling while the EHR stays down, up
 	// to MaxOpenFor (5m).
-	FailuresToOpen     int
+	FailuresToOpen      int
 	OpenFor, MaxOpenFor time.Duration
 	// HoldFor is how long refused credentials or a refused request keep
 	// the EHR from being asked (default 5m, doubling up to MaxHoldFor 1h).
