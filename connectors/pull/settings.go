@@ -1,6 +1,8 @@
 package pull
 
 import (
+	"net"
+	"net/url"
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
@@ -78,4 +80,28 @@ func (s *Settings) Options(connection, ehr string) Options {
 		Before: s.WindowBefore.D(), After: s.WindowAfter.D(),
 		MinInterval: s.MinInterval.D(), PollInterval: s.PollInterval.D(), Timeout: s.Timeout.D(),
 	}
+}
+
+// CheckBaseURL checks an API base URL: https, or http to this computer only
+// (local test doubles): a key never crosses a network in clear text.
+func CheckBaseURL(ck *config.Checker, key, v string) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		ck.Add(key, "%q is not an https URL", v)
+		return
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		ck.Add(key, "%q must be https: the credentials would cross the network unencrypted", v)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		ck.Add(key, "%q must not have a query or fragment", v)
+	}
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

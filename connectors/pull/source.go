@@ -239,25 +239,18 @@ func (s *Source) run(c *call) {
 		close(c.done)
 		return
 	}
-	groups := map[string][]domain.Order{}
-	for _, o := range b.Orders {
-		g := o.Group
-		if g == "" {
-			g = s.opts.DefaultGroup
-		}
-		groups[g] = append(groups[g], o)
-	}
+	groups := s.split(b.Orders)
 	s.mu.Lock()
 	s.seq++
 	a := &answer{seq: s.seq, at: s.opts.Now(), orders: b.Orders, groups: groups}
 	s.last, s.cur = a, nil
 	s.failures, s.opened, s.held, s.blocked, s.blockCause = 0, 0, 0, time.Time{}, nil
 	s.mu.Unlock()
-	c.a = a
-	close(c.done)
 	s.rep.Moved(CodeOK, map[string]string{"ehr": s.opts.EHR, "count": strconv.Itoa(len(b.Orders))})
 	s.reportNotes(b.Notes)
 	s.log.WithFields(logrus.Fields{"appointments": len(b.Orders), "notes": len(b.Notes), "took": took.Round(time.Millisecond)}).Debug("appointments read")
+	c.a = a
+	close(c.done)
 }
 
 func (s *Source) safeFetch(ctx context.Context, w Window) (b Batch, err error) {
@@ -364,4 +357,34 @@ func (s *Source) reportNotes(notes []Note) {
 		map[string]string{"ehr": s.opts.EHR, "count": strconv.Itoa(len(notes)), "first": notes[0].String()},
 		strings.Join(lines, "\n"))
 	s.log.WithField("rows", len(notes)).WithField("first", notes[0].String()).Warn("rows of the answer could not be read as appointments")
+}
+
+// split groups orders by tablet group, allocating each group's slice once
+// (orders are large; 10,000 of them should not be copied while growing).
+func (s *Source) split(orders []domain.Order) map[string][]domain.Order {
+	group := func(o *domain.Order) string {
+		if o.Group == "" {
+			return s.opts.DefaultGroup
+		}
+		return o.Group
+	}
+	counts := map[string]int{}
+	for i := range orders {
+		counts[group(&orders[i])]++
+	}
+	out := make(map[string][]domain.Order, len(counts))
+	if len(counts) == 1 {
+		for g := range counts {
+			out[g] = orders
+		}
+		return out
+	}
+	for g, n := range counts {
+		out[g] = make([]domain.Order, 0, n)
+	}
+	for i := range orders {
+		g := group(&orders[i])
+		out[g] = append(out[g], orders[i])
+	}
+	return out
 }
