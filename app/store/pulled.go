@@ -43,7 +43,8 @@ func (s *Store) ApplyPulled(ctx context.Context, orders []domain.Order) ([]Pulle
 	}
 	now := s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		t := s.prepared(tx)
+		t := &txStmts{tx: tx, stmts: map[string]*sql.Stmt{}}
+		defer t.close()
 		for i, o := range orders {
 			r := &out[i]
 			if o.Connection == "" || o.PlacerNumber == "" {
@@ -141,4 +142,48 @@ func (s *Store) OpenOrders(ctx context.Context, conn, group string) ([]OpenOrder
 		return nil, fmt.Errorf("store: open orders of %s: %w", conn, err)
 	}
 	return out, nil
+}
+
+// txStmts prepares each statement once per transaction, on the
+// transaction's own connection. (Preparing through the store's cache would
+// need a second connection while this one holds the write lock, and
+// tablets' writes waiting for that lock can hold every other connection
+// of the pool until their busy timeout.)
+type txStmts struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *txStmts) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *txStmts) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.ExecContext(ctx, q, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *txStmts) close() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
 }
