@@ -98,6 +98,7 @@ func Classify(err error) *Error {
 // Health codes every pull connector may report (vendors add their own,
 // such as "site-offline").
 const (
+	CodeIdle        = "idle" // no tablet asked yet
 	CodeOK          = "ok"
 	CodeAuthRefused = "auth-refused" // Args: credential
 	CodeTimeout     = "timeout"

@@ -142,11 +142,13 @@ func New(fetch Fetch, opts Options, health domain.HealthReporter, log logrus.Fie
 		log = l
 	}
 	comp := "conn:" + opts.Connection + "/pull"
-	return &Source{
+	s := &Source{
 		fetch: fetch, opts: opts, log: log.WithField("component", comp),
 		rep:  domain.NewReporter(health, comp),
 		rows: domain.NewReporter(health, comp+"-rows"),
 	}
+	s.rep.Set(domain.SeverityOK, CodeIdle, map[string]string{"ehr": opts.EHR}, "")
+	return s
 }
 
 type nopWriter struct{}

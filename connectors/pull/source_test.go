@@ -100,6 +100,9 @@ func TestSingleFlightAndCache(t *testing.T) {
 		return orders("", "cardio", "default"), nil
 	})
 	s := source(t, u, c, h)
+	if hh := h.of("conn:bp/pull"); hh.Code != CodeIdle || hh.Arg("ehr") != "HALO Connect" {
+		t.Fatalf("health before any request %+v", hh)
+	}
 	var wg sync.WaitGroup
 	got := make([]int, 20)
 	errs := make([]error, 20)

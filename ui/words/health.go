@@ -80,6 +80,7 @@ var healthTexts = map[string]text{
 	"outbox.store-unwritable": {"Delivery progress cannot be saved", "Results already received are safe; delivery to {{.connection}} resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable."},
 	"outbox.store-unreadable": {"The delivery queue cannot be read", "Delivery to {{.connection}} resumes by itself when it can. If this stays, export a diagnostic bundle for support."},
 	// appointments read from a cloud EHR (HALO Connect, Leyr)
+	"pull.idle":                {"Appointments are read from {{.ehr}} when a tablet asks", "No tablet has read its worklist since the hub started."},
 	"pull.ok":                  {"Appointments read from {{.ehr}}", "{{.count}} appointments in the worklist window."},
 	"pull.auth-refused":        {"{{.ehr}} refused the {{.credential}}", "Tablets see the worklist as last read, marked as possibly out of date. Correct the {{.credential}} in Settings; the hub does not try again before {{.next}}, so that a wrong key is not repeated."},
 	"pull.site-offline":        {"The practice's HALO site is offline", "HALO Connect cannot reach the practice's server. Tablets see the worklist as last read, marked as possibly out of date. Check that the practice server and HALO Link run; the hub asks again at {{.next}}."},
