@@ -46,6 +46,12 @@ func StateOf(s domain.OrderState) AppointmentState {
 type Worklist struct {
 	Group        string        `json:"group"`
 	Appointments []Appointment `json:"appointments"`
+	// Stale is true when the hub could not ask the EHR (a cloud EHR it
+	// reads appointments from) and answers with what it stored; absent
+	// otherwise. StaleSince is when the EHR last answered (absent when it
+	// has not since the hub started).
+	Stale      bool      `json:"stale,omitempty"`
+	StaleSince time.Time `json:"staleSince,omitzero"`
 }
 
 // Appointment is an order as a tablet sees it (GET /worklist, GET and POST

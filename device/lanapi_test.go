@@ -152,7 +152,7 @@ func golden(t *testing.T, name string, got []byte) {
 // TestLANAPIWorklistJSON pins the bytes of GET /worklist and GET
 // /appointments/{id}: renaming a domain field must not change them.
 func TestLANAPIWorklistJSON(t *testing.T) {
-	body, _, err := encodeWorklist("cardio", []domain.Order{fullOrder(), partialOrder(), minimalOrder()})
+	body, _, err := encodeWorklist("cardio", WorklistAnswer{Orders: []domain.Order{fullOrder(), partialOrder(), minimalOrder()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +160,13 @@ func TestLANAPIWorklistJSON(t *testing.T) {
 	if bytes.Contains(body, []byte("gdt.sender")) || bytes.Contains(body, []byte("MSG-1")) {
 		t.Error("the worklist shows the hub's internal values (meta, source message ID)")
 	}
+
+	// A worklist the hub could not refresh from a cloud EHR says so.
+	stale, _, err := encodeWorklist("default", WorklistAnswer{Orders: []domain.Order{minimalOrder()}, Stale: true, StaleSince: t1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "worklist-stale.json", stale)
 
 	a, err := json.Marshal(AppointmentOf(fullOrder()))
 	if err != nil {

@@ -98,10 +98,16 @@ func (s *Server) readWorklist(ctx context.Context, group string, gen uint64) ([]
 
 	// The read is shared: the first caller going away must not cancel it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	orders, err := s.hub.Worklist(rctx, group)
+	var ans WorklistAnswer
+	var err error
+	if sw, ok := s.hub.(StaleWorklists); ok {
+		ans, err = sw.WorklistAnswer(rctx, group)
+	} else {
+		ans.Orders, err = s.hub.Worklist(rctx, group)
+	}
 	cancel()
 	if err == nil {
-		f.body, f.etag, f.err = encodeWorklist(group, orders)
+		f.body, f.etag, f.err = encodeWorklist(group, ans)
 	} else {
 		f.err = err
 	}
@@ -123,12 +129,32 @@ func (s *Server) reusable(f *flight) bool {
 	return f.err == nil && s.opts.WorklistCacheTTL > 0 && time.Since(f.finished) < s.opts.WorklistCacheTTL
 }
 
+// WorklistAnswer is a group's worklist with how current it is.
+type WorklistAnswer struct {
+	Orders []domain.Order
+	// Stale says that the EHR the hub asks for appointments could not be
+	// asked: Orders are what the hub stored. StaleSince is when the EHR
+	// last answered (zero: not since the hub started).
+	Stale      bool
+	StaleSince time.Time
+}
+
+// StaleWorklists is a Hub whose worklists may come from an EHR it asks
+// (cloud EHRs): the endpoint then reads worklists through it and tells
+// tablets when one is stale.
+type StaleWorklists interface {
+	WorklistAnswer(ctx context.Context, group string) (WorklistAnswer, error)
+}
+
 // encodeWorklist renders the worklist and its strong ETag (a hash of the
 // exact bytes sent).
-func encodeWorklist(group string, orders []domain.Order) (body []byte, etag string, err error) {
-	wl := Worklist{Group: group, Appointments: make([]Appointment, 0, len(orders))}
-	for _, o := range orders {
+func encodeWorklist(group string, ans WorklistAnswer) (body []byte, etag string, err error) {
+	wl := Worklist{Group: group, Appointments: make([]Appointment, 0, len(ans.Orders))}
+	for _, o := range ans.Orders {
 		wl.Appointments = append(wl.Appointments, AppointmentOf(o))
+	}
+	if ans.Stale {
+		wl.Stale, wl.StaleSince = true, ans.StaleSince.UTC()
 	}
 	body, err = json.Marshal(wl)
 	if err != nil {

@@ -43,6 +43,28 @@ type Outgoing struct {
 	Delivery Delivery
 	Result   Result
 	Order    *Order
+	// Progress is what earlier attempts of this delivery recorded with
+	// Record (zero on the first attempt, and again after a delivery
+	// succeeded): a connector that writes in several steps resumes from
+	// there instead of writing a step twice.
+	Progress Progress
+	// Record durably saves how far this attempt got before the connector
+	// goes on (nil when the outbox keeps no progress). Recording a zero
+	// Progress forgets it (a step that can never complete).
+	Record func(ctx context.Context, p Progress) error
+}
+
+// Progress is how far the attempts of one delivery got, in the
+// connector's own words: a HALO query ID whose outcome is still to be
+// read, a Leyr medical note already created.
+type Progress struct {
+	// Step is the connector's text ("halo-query:3f2a…"); empty: nothing.
+	Step string `json:"step,omitempty"`
+	// Resumable says that an attempt the hub cut off after this record (a
+	// crash, a kill) may be taken up again by itself instead of being held
+	// as ambiguous: what follows the step writes nothing (HALO: reading the
+	// status of the query already submitted).
+	Resumable bool `json:"resumable,omitempty"`
 }
 
 // Outbound delivers results to one EHR connection. Deliver returns the EHR's

@@ -91,6 +91,7 @@ type Hub struct {
 
 	events      control.Broker
 	pulls       []connector.PullSource
+	pulled      pullState // what the pull path knows (pull.go)
 	connections []wiredConnection
 
 	mu         sync.Mutex
@@ -357,26 +358,6 @@ func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted,
 		h.wakeGroup(g)
 	}
 	return acc, nil
-}
-
-// Worklist returns the open orders of a group, oldest first. Pull-type
-// connectors are asked first; what they return is stored through the usual
-// order path.
-func (h *Hub) Worklist(ctx context.Context, group string) ([]domain.Order, error) {
-	for _, p := range h.pulls {
-		orders, err := p.Pull(ctx, group)
-		if err != nil {
-			h.log.WithError(err).WithField("group", group).Warn("pull source not reachable; serving the stored worklist")
-			continue
-		}
-		for _, o := range orders {
-			if _, err := h.AcceptOrder(ctx, o); err != nil && !domain.Refused(err) {
-				return nil, err
-			}
-		}
-	}
-	h.health.touch("device")
-	return h.store.Worklist(ctx, group)
 }
 
 // listenControl opens the control endpoint of a data folder; a failure is

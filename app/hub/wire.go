@@ -85,6 +85,9 @@ func (h *Hub) wire() error {
 		}
 		h.connections = append(h.connections, wiredConnection{kind: k, section: sec, parts: parts})
 	}
+	if len(h.pulls) > 0 {
+		h.add("pull", h.runPulls)
+	}
 	h.add("outbox", h.outboxQ.Run)
 	return nil
 }

@@ -21,6 +21,8 @@ type queue interface {
 	NextDelivery(ctx context.Context, conn string, rule store.PickRule, now time.Time) (store.Next, error)
 	ClaimDelivery(ctx context.Context, id int64, from []domain.DeliveryState) (domain.Delivery, error)
 	CompleteDelivery(ctx context.Context, claimed domain.Delivery, o store.Outcome) (store.Completion, error)
+	DeliveryProgress(ctx context.Context, id int64) (domain.Progress, error)
+	RecordProgress(ctx context.Context, claimed domain.Delivery, p domain.Progress) error
 	RecoverInflight(ctx context.Context) (int, error)
 	RetryNow(ctx context.Context, conn string) (int, error)
 	Result(ctx context.Context, id string) (domain.Result, error)
@@ -302,7 +304,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		n, err := o.q.RecoverInflight(ctx)
 		if err == nil {
 			if n > 0 {
-				o.log.WithField("deliveries", n).Warn("deliveries were in flight when the hub stopped; they are flagged ambiguous")
+				o.log.WithField("deliveries", n).Warn("deliveries were in flight when the hub stopped; they are flagged ambiguous (or resumed where their connector recorded a resumable step)")
 			}
 			for _, w := range workers {
 				w.storeOK(true)

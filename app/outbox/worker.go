@@ -141,6 +141,15 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 	default:
 		out.Result = res
 	}
+	if loadErr == nil {
+		prog, err := q.DeliveryProgress(ctx, d.ID)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			w.storeFault(err, false)
+			w.sleep(ctx, q.Now().Add(w.storeDelay()))
+			return
+		}
+		out.Progress = prog
+	}
 	if loadErr == nil && res.OrderID != "" {
 		ord, err := q.Order(ctx, res.OrderID)
 		switch {
@@ -175,6 +184,8 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 	}
 	w.storeOK(true)
 	out.Delivery = claim
+	rec := &progressRecorder{q: q, claim: claim, last: out.Progress}
+	out.Record = rec.record
 
 	at := q.Now()
 	start := time.Now()
@@ -190,6 +201,11 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 		o.State = domain.DeliveryDelivered
 	case domain.IsPermanent(sendErr):
 		o.State, o.Error, o.Answer = domain.DeliveryFailed, sendErr.Error(), domain.AnswerOf(sendErr)
+	case sendCtx.Err() != nil && rec.resumable():
+		// The hub is stopping and cut this send off after a step the
+		// connector can resume from: take it up again at the next start.
+		o.State, o.Error, o.Answer = domain.DeliveryRetrying, store.ResumedNote+": "+sendErr.Error(), domain.AnswerOf(sendErr)
+		o.NextAt = q.Now()
 	case sendCtx.Err() != nil:
 		// The hub is stopping and cut this send off: the EHR may or may not
 		// have it.
@@ -351,4 +367,31 @@ func (w *worker) storeOK(write bool) {
 		w.log.Info("the hub's database works again")
 		w.report(context.Background())
 	}
+}
+
+// progressRecorder is Outgoing.Record for one claim: it writes the
+// connector's progress under the claim and remembers the last one written.
+type progressRecorder struct {
+	q     queue
+	claim domain.Delivery
+	mu    sync.Mutex
+	last  domain.Progress
+}
+
+func (r *progressRecorder) record(ctx context.Context, p domain.Progress) error {
+	if err := r.q.RecordProgress(ctx, r.claim, p); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.last = p
+	r.mu.Unlock()
+	return nil
+}
+
+// resumable reports whether the progress as it stands lets the send be
+// taken up again.
+func (r *progressRecorder) resumable() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last.Resumable && r.last.Step != ""
 }

@@ -112,6 +112,13 @@ CREATE TABLE audit (
 	detail TEXT NOT NULL DEFAULT ''
 );
 `,
+	// 2: how far a delivery's attempts got (outbound connectors that write
+	// in steps: a HALO query submitted, a Leyr note created), so that a
+	// retry or a restart resumes instead of writing a step twice.
+	`
+ALTER TABLE deliveries ADD COLUMN progress TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN progress_resumable INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

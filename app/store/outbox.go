@@ -298,7 +298,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, claimed domain.Delivery, o
 		lastErr := o.Error
 		setErr := "last_error=?"
 		if o.State == domain.DeliveryDelivered {
-			setErr = "last_error=last_error" // keep the last failure for the history
+			// Keep the last failure for the history; forget the progress:
+			// the write is complete, and a resend writes anew.
+			setErr = "progress='', progress_resumable=0, last_error=last_error"
 		}
 		args := []any{string(o.State), ts(o.NextAt), ts(now)}
 		if o.State != domain.DeliveryDelivered {
@@ -365,25 +367,42 @@ func completeOrder(ctx context.Context, t *sql.Tx, resultID string, now time.Tim
 	return o, nil
 }
 
+// ResumedNote is the error text of the attempt recorded for a send that
+// was in flight when the hub stopped, after a step its connector marked
+// resumable (domain.Progress): it is taken up again, not held.
+const ResumedNote = "interrupted: the hub stopped during this send; it resumes from the recorded step"
+
 // RecoverInflight runs once at start, before any send: every delivery left
 // in flight by a hub that stopped (crash, power cut, kill) becomes
-// ambiguous, with an attempt recording AmbiguousNote, due at once. It works
-// in two set-based statements whatever the queue's size. It returns how
-// many deliveries it flagged.
+// ambiguous, with an attempt recording AmbiguousNote, due at once — except
+// one whose connector recorded resumable progress, which becomes retrying
+// (ResumedNote), due at once. It works in set-based statements whatever
+// the queue's size. It returns how many deliveries it flagged ambiguous or
+// resumed.
 func (s *Store) RecoverInflight(ctx context.Context) (int, error) {
 	now := ts(s.now().UTC())
 	var n int64
 	err := s.tx(ctx, func(t *sql.Tx) error {
 		if _, err := t.ExecContext(ctx, `INSERT INTO attempts(delivery_id, at, duration_ns, error, answer)
-			SELECT id, ?, 0, ?, '' FROM deliveries WHERE state='inflight'`, now, AmbiguousNote); err != nil {
+			SELECT id, ?, 0, CASE WHEN progress_resumable=1 THEN ? ELSE ? END, progress FROM deliveries WHERE state='inflight'`,
+			now, ResumedNote, AmbiguousNote); err != nil {
 			return fmt.Errorf("record ambiguous attempts: %w", err)
+		}
+		resumed, err := t.ExecContext(ctx, `UPDATE deliveries SET state='retrying', last_error=?, next_at=?, updated_at=?
+			WHERE state='inflight' AND progress_resumable=1`, ResumedNote, now, now)
+		if err != nil {
+			return fmt.Errorf("resume deliveries: %w", err)
+		}
+		if n, err = resumed.RowsAffected(); err != nil {
+			return err
 		}
 		res, err := t.ExecContext(ctx, `UPDATE deliveries SET state='ambiguous', last_error=?, next_at=?, updated_at=? WHERE state='inflight'`,
 			AmbiguousNote, now, now)
 		if err != nil {
 			return fmt.Errorf("flag ambiguous deliveries: %w", err)
 		}
-		n, err = res.RowsAffected()
+		m, err := res.RowsAffected()
+		n += m
 		return err
 	})
 	if err != nil {

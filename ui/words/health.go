@@ -79,6 +79,25 @@ var healthTexts = map[string]text{
 	"outbox.needs-attention":  {"Results for {{.connection}} need attention", "Refused by the EHR: {{.failed}}. Perhaps received twice (the hub stopped while sending them): {{.held}}. Open Results to resend or cancel them."},
 	"outbox.store-unwritable": {"Delivery progress cannot be saved", "Results already received are safe; delivery to {{.connection}} resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable."},
 	"outbox.store-unreadable": {"The delivery queue cannot be read", "Delivery to {{.connection}} resumes by itself when it can. If this stays, export a diagnostic bundle for support."},
+	// appointments read from a cloud EHR (HALO Connect, Leyr)
+	"pull.idle":                {"Appointments are read from {{.ehr}} when a tablet asks", "No tablet has read its worklist since the hub started."},
+	"pull.ok":                  {"Appointments read from {{.ehr}}", "{{.count}} appointments in the worklist window."},
+	"pull.auth-refused":        {"{{.ehr}} refused the {{.credential}}", "Tablets see the worklist as last read, marked as possibly out of date. Correct the {{.credential}} in Settings; the hub does not try again before {{.next}}, so that a wrong key is not repeated."},
+	"pull.site-offline":        {"The practice's HALO site is offline", "HALO Connect cannot reach the practice's server. Tablets see the worklist as last read, marked as possibly out of date. Check that the practice server and HALO Link run; the hub asks again at {{.next}}."},
+	"pull.site-unreachable":    {"The practice's HALO site is unreachable", "HALO Connect has not heard from the practice's HALO Link for two minutes. Tablets see the worklist as last read, marked as possibly out of date; the hub asks again at {{.next}}."},
+	"pull.site-not-found":      {"HALO Connect does not know the site", "Site {{.site}} is unknown to HALO Connect for this API key. Check the site ID (the practice's Halo GUID) in Settings."},
+	"pull.queue-expired":       {"The practice's server did not take the query in time", "HALO Connect gave up waiting for the practice's server. Tablets see the worklist as last read; the hub asks again at {{.next}}."},
+	"pull.query-failed":        {"The appointments query failed in the practice's database", "{{.error}} Check the query and its columns in Settings (see docs/CLOUD-SETUP.md)."},
+	"pull.care-unit-not-found": {"Leyr does not know the care unit", "Care unit {{.careUnit}} is not available to this client. Check the care unit ID in Settings."},
+	"pull.timeout":             {"{{.ehr}} does not answer in time", "No answer within {{.timeout}}. Tablets see the worklist as last read, marked as possibly out of date; the hub asks again at {{.next}}."},
+	"pull.unreachable":         {"{{.ehr}} cannot be reached", "Check this computer's internet connection. Tablets see the worklist as last read, marked as possibly out of date; the hub asks again at {{.next}}."},
+	"pull.server-error":        {"{{.ehr}} has a fault", "It answered with an error (HTTP {{.status}}). Tablets see the worklist as last read, marked as possibly out of date; the hub asks again at {{.next}}, less often while the fault lasts."},
+	"pull.bad-answer":          {"{{.ehr}} answered something the hub cannot read", "Tablets see the worklist as last read, marked as possibly out of date; the hub asks again at {{.next}}. If this stays, export diagnostics for support."},
+	"pull.too-large":           {"The answer of {{.ehr}} is too large", "It is over the limit of {{.limit}}. Narrow the window (windowBefore, windowAfter) or the query, or raise maxAnswerMB in Settings."},
+	"pull.refused":             {"{{.ehr}} refused the request", "It answered HTTP {{.status}}: the settings ask for something it does not accept. See Details; the hub does not try again before {{.next}}."},
+	"pull.rate-limited":        {"{{.ehr}} asks the hub to slow down", "It is asked again at {{.next}}; tablets see the worklist as last read."},
+	"pull.rows-skipped":        {"{{.count}} appointments from {{.ehr}} could not be read", "{{.first}}. The other appointments are on the worklist; Details lists the rows."},
+	"pull.rows-ok":             {"Every appointment from {{.ehr}} was read", ""},
 	// the hub itself (no running hub)
 	"hub.no-config":      {"Not configured yet", "No configuration file at {{.path}}."},
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
@@ -87,8 +106,8 @@ var healthTexts = map[string]text{
 }
 
 // Area names the kind of component a health report comes from: "device",
-// "store", "outbox", "mllp", "files-in", "files-out", "hub" or the
-// component itself.
+// "store", "outbox", "mllp", "files-in", "files-out", "ftp", "pull", "hub"
+// or the component itself.
 func Area(component string) string {
 	switch {
 	case component == "device", component == "store", component == "hub", component == "config":
@@ -104,6 +123,8 @@ func Area(component string) string {
 		return "files-out"
 	case strings.HasSuffix(component, "/ftp"):
 		return "ftp"
+	case strings.HasSuffix(component, "/pull"), strings.HasSuffix(component, "/pull-rows"):
+		return "pull"
 	case strings.HasPrefix(component, "conn:") && !strings.Contains(component, "/"):
 		return "mllp"
 	}
