@@ -330,6 +330,9 @@ func (h *Hub) Close() {
 	h.lock.release()
 }
 
+// HubID returns the hub's stable ID.
+func (h *Hub) HubID() string { return h.hubID }
+
 // Log returns the hub's logger.
 func (h *Hub) Log() logrus.FieldLogger { return h.log }
 

@@ -130,7 +130,7 @@ func TestPulledAppointmentsFollowTheEHR(t *testing.T) {
 	}
 
 	// A tablet starts A2; staff delete A3 in the Dashboard.
-	if _, err := h.Store().StartOrder(ctx, wl["A2"].ID, "default", "dev_1"); err != nil {
+	if _, err := h.store.StartOrder(ctx, wl["A2"].ID, "default", "dev_1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.DeleteOrder(ctx, control.DeleteOrderRequest{ID: wl["A3"].ID, Reason: "patient left", Actor: "dashboard:ana"}); err != nil {
@@ -166,7 +166,7 @@ func TestPulledAppointmentsFollowTheEHR(t *testing.T) {
 	if len(wl) != 1 || wl["A2"].ID == "" {
 		t.Fatalf("worklist %v; want only the started A2", wl)
 	}
-	a1, _ := h.Store().Order(ctx, first.ID)
+	a1, _ := h.store.Order(ctx, first.ID)
 	if a1.State != domain.OrderCancelled {
 		t.Fatalf("A1 no longer listed: %s, want cancelled", a1.State)
 	}
@@ -178,7 +178,7 @@ func TestDoneAppointmentIsNotResurrected(t *testing.T) {
 	h := newCloudHub(t, src)
 	src.set(nil, appt("A1", "P1"))
 	wl, _ := worklist(t, h, "default")
-	if _, err := h.Store().SetOrderState(context.Background(), wl["A1"].ID, domain.OrderDone, "", ""); err != nil {
+	if _, err := h.store.SetOrderState(context.Background(), wl["A1"].ID, domain.OrderDone, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	changed := appt("A1", "P1")
@@ -235,7 +235,7 @@ func TestConcurrentWorklistsStoreOnce(t *testing.T) {
 			t.Fatalf("tablet %d saw %q, tablet 0 %q", i, ids[i], ids[0])
 		}
 	}
-	orders, _ := h.Store().Orders(context.Background(), storeFilterAll())
+	orders, _ := h.store.Orders(context.Background(), storeFilterAll())
 	if len(orders) != 1 {
 		t.Fatalf("%d orders stored", len(orders))
 	}
@@ -261,7 +261,7 @@ func TestRepullWakesWaitingTablets(t *testing.T) {
 		select {
 		case ev := <-events:
 			if ev.Kind == control.EventOrders && ev.Group == "cardio" {
-				wl, _ := h.Store().Worklist(context.Background(), "cardio")
+				wl, _ := h.store.Worklist(context.Background(), "cardio")
 				if len(wl) != 1 || src.calls.Load() <= n {
 					t.Fatalf("woken with worklist %v after %d calls", wl, src.calls.Load())
 				}
