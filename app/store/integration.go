@@ -251,3 +251,27 @@ func (s *Store) ResultsOfOrder(ctx context.Context, orderID string) ([]domain.Re
 	}
 	return out, rows.Err()
 }
+
+// AuditAll writes audit entries in one transaction (the Integration API
+// records every call, many at a time under load).
+func (s *Store) AuditAll(ctx context.Context, entries []domain.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	err := s.tx(ctx, func(t *sql.Tx) error {
+		for _, e := range entries {
+			if e.At.IsZero() {
+				e.At = now
+			}
+			if err := insertAudit(ctx, t, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: write %d audit entries: %w", len(entries), err)
+	}
+	return nil
+}

@@ -175,3 +175,24 @@ func TestOrderByPlacerAndResults(t *testing.T) {
 		t.Errorf("results of the order: %+v %v", rs, err)
 	}
 }
+
+func TestAuditAll(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if err := s.AuditAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	err := s.AuditAll(ctx, []domain.AuditEntry{
+		{At: at, Actor: "integration:mci_a", Action: "integration.appointment.put", Target: "A1", Detail: "201"},
+		{Actor: "integration:mci_a", Action: "integration.appointment.get", Target: "A1", Detail: "200"},
+		{Action: "integration.token", Target: "mci_x", Detail: "401"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := s.AuditLog(ctx, 10)
+	if len(log) != 3 || log[2].Target != "A1" || !log[2].At.Equal(at) || log[1].At.IsZero() || log[0].Actor != "system" || log[0].Detail != "401" {
+		t.Errorf("audit log: %+v", log)
+	}
+}
