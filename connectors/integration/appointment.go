@@ -73,8 +73,8 @@ const (
 
 // allowed are the keys of each object of the body, by path ("" the top).
 var allowed = map[string]map[string]bool{
-	"":          {"patient": true, "measurement": true, "tabletGroup": true, "scheduledAt": true, "visitIds": true, "fields": true},
-	"patient":   {"id": true, "firstName": true, "lastName": true, "birthDate": true, "gender": true},
+	"":           {"patient": true, "measurement": true, "tabletGroup": true, "scheduledAt": true, "visitIds": true, "fields": true},
+	"patient":    {"id": true, "firstName": true, "lastName": true, "birthDate": true, "gender": true},
 	"visitIds[]": {"value": true, "system": true},
 }
 
@@ -122,6 +122,18 @@ func decodeAppointment(body []byte, now time.Time) (a Appointment, warnings []st
 		for i, m := range list {
 			if p := unknownKeys(fmt.Sprintf("visitIds[%d]", i), m); p != nil {
 				return a, nil, p
+			}
+		}
+	}
+	if raw, ok := top["fields"]; ok && !isNull(raw) {
+		var fm map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fm); err != nil {
+			return a, nil, typeProblem("fields", "an object of strings")
+		}
+		for k, v := range fm {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return a, nil, typeProblem("fields."+k, "a string")
 			}
 		}
 	}

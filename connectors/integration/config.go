@@ -41,8 +41,8 @@ type Config struct {
 	// PublicURL is how the EHR reaches the API from the internet, when a
 	// reverse proxy or a port forward sits in front ("https://hub.clinic.example/integration/v1");
 	// shown in the Dashboard, nothing else depends on it.
-	PublicURL string    `json:"publicURL,omitempty"`
-	TLS       TLSConfig `json:"tls"`
+	PublicURL string     `json:"publicURL,omitempty"`
+	TLS       TLSConfig  `json:"tls"`
 	Auth      AuthConfig `json:"auth"`
 	// MaxBodyKB bounds a request body.
 	MaxBodyKB int             `json:"maxBodyKB"`

@@ -513,7 +513,7 @@ func (s *Server) readBody(c *call) ([]byte, *problem.Problem) {
 func isJSON(ct string) bool {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
-	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	return mt == "application/json"
 }
 
 // keyedMutex serialises the calls on one appointment: the answer (201 or
