@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -477,4 +478,26 @@ func externalConfig(jwksURL string) Config {
 		Auth: AuthConfig{Mode: ModeExternal, Issuer: "https://idp.test", Audience: "api://mconnect", JWKSURL: jwksURL}}
 	c.ApplyDefaults()
 	return c
+}
+
+func jwtSegment(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// frozen is a clock that moves only when told.
+type frozen struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFrozen() *frozen { return &frozen{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+
+func (f *frozen) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *frozen) advance(d time.Duration) {
+	f.mu.Lock()
+	f.t = f.t.Add(d)
+	f.mu.Unlock()
 }

@@ -62,25 +62,21 @@ func (c *jwksCache) key(ctx context.Context, kid, alg string) (any, error) {
 	c.mu.Lock()
 	k, found := c.lookup(kid)
 	now := c.now()
-	stale := now.Sub(c.fetchedAt) > jwksMaxAge
-	wait := now.Sub(c.triedAt) < jwksMinRefetch || (c.lastErr != nil && now.Sub(c.triedAt) < jwksRetryFailed)
+	fresh := found && now.Sub(c.fetchedAt) <= jwksMaxAge
+	inflight := c.inflight != nil
+	recent := now.Sub(c.triedAt) < jwksMinRefetch || (c.lastErr != nil && now.Sub(c.triedAt) < jwksRetryFailed)
+	lastErr := c.lastErr
 	c.mu.Unlock()
-	if (found && !stale) || wait {
-		if !found {
-			if c.lastErrOf() != nil {
-				return nil, fmt.Errorf("%w: %v", errKeysUnavailable, c.lastErrOf())
-			}
-			return nil, errUnknownKey
-		}
-		return checkJWK(k, alg)
+	if !fresh && (inflight || !recent) {
+		lastErr = c.refresh(ctx)
+		c.mu.Lock()
+		k, found = c.lookup(kid)
+		c.mu.Unlock()
 	}
-	if err := c.refresh(ctx); err != nil && !found {
-		return nil, fmt.Errorf("%w: %v", errKeysUnavailable, err)
-	}
-	c.mu.Lock()
-	k, found = c.lookup(kid)
-	c.mu.Unlock()
 	if !found {
+		if lastErr != nil {
+			return nil, fmt.Errorf("%w: %v", errKeysUnavailable, lastErr)
+		}
 		return nil, errUnknownKey
 	}
 	return checkJWK(k, alg)
