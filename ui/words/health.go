@@ -79,6 +79,17 @@ var healthTexts = map[string]text{
 	"outbox.needs-attention":  {"Results for {{.connection}} need attention", "{{.failed}} refused by the EHR, {{.held}} possibly received twice. Open Results to resend or cancel them."},
 	"outbox.store-unwritable": {"Delivery progress cannot be saved", "Results already received are safe; delivery to {{.connection}} resumes by itself when the database can be written again. Check the free disk space and that the data folder is writable."},
 	"outbox.store-unreadable": {"The delivery queue cannot be read", "Delivery to {{.connection}} resumes by itself when it can. If this stays, export a diagnostic bundle for support."},
+	// the Integration API (appointments pushed by a cloud EHR)
+	"integration.listening":        {"Integration API listening", "The EHR sends appointments to {{.url}}{{if .clients}} ({{.clients}} clients registered){{end}}."},
+	"integration.listen-failed":    {"Integration API cannot listen", "Port {{.addr}} cannot be opened. Another program may use it; choose another port in the connection's settings."},
+	"integration.tls-failed":       {"Integration API has no usable certificate", "The certificate {{.cert}} or its key cannot be read. Check both files, or remove them from the settings to use the hub's own certificate."},
+	"integration.store-failed":     {"Appointments cannot be stored", "The EHR is told to send them again later. Check the free disk space and that the data folder is writable."},
+	"integration.jwks-unreachable": {"The EHR's sign-in keys cannot be fetched", "{{.url}} does not answer. Tokens signed with keys fetched before keep working; new keys cannot be checked until it answers."},
+	"integration.stopped":          {"Integration API stopped", ""},
+	// results sent to a cloud EHR as JSON
+	"results-out.delivering":        {"Sending results to the EHR", "Results are POSTed to {{.url}}."},
+	"results-out.token-unavailable": {"No access token from the EHR", "Its token endpoint {{.url}} does not answer or fails. Results wait and are sent as soon as a token is had."},
+	"results-out.token-refused":     {"The EHR refuses the hub's credentials", "Its token endpoint {{.url}} refused the client ID or secret (HTTP {{.status}}). Results wait; check the client ID, the secret in the keyring and the scopes in the connection's settings."},
 	// the hub itself (no running hub)
 	"hub.no-config":      {"Not configured yet", "No configuration file at {{.path}}."},
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
@@ -87,8 +98,8 @@ var healthTexts = map[string]text{
 }
 
 // Area names the kind of component a health report comes from: "device",
-// "store", "outbox", "mllp", "files-in", "files-out", "hub" or the
-// component itself.
+// "store", "outbox", "mllp", "files-in", "files-out", "ftp", "integration",
+// "results-out", "hub" or the component itself.
 func Area(component string) string {
 	switch {
 	case component == "device", component == "store", component == "hub", component == "config":
@@ -104,6 +115,10 @@ func Area(component string) string {
 		return "files-out"
 	case strings.HasSuffix(component, "/ftp"):
 		return "ftp"
+	case strings.HasSuffix(component, "/integration"):
+		return "integration"
+	case strings.HasSuffix(component, "/results"):
+		return "results-out"
 	case strings.HasPrefix(component, "conn:") && !strings.Contains(component, "/"):
 		return "mllp"
 	}
