@@ -27,7 +27,7 @@ type idp struct {
 	down    atomic.Bool
 }
 
-func newIDP(t *testing.T, kids ...string) *idp {
+func newIDP(t testing.TB, kids ...string) *idp {
 	t.Helper()
 	p := &idp{keys: map[string]*rsa.PrivateKey{}}
 	for _, k := range kids {
@@ -52,7 +52,7 @@ func newIDP(t *testing.T, kids ...string) *idp {
 	return p
 }
 
-func (p *idp) addKey(t *testing.T, kid string) {
+func (p *idp) addKey(t testing.TB, kid string) {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -63,7 +63,7 @@ func (p *idp) addKey(t *testing.T, kid string) {
 	p.mu.Unlock()
 }
 
-func (p *idp) token(t *testing.T, kid string, now time.Time, mod func(m jwt.MapClaims)) string {
+func (p *idp) token(t testing.TB, kid string, now time.Time, mod func(m jwt.MapClaims)) string {
 	t.Helper()
 	p.mu.Lock()
 	k := p.keys[kid]
