@@ -434,4 +434,3 @@ type sinkWithoutStore struct{}
 func (sinkWithoutStore) AcceptOrder(context.Context, domain.Order) (domain.Accepted, error) {
 	return domain.Accepted{}, nil
 }
-
