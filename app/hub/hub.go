@@ -330,6 +330,13 @@ func (h *Hub) Close() {
 	h.lock.release()
 }
 
+// Store returns the hub's store: connectors that keep state of their own
+// in it (the Integration API's clients) reach it through the order sink.
+func (h *Hub) Store() *store.Store { return h.store }
+
+// DataDir returns the data folder in use.
+func (h *Hub) DataDir() string { return h.dataDir }
+
 // HubID returns the hub's stable ID.
 func (h *Hub) HubID() string { return h.hubID }
 

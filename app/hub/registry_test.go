@@ -2,7 +2,11 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +67,20 @@ func TestToyConnectorNeedsOnlyItsPackageAndARegistryLine(t *testing.T) {
 	res, err := h.TestConnection(ctx, "toyehr")
 	if err != nil || len(res) != 1 || !res[0].Result.OK {
 		t.Fatalf("test connection %+v %v", res, err)
+	}
+}
+
+// TestNotBuiltEHRTouchesNothing: a config naming an EHR whose kinds this
+// build lacks is refused before the data folder is touched.
+func TestNotBuiltEHRTouchesNothing(t *testing.T) {
+	reg := registry.New() // a build without connectors
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := config.Core("tomedo", dir)
+	_, err := New(cfg, Options{Registry: reg, LogStderr: discard{}})
+	if !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "Tomedo") || !strings.Contains(err.Error(), "nothing was started") {
+		t.Fatalf("New = %v, want ErrNotBuilt naming Tomedo", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the data folder was touched: %v", err)
 	}
 }

@@ -119,6 +119,30 @@ CREATE TABLE audit (
 ALTER TABLE deliveries ADD COLUMN progress TEXT NOT NULL DEFAULT '';
 ALTER TABLE deliveries ADD COLUMN progress_resumable INTEGER NOT NULL DEFAULT 0;
 `,
+	// 3: the Integration API's clients (secrets by hash only) and the
+	// signing keys of its token endpoint; an index finding the results of
+	// an order is there already (results_order).
+	`
+CREATE TABLE integration_clients (
+	id           TEXT PRIMARY KEY,
+	connection   TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	secret_hash  TEXT NOT NULL,
+	created_at   INTEGER NOT NULL,
+	revoked_at   INTEGER NOT NULL DEFAULT 0,
+	last_used_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX integration_clients_conn ON integration_clients(connection, created_at);
+
+CREATE TABLE integration_keys (
+	kid         TEXT PRIMARY KEY,
+	connection  TEXT NOT NULL,
+	private_key BLOB NOT NULL,
+	created_at  INTEGER NOT NULL,
+	retired_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX integration_keys_conn ON integration_keys(connection, created_at);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

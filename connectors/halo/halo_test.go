@@ -153,11 +153,6 @@ func (r *rig) noViolations(t *testing.T) {
 	}
 }
 
-func today(h, m int) time.Time {
-	n := time.Now().UTC()
-	return time.Date(n.Year(), n.Month(), n.Day(), h, m, 0, 0, time.UTC)
-}
-
 // row is a Bp Premier appointment row about now.
 func row(id int, patient int, at time.Time) map[string]any {
 	return map[string]any{"AppointmentID": id, "InternalID": patient, "Firstname": "Ana", "Surname": "Novak",

@@ -117,7 +117,7 @@ func (a *appointments) fetch(ctx context.Context, w pull.Window) (pull.Batch, er
 		if errors.As(err, &pe) {
 			return pull.Batch{}, err
 		}
-		return pull.Batch{}, pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("Leyr's appointments: %w", err))
+		return pull.Batch{}, pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("leyr: appointments: %w", err))
 	}
 	if err := a.lookUp(ctx, rows); err != nil {
 		return pull.Batch{}, err

@@ -144,7 +144,7 @@ func (c *client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("Leyr request %s: %w", path, err)
+		return nil, fmt.Errorf("leyr: request %s: %w", path, err)
 	}
 	req.Header.Set(headerClientID, c.id)
 	req.Header.Set(headerClientSecret, c.key)
@@ -159,7 +159,7 @@ func (c *client) do(ctx context.Context, method, path string, q url.Values, body
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, pull.Classify(fmt.Errorf("Leyr %s %s: %w", method, req.URL.Path, err))
+		return nil, pull.Classify(fmt.Errorf("leyr: %s %s: %w", method, req.URL.Path, err))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return struct {
@@ -188,7 +188,7 @@ func (c *client) problem(resp *http.Response, body []byte, method, path string) 
 		}
 		msg = strconv.Quote(s)
 	}
-	err := fmt.Errorf("Leyr answered %s to %s %s: %s", resp.Status, method, path, msg)
+	err := fmt.Errorf("leyr: answered %s to %s %s: %s", resp.Status, method, path, msg)
 	if resp.StatusCode == http.StatusNotFound && strings.Contains(strings.ToLower(p.Code+" "+p.Detail), "care unit") {
 		return pull.Fail(pull.KindRefused, CodeCareUnitNotFound, map[string]string{"status": "404", "careUnit": c.careUnit}, err)
 	}
@@ -217,7 +217,7 @@ func (c *client) getJSON(ctx context.Context, path string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("Leyr's answer to GET %s cannot be read: %w", path, err))
+		return pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("leyr: the answer to GET %s cannot be read: %w", path, err))
 	}
 	return nil
 }
@@ -235,7 +235,7 @@ func (c *client) create(ctx context.Context, path string, body any) (string, err
 	}
 	var cr Created
 	if err := json.Unmarshal(b, &cr); err != nil || cr.ID == "" {
-		return "", pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("Leyr's answer to POST %s names no created id (%v)", path, err))
+		return "", pull.Fail(pull.KindBadAnswer, pull.CodeBadAnswer, nil, fmt.Errorf("leyr: the answer to POST %s names no created id (%v)", path, err))
 	}
 	return cr.ID, nil
 }

@@ -63,7 +63,7 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 		if isBadAnswer(err) {
 			// Leyr said yes but not to what: the note most likely exists.
 			// Creating it again would file it twice; a person checks.
-			return "", domain.Permanent(fmt.Errorf("Leyr accepted the medical note but its answer cannot be read, so whether and as what it was filed is unknown; check the EHR, then resend or cancel: %w", err), "")
+			return "", domain.Permanent(fmt.Errorf("leyr: the medical note was accepted but its answer cannot be read, so whether and as what it was filed is unknown; check the EHR, then resend or cancel: %w", err), "")
 		}
 		if err != nil {
 			return "", deliveryError(err, "creating the medical note")

@@ -12,7 +12,10 @@ import (
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/gdtfile"
+	"github.com/mesi/mconnect/connectors/halo"
 	"github.com/mesi/mconnect/connectors/hl7net"
+	"github.com/mesi/mconnect/connectors/leyr"
+	"github.com/mesi/mconnect/connectors/pushjson"
 )
 
 // kinds are the connector kinds of this build, one line each.
@@ -20,6 +23,10 @@ var kinds = []connector.Kind{
 	hl7net.MLLPKind(),
 	hl7net.WEDAKind(),
 	gdtfile.Kind(),
+	halo.Kind(),
+	leyr.Kind(),
+	pushjson.JoinKind(),
+	pushjson.ZipLaneRxKind(),
 }
 
 // ErrNotBuilt is returned for an EHR whose connection is made of kinds this

@@ -98,6 +98,17 @@ var healthTexts = map[string]text{
 	"pull.rate-limited":        {"{{.ehr}} asks the hub to slow down", "It is asked again at {{.next}}; tablets see the worklist as last read."},
 	"pull.rows-skipped":        {"{{.count}} appointments from {{.ehr}} could not be read", "{{.first}}. The other appointments are on the worklist; Details lists the rows."},
 	"pull.rows-ok":             {"Every appointment from {{.ehr}} was read", ""},
+	// the Integration API (appointments pushed by a cloud EHR)
+	"integration.listening":        {"Integration API listening", "The EHR sends appointments to {{.url}}{{if .clients}} ({{.clients}} clients registered){{end}}."},
+	"integration.listen-failed":    {"Integration API cannot listen", "Port {{.addr}} cannot be opened. Another program may use it; choose another port in the connection's settings."},
+	"integration.tls-failed":       {"Integration API has no usable certificate", "The certificate {{.cert}} or its key cannot be read. Check both files, or remove them from the settings to use the hub's own certificate."},
+	"integration.store-failed":     {"Appointments cannot be stored", "The EHR is told to send them again later. Check the free disk space and that the data folder is writable."},
+	"integration.jwks-unreachable": {"The EHR's sign-in keys cannot be fetched", "{{.url}} does not answer. Tokens signed with keys fetched before keep working; new keys cannot be checked until it answers."},
+	"integration.stopped":          {"Integration API stopped", ""},
+	// results sent to a cloud EHR as JSON
+	"results-out.delivering":        {"Sending results to the EHR", "Results are POSTed to {{.url}}."},
+	"results-out.token-unavailable": {"No access token from the EHR", "Its token endpoint {{.url}} does not answer or fails. Results wait and are sent as soon as a token is had."},
+	"results-out.token-refused":     {"The EHR refuses the hub's credentials", "Its token endpoint {{.url}} refused the client ID or secret (HTTP {{.status}}). Results wait; check the client ID, the secret in the keyring and the scopes in the connection's settings."},
 	// the hub itself (no running hub)
 	"hub.no-config":      {"Not configured yet", "No configuration file at {{.path}}."},
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
@@ -106,8 +117,8 @@ var healthTexts = map[string]text{
 }
 
 // Area names the kind of component a health report comes from: "device",
-// "store", "outbox", "mllp", "files-in", "files-out", "ftp", "pull", "hub"
-// or the component itself.
+// "store", "outbox", "mllp", "files-in", "files-out", "ftp", "pull",
+// "integration", "results-out", "hub" or the component itself.
 func Area(component string) string {
 	switch {
 	case component == "device", component == "store", component == "hub", component == "config":
@@ -125,6 +136,10 @@ func Area(component string) string {
 		return "ftp"
 	case strings.HasSuffix(component, "/pull"), strings.HasSuffix(component, "/pull-rows"):
 		return "pull"
+	case strings.HasSuffix(component, "/integration"):
+		return "integration"
+	case strings.HasSuffix(component, "/results"):
+		return "results-out"
 	case strings.HasPrefix(component, "conn:") && !strings.Contains(component, "/"):
 		return "mllp"
 	}
