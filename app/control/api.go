@@ -64,6 +64,15 @@ type API interface {
 	// TestConnection runs the checks of a connection.
 	TestConnection(ctx context.Context, name string) ([]CheckOutcome, error)
 
+	// APIClients lists the clients registered for the Integration API of a
+	// pushing EHR (Join, ZipLaneRx); conn empty: every connection.
+	APIClients(ctx context.Context, conn string) ([]APIClient, error)
+	// AddAPIClient registers a client; its secret is in the answer only
+	// (the hub keeps a hash).
+	AddAPIClient(ctx context.Context, req AddAPIClientRequest) (APICredentials, error)
+	// RevokeAPIClient revokes a client at once (its tokens stop working).
+	RevokeAPIClient(ctx context.Context, req RevokeAPIClientRequest) (APIClient, error)
+
 	// LogTail returns the newest lines of the hub's log (oldest first).
 	LogTail(ctx context.Context, q LogQuery) ([]LogLine, error)
 
@@ -227,6 +236,39 @@ type Connection struct {
 type CheckOutcome struct {
 	What   string                `json:"what"`
 	Result connector.CheckResult `json:"result"`
+}
+
+// APIClient is a client of the Integration API.
+type APIClient struct {
+	ID         string    `json:"id"`
+	Connection string    `json:"connection"`
+	Name       string    `json:"name"`
+	CreatedAt  time.Time `json:"createdAt"`
+	LastUsedAt time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt  time.Time `json:"revokedAt,omitempty"`
+}
+
+// AddAPIClientRequest registers a client of a connection.
+type AddAPIClientRequest struct {
+	Connection string `json:"connection"`
+	Name       string `json:"name"`
+	Actor      string `json:"actor,omitempty"`
+}
+
+// APICredentials are a new client's ID and secret, shown once.
+type APICredentials struct {
+	ClientID     string    `json:"clientId"`
+	ClientSecret string    `json:"clientSecret"`
+	Name         string    `json:"name"`
+	Connection   string    `json:"connection"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// RevokeAPIClientRequest revokes a client; Reason is required.
+type RevokeAPIClientRequest struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor,omitempty"`
 }
 
 // LogQuery filters the log: Level is the lowest level shown (debug,

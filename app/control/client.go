@@ -175,6 +175,21 @@ func (c *Client) TestConnection(ctx context.Context, name string) (out []CheckOu
 	return out, c.call(ctx, "TestConnection", stringRequest{ID: name}, &out)
 }
 
+// APIClients implements API.
+func (c *Client) APIClients(ctx context.Context, conn string) (out []APIClient, err error) {
+	return out, c.call(ctx, "APIClients", stringRequest{ID: conn}, &out)
+}
+
+// AddAPIClient implements API.
+func (c *Client) AddAPIClient(ctx context.Context, req AddAPIClientRequest) (out APICredentials, err error) {
+	return out, c.call(ctx, "AddAPIClient", req, &out)
+}
+
+// RevokeAPIClient implements API.
+func (c *Client) RevokeAPIClient(ctx context.Context, req RevokeAPIClientRequest) (out APIClient, err error) {
+	return out, c.call(ctx, "RevokeAPIClient", req, &out)
+}
+
 // LogTail implements API.
 func (c *Client) LogTail(ctx context.Context, q LogQuery) (out []LogLine, err error) {
 	return out, c.call(ctx, "LogTail", q, &out)

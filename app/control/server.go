@@ -134,6 +134,11 @@ func handlers(api API) map[string]http.HandlerFunc {
 		"TestConnection": method(func(ctx context.Context, r stringRequest) ([]CheckOutcome, error) {
 			return api.TestConnection(ctx, r.ID)
 		}),
+		"APIClients": method(func(ctx context.Context, r stringRequest) ([]APIClient, error) {
+			return api.APIClients(ctx, r.ID)
+		}),
+		"AddAPIClient":      method(api.AddAPIClient),
+		"RevokeAPIClient":   method(api.RevokeAPIClient),
 		"LogTail":           method(api.LogTail),
 		"Config":            method(func(ctx context.Context, _ none) (ConfigDoc, error) { return api.Config(ctx) }),
 		"ValidateConfig":    method(api.ValidateConfig),

@@ -307,6 +307,21 @@ func (r *Runner) TestConnection(ctx context.Context, name string) ([]control.Che
 	return via(r, func(h *Hub) ([]control.CheckOutcome, error) { return h.TestConnection(ctx, name) })
 }
 
+// APIClients implements control.API.
+func (r *Runner) APIClients(ctx context.Context, conn string) ([]control.APIClient, error) {
+	return via(r, func(h *Hub) ([]control.APIClient, error) { return h.APIClients(ctx, conn) })
+}
+
+// AddAPIClient implements control.API.
+func (r *Runner) AddAPIClient(ctx context.Context, req control.AddAPIClientRequest) (control.APICredentials, error) {
+	return via(r, func(h *Hub) (control.APICredentials, error) { return h.AddAPIClient(ctx, req) })
+}
+
+// RevokeAPIClient implements control.API.
+func (r *Runner) RevokeAPIClient(ctx context.Context, req control.RevokeAPIClientRequest) (control.APIClient, error) {
+	return via(r, func(h *Hub) (control.APIClient, error) { return h.RevokeAPIClient(ctx, req) })
+}
+
 // LogTail implements control.API.
 func (r *Runner) LogTail(ctx context.Context, q control.LogQuery) ([]control.LogLine, error) {
 	return via(r, func(h *Hub) ([]control.LogLine, error) { return h.LogTail(ctx, q) })

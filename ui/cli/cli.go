@@ -94,6 +94,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Opt
 		return cmdDelivery(rest, stdout)
 	case "version":
 		return cmdVersion(rest, stdout)
+	case "integration":
+		return cmdIntegration(rest, stdout)
 	case "diag":
 		return cmdDiag(rest, stdout)
 	case "help", "--help", "-h":
@@ -121,6 +123,8 @@ const usage = `usage:
   mconnect delivery show ID [--config FILE]    one delivery with every attempt (errors, the EHR's answers)
   mconnect delivery resend ID|--failed|--ambiguous --reason TEXT [--config FILE]
   mconnect delivery cancel ID --reason TEXT [--config FILE]
+  mconnect integration client add --name NAME | list | revoke ID --reason TEXT [--config FILE]
+                                              clients of the Integration API (Join, ZipLaneRx)
   mconnect tablet-sim --help                  the tablet simulator
   mconnect version [--config FILE]            version; with a config also the LAN endpoint's TLS fingerprint
   mconnect diag export [--config FILE] --out FILE.zip [--include-patient-data]
