@@ -73,6 +73,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options)
 var errSilent = &exitError{code: 1, err: errors.New("")}
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
 	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
 		return cmdGUI(args, stderr, opts)
 	}

@@ -292,3 +292,13 @@ func TestPairCodeAndVersion(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestHelp: --help, -h and help print the command list and exit 0.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		r := mconnect(t, nil, arg)
+		if r.code != 0 || !strings.Contains(r.stdout, "mconnect serve") || !strings.Contains(r.stdout, "mconnect status") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, r.code, r.stdout, r.stderr)
+		}
+	}
+}
