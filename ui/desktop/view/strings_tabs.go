@@ -110,3 +110,60 @@ func txtDeleteConfirm() string { return lang.X("worklist.deleteConfirm", "Delete
 func txtDeleted(name string) string {
 	return lang.X("worklist.deleted", "{{.Name}} was deleted from the worklist.", map[string]any{"Name": name})
 }
+
+func txtPairTablet() string { return lang.X("tablets.pair", "Pair a tablet") }
+func txtPairGroup() string  { return lang.X("tablets.pairGroup", "New tablets join") }
+func txtNoTablets() string {
+	return lang.X("tablets.none", "No tablets are paired yet. Press \"Pair a tablet\" and scan the code with the tablet's camera.")
+}
+func txtTabletCount(n int) string {
+	return lang.XN("tablets.count", "{{.Count}} tablets", n, map[string]any{"Count": n})
+}
+func txtOnline() string  { return lang.X("tablets.online", "Online") }
+func txtOffline() string { return lang.X("tablets.offline", "Offline") }
+func txtRevoked() string { return lang.X("tablets.revoked", "Revoked") }
+func txtBattery(p int) string {
+	return lang.X("tablets.battery", "Battery {{.Percent}}%", map[string]any{"Percent": p})
+}
+func txtBatteryUnknown() string { return lang.X("tablets.batteryUnknown", "Battery unknown") }
+func txtAppVersion(v string) string {
+	return lang.X("tablets.appVersion", "App {{.Version}}", map[string]any{"Version": v})
+}
+func txtLastSeen(at string) string {
+	return lang.X("tablets.lastSeen", "Last seen {{.Time}}", map[string]any{"Time": at})
+}
+func txtSelectTablet() string {
+	return lang.X("tablets.select", "Select a tablet to rename it, move it to another group or revoke it.")
+}
+func txtTabletName() string { return lang.X("tablets.name", "Name") }
+func txtRename() string     { return lang.X("tablets.rename", "Rename") }
+func txtMove() string       { return lang.X("tablets.move", "Move to group") }
+func txtRevoke() string     { return lang.X("tablets.revoke", "Revoke…") }
+func txtRevokeTitle() string {
+	return lang.X("tablets.revokeTitle", "Revoke this tablet?")
+}
+func txtRevokeText(name string) string {
+	return lang.X("tablets.revokeText",
+		"{{.Name}} can no longer reach the hub from its next call. To use it again, pair it anew.",
+		map[string]any{"Name": name})
+}
+func txtRevokeConfirm() string { return lang.X("tablets.revokeConfirm", "Revoke") }
+func txtTabletSaved(name string) string {
+	return lang.X("tablets.saved", "{{.Name}} was changed.", map[string]any{"Name": name})
+}
+func txtPairTitle() string { return lang.X("tablets.pairTitle", "Pair a tablet") }
+func txtPairText() string {
+	return lang.X("tablets.pairText",
+		"On the tablet, open mTABLET, choose to connect to a hub and scan this code, or type the 6-digit code.")
+}
+func txtPairExpires(left string) string {
+	return lang.X("tablets.pairExpires", "The code works for {{.Left}} more.", map[string]any{"Left": left})
+}
+func txtPairExpired() string {
+	return lang.X("tablets.pairExpired", "The code has expired. Press \"New code\" for another one.")
+}
+func txtPairNew() string   { return lang.X("tablets.pairNew", "New code") }
+func txtPairClose() string { return lang.X("tablets.pairClose", "Done") }
+func txtPairQRFailed() string {
+	return lang.X("tablets.pairQRFailed", "The QR code could not be drawn; type the 6-digit code on the tablet.")
+}
