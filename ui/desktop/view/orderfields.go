@@ -35,7 +35,7 @@ const (
 // from the message, then every source field the connection parsed (each
 // with its readable Text and its raw Value), sorted into the section its
 // key or label belongs to.
-func orderSections(o *domain.Order, now time.Time) []fieldSection {
+func orderSections(o *domain.Order, now time.Time, groupOf func(id string) string) []fieldSection {
 	secs := []fieldSection{
 		{title: txtSectionPatient()}, {title: txtSectionVisit()}, {title: txtSectionProvider()},
 		{title: txtSectionOrder()}, {title: txtSectionOther()},
@@ -61,7 +61,7 @@ func orderSections(o *domain.Order, now time.Time) []fieldSection {
 	add(secOrder, txtMeasurement(), measurementName(o))
 	add(secOrder, txtScheduled(), at(o.ScheduledAt))
 	add(secOrder, txtState(), txtOrderState(o.State))
-	add(secOrder, txtGroup(), o.Group)
+	add(secOrder, txtGroup(), groupOf(o.Group))
 	add(secOrder, txtConnection(), o.Connection)
 	add(secOrder, txtReceived(), at(o.ReceivedAt))
 

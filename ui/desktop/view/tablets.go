@@ -215,6 +215,7 @@ func (t *tablets) reload() {
 			t.selected = ""
 			t.showDetail()
 		}
+		t.root.Refresh()
 	})
 }
 
@@ -387,6 +388,7 @@ func (t *tablets) change(d domain.Device, req control.TabletChange) {
 	}, func(nd domain.Device, err error) {
 		if err != nil {
 			t.actMsg.problem(err)
+			t.root.Refresh()
 			return
 		}
 		t.actMsg.info(txtTabletSaved(tabletName(nd)))
@@ -441,6 +443,7 @@ func (t *tablets) pair() {
 	}, func(p control.Pairing, err error) {
 		if err != nil {
 			t.pairMsg.problem(err)
+			t.root.Refresh()
 			return
 		}
 		t.pairMsg.clear()
@@ -459,6 +462,7 @@ func (t *tablets) pair() {
 		t.pairQR.Refresh()
 		t.pairBox.Show()
 		t.showCountdown()
+		t.root.Refresh()
 	})
 }
 
@@ -479,7 +483,10 @@ func (t *tablets) showCountdown() {
 		t.pairLeft.SetText(txtPairExpired())
 		t.pairLeft.Importance = widget.WarningImportance
 		t.pairCode.Color = theme.Color(theme.ColorNameDisabled)
-		t.pairQR.Hide()
+		if t.pairQR.Visible() {
+			t.pairQR.Hide()
+			t.root.Refresh()
+		}
 	} else {
 		secs := int(left.Round(time.Second) / time.Second)
 		t.pairLeft.SetText(txtPairExpires(fmt.Sprintf("%d:%02d", secs/60, secs%60)))
@@ -493,4 +500,5 @@ func (t *tablets) showCountdown() {
 func (t *tablets) closePairing() {
 	t.pairing = nil
 	t.pairBox.Hide()
+	t.root.Refresh()
 }

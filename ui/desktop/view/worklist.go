@@ -94,8 +94,7 @@ func newWorklist(env *tabEnv) *worklist {
 	w.detail = container.NewVBox()
 	w.detailMsg = newMessageBox()
 
-	filters := container.NewBorder(nil, nil, nil,
-		container.NewHBox(w.group, w.state), w.search)
+	filters := container.NewVBox(w.search, container.NewGridWithColumns(2, w.group, w.state))
 	left := container.NewBorder(container.NewVBox(filters, w.message.root, w.count), nil, nil, nil, w.list)
 	right := container.NewBorder(
 		container.NewVBox(w.detailMsg.root, container.NewHBox(w.raw, layout.NewSpacer(), w.deleteBt)),
@@ -189,6 +188,7 @@ func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) 
 		w.selected, w.current = "", nil
 		w.showDetail()
 	}
+	w.root.Refresh()
 }
 
 func (w *worklist) reloadGroups() {
@@ -219,6 +219,16 @@ func (w *worklist) reloadGroups() {
 		w.group.SetSelectedIndex(sel)
 		w.group.OnChanged = func(string) { w.reload() }
 	})
+}
+
+// groupLabel names a group by its name when the tab knows it.
+func (w *worklist) groupLabel(id string) string {
+	for _, g := range w.groups {
+		if g.ID == id {
+			return groupName(g)
+		}
+	}
+	return id
 }
 
 func groupName(g domain.Group) string {
@@ -253,7 +263,7 @@ func (w *worklist) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 	lines := row.Objects[0].(*fyne.Container)
 	state := row.Objects[1].(*widget.Label)
 	lines.Objects[0].(*widget.Label).SetText(orderTitle(o))
-	lines.Objects[1].(*widget.Label).SetText(orderSubline(o, w.env))
+	lines.Objects[1].(*widget.Label).SetText(orderSubline(o, w.env, w.groupLabel))
 	state.SetText(txtOrderState(o.State))
 }
 
@@ -270,7 +280,7 @@ func orderTitle(o *domain.Order) string {
 }
 
 // orderSubline is the second line: measurement, order number, when.
-func orderSubline(o *domain.Order, env *tabEnv) string {
+func orderSubline(o *domain.Order, env *tabEnv, groupOf func(id string) string) string {
 	parts := make([]string, 0, 4)
 	for _, p := range []string{measurementName(o), o.PlacerNumber} {
 		if p != "" {
@@ -285,7 +295,7 @@ func orderSubline(o *domain.Order, env *tabEnv) string {
 		parts = append(parts, formatTime(at, env.now()))
 	}
 	if o.Group != "" {
-		parts = append(parts, o.Group)
+		parts = append(parts, groupOf(o.Group))
 	}
 	return strings.Join(parts, "  ·  ")
 }
@@ -318,6 +328,7 @@ func (w *worklist) selectOrder(id string) {
 			w.detailMsg.clear()
 		}
 		w.showDetail()
+		w.root.Refresh()
 	})
 }
 
@@ -345,7 +356,7 @@ func (w *worklist) showDetail() {
 	head.SizeName = theme.SizeNameSubHeadingText
 	head.Wrapping = fyne.TextWrapWord
 	objs = append(objs, head)
-	for _, s := range orderSections(o, w.env.now()) {
+	for _, s := range orderSections(o, w.env.now(), w.groupLabel) {
 		if len(s.rows) == 0 {
 			continue
 		}
@@ -427,6 +438,7 @@ func (w *worklist) deleteOrder(o domain.Order, reason string) {
 	}, func(_ domain.Order, err error) {
 		if err != nil {
 			w.detailMsg.problem(err)
+			w.root.Refresh()
 			return
 		}
 		w.detailMsg.info(txtDeleted(orderTitle(&o)))

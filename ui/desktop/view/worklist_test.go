@@ -151,7 +151,7 @@ func TestWorklistListsTheWorklist(t *testing.T) {
 		t.Fatalf("list has %d rows, want the 2 open appointments", w.list.Length())
 	}
 	labels := visibleLabels(w.content())
-	for _, want := range []string{"Janez Novak  ·  P-1001", "ECG (Resting ECG)  ·  ORD-7781  ·  14:30:00  ·  cardio",
+	for _, want := range []string{"Janez Novak  ·  P-1001", "ECG (Resting ECG)  ·  ORD-7781  ·  14:30:00  ·  Cardiology",
 		"Maria Huber  ·  4711", "Scheduled", "2 appointments"} {
 		if !hasText(labels, want) {
 			t.Errorf("no label shows %q; labels: %q", want, texts(labels))
@@ -263,7 +263,7 @@ func TestWorklistDetails(t *testing.T) {
 	}
 	labels := visibleLabels(w.detail)
 	for _, want := range []string{"AMB, room 101, bed 1", "Janez Novak", "Black or African American (2054-5)",
-		"Ana Kos (D7)", "1.2.840.1234^Study", "ORD-7781"} {
+		"Ana Kos (D7)", "1.2.840.1234^Study", "ORD-7781", "Cardiology"} {
 		if !hasText(labels, want) {
 			t.Errorf("details lack %q; labels: %q", want, texts(labels))
 		}
@@ -409,7 +409,7 @@ func TestFieldSections(t *testing.T) {
 func TestOrderSectionsKeepEveryField(t *testing.T) {
 	t.Parallel()
 	o := hl7Order()
-	secs := orderSections(&o, testNow)
+	secs := orderSections(&o, testNow, func(id string) string { return id })
 	var got []string
 	for _, s := range secs {
 		for _, r := range s.rows {
