@@ -181,14 +181,13 @@ func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) 
 		}
 	}
 	w.list.UnselectAll()
-	w.list.Refresh()
 	if i := slices.IndexFunc(w.orders, func(o domain.Order) bool { return o.ID == w.selected }); i >= 0 {
 		w.list.Select(i) // loads its details again: they may have changed
 	} else if w.selected != "" {
 		w.selected, w.current = "", nil
 		w.showDetail()
 	}
-	w.root.Refresh()
+	w.root.Refresh() // the list's rows and the messages above it
 }
 
 func (w *worklist) reloadGroups() {

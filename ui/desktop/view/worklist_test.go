@@ -453,3 +453,29 @@ func BenchmarkWorklistSearch(b *testing.B) {
 		b.Fatal("no count shown")
 	}
 }
+
+// BenchmarkWorklistShow measures the GUI's part alone: 10,000 or 2,500
+// appointments put on the list, its visible rows bound and laid out.
+func BenchmarkWorklistShow(b *testing.B) {
+	var all []domain.Order
+	for i := range 10000 {
+		o := gdtOrder()
+		o.ID = fmt.Sprintf("o-%d", i)
+		o.Patient.ID = fmt.Sprintf("P%05d", i)
+		all = append(all, o)
+	}
+	tt := newTabTest(b, &fakeAPI{})
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	defer w.start()()
+	sets := [][]domain.Order{all, all[:2500]}
+	q := control.OrderQuery{Limit: worklistLimit}
+	b.ResetTimer()
+	for i := range b.N {
+		w.show(sets[i%2], nil, q)
+	}
+	b.StopTimer()
+	if w.list.Length() == 0 {
+		b.Fatal("empty list")
+	}
+}
