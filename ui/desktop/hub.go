@@ -10,6 +10,7 @@ package desktop
 import (
 	"github.com/sirupsen/logrus"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/ui/desktop/view"
 )
@@ -50,4 +51,7 @@ type Options struct {
 	// menu, or closing the Dashboard when there is no tray), before Run
 	// returns. Use it to stop the hub.
 	OnQuit func()
+	// API is the hub's control API the Dashboard's tabs work through
+	// (worklist, tablets ...); nil when no hub runs.
+	API control.API
 }

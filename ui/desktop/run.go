@@ -40,6 +40,7 @@ func Run(h Hub, opts Options) error {
 		Tray:          opts.Tray,
 		Log:           log,
 		OnQuit:        opts.OnQuit,
+		API:           opts.API,
 	})
 	a.Run()
 	shell.Stop()

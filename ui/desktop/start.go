@@ -138,7 +138,8 @@ func Main(opts StartOptions) error {
 	if h := runner.Hub(); h != nil {
 		log = h.Log()
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: func() { go runner.Stop() }})
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
+		API: g.api})
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)
 	}

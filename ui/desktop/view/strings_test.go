@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ import (
 )
 
 // TestEnglishFileMatchesDefaults keeps translations/en.json and the English
-// defaults in strings.go identical, so that translators work from the same
+// defaults in strings*.go identical, so that translators work from the same
 // texts the application shows.
 func TestEnglishFileMatchesDefaults(t *testing.T) {
 	t.Parallel()
@@ -30,11 +31,35 @@ func TestEnglishFileMatchesDefaults(t *testing.T) {
 	}
 
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "strings.go", nil, 0)
+	files, err := filepath.Glob("strings*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	used := map[string]bool{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inspectTexts(t, fset, f, en, used)
+	}
+	if len(used) < 20 {
+		t.Fatalf("found only %d texts in strings.go; is the parser still looking at the right calls?", len(used))
+	}
+	for _, k := range slices.Sorted(maps.Keys(en)) {
+		if !used[k] && !strings.HasPrefix(k, "health.") { // health texts: TestHealthTextsInEnglishFile
+			t.Errorf("en.json key %q is not used in strings.go", k)
+		}
+	}
+}
+
+// inspectTexts records the lang.X / lang.XN calls of f in used and checks
+// each against en.
+func inspectTexts(t *testing.T, fset *token.FileSet, f *ast.File, en map[string]any, used map[string]bool) {
+	t.Helper()
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
@@ -64,14 +89,6 @@ func TestEnglishFileMatchesDefaults(t *testing.T) {
 		}
 		return true
 	})
-	if len(used) < 20 {
-		t.Fatalf("found only %d texts in strings.go; is the parser still looking at the right calls?", len(used))
-	}
-	for _, k := range slices.Sorted(maps.Keys(en)) {
-		if !used[k] && !strings.HasPrefix(k, "health.") { // health texts: TestHealthTextsInEnglishFile
-			t.Errorf("en.json key %q is not used in strings.go", k)
-		}
-	}
 }
 
 // constString evaluates a string literal or a + concatenation of literals.

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"github.com/sirupsen/logrus"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/assets"
 )
@@ -61,6 +62,9 @@ type Options struct {
 	Tray          bool
 	Log           logrus.FieldLogger
 	OnQuit        func()
+	// API is the hub's control API the tabs work through; nil when no hub
+	// runs (no configuration, or it could not start).
+	API control.API
 }
 
 // DashboardSize is the Dashboard window's initial size.
@@ -107,6 +111,8 @@ type Shell struct {
 	onQuit func()
 	log    logrus.FieldLogger
 
+	tabs *tabs
+
 	quitOnce sync.Once
 	stop     func()
 }
@@ -151,7 +157,9 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	s.win = a.NewWindow(txtWindowTitle())
 	s.win.SetIcon(assets.AppIcon())
 	s.gui = newGUI(h, s.desk != nil, notice, s.ShowDashboard, s.Quit)
-	s.win.SetContent(s.gui.dash.content())
+	s.tabs = newTabs(newTabEnv(opts.API, s.win), s.gui.dash.content(),
+		notice != "" || h.Info().Problem != "" || h.Info().FirstRun)
+	s.win.SetContent(s.tabs.content())
 	s.win.Resize(DashboardSize)
 
 	if s.desk != nil {
@@ -173,7 +181,8 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		s.win.SetCloseIntercept(s.win.Hide)
 	}
 
-	s.stop = s.gui.start()
+	stopHealth, stopTabs := s.gui.start(), s.tabs.start()
+	s.stop = func() { stopTabs(); stopHealth() }
 	if opts.ShowDashboard || windowOnly {
 		s.win.Show()
 	}

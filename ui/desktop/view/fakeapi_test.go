@@ -1,0 +1,232 @@
+package view
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/mesi/mconnect/app/control"
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// fakeAPI is a hub behind the control API for the tabs' tests: it keeps
+// orders, groups and tablets in memory and records what it was asked.
+// What a test does not set up answers Unavailable.
+type fakeAPI struct {
+	mu      sync.Mutex
+	orders  []domain.Order
+	groups  []domain.Group
+	tablets []domain.Device
+	pairing control.Pairing
+	// err, if set, is the answer of every call.
+	err error
+
+	queries  []control.OrderQuery
+	orderIDs []string
+	deletes  []control.DeleteOrderRequest
+	changes  []control.TabletChange
+	pairings []string
+	events   chan control.Event
+}
+
+func unavailable(what string) error {
+	return control.Errorf(control.Unavailable, "%s is not part of this test", what)
+}
+
+func (f *fakeAPI) Status(context.Context) (control.Status, error) {
+	return control.Status{}, unavailable("status")
+}
+
+func (f *fakeAPI) Orders(_ context.Context, q control.OrderQuery) ([]domain.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries = append(f.queries, q)
+	if f.err != nil {
+		return nil, f.err
+	}
+	text := strings.ToLower(q.Text)
+	var out []domain.Order
+	for _, o := range f.orders {
+		if q.Group != "" && o.Group != q.Group {
+			continue
+		}
+		if len(q.States) > 0 && !slices.Contains(q.States, o.State) {
+			continue
+		}
+		if text != "" && !strings.Contains(strings.ToLower(o.Patient.Name.Full()), text) &&
+			!strings.Contains(strings.ToLower(o.Patient.ID), text) &&
+			!strings.Contains(strings.ToLower(o.PlacerNumber), text) {
+			continue
+		}
+		out = append(out, o)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) Order(_ context.Context, id string) (domain.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.orderIDs = append(f.orderIDs, id)
+	if f.err != nil {
+		return domain.Order{}, f.err
+	}
+	for _, o := range f.orders {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return domain.Order{}, control.Errorf(control.NotFound, "no appointment %s", id)
+}
+
+func (f *fakeAPI) DeleteOrder(_ context.Context, req control.DeleteOrderRequest) (domain.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deletes = append(f.deletes, req)
+	if f.err != nil {
+		return domain.Order{}, f.err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return domain.Order{}, control.InvalidField("reason", "say why the appointment is deleted")
+	}
+	for i, o := range f.orders {
+		if o.ID == req.ID {
+			f.orders[i].State = domain.OrderDeleted
+			return f.orders[i], nil
+		}
+	}
+	return domain.Order{}, control.Errorf(control.NotFound, "no appointment %s", req.ID)
+}
+
+func (f *fakeAPI) Deliveries(context.Context, control.DeliveryQuery) ([]domain.Delivery, error) {
+	return nil, unavailable("deliveries")
+}
+func (f *fakeAPI) Delivery(context.Context, int64) (control.DeliveryDetail, error) {
+	return control.DeliveryDetail{}, unavailable("deliveries")
+}
+func (f *fakeAPI) Resend(context.Context, control.ResendRequest) (control.ResendResult, error) {
+	return control.ResendResult{}, unavailable("resend")
+}
+func (f *fakeAPI) Cancel(context.Context, control.CancelRequest) (domain.Delivery, error) {
+	return domain.Delivery{}, unavailable("cancel")
+}
+func (f *fakeAPI) Result(context.Context, string) (control.ResultDetail, error) {
+	return control.ResultDetail{}, unavailable("results")
+}
+
+func (f *fakeAPI) Tablets(context.Context) ([]domain.Device, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return slices.Clone(f.tablets), nil
+}
+
+func (f *fakeAPI) UpdateTablet(_ context.Context, req control.TabletChange) (domain.Device, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.changes = append(f.changes, req)
+	if f.err != nil {
+		return domain.Device{}, f.err
+	}
+	for i, d := range f.tablets {
+		if d.ID != req.ID {
+			continue
+		}
+		if req.Name != nil {
+			f.tablets[i].Name = *req.Name
+		}
+		if req.Group != nil {
+			f.tablets[i].Group = *req.Group
+		}
+		if req.Revoke {
+			f.tablets[i].Revoked = true
+		}
+		return f.tablets[i], nil
+	}
+	return domain.Device{}, control.Errorf(control.NotFound, "no tablet %s", req.ID)
+}
+
+func (f *fakeAPI) NewPairingCode(_ context.Context, group string) (control.Pairing, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pairings = append(f.pairings, group)
+	if f.err != nil {
+		return control.Pairing{}, f.err
+	}
+	p := f.pairing
+	p.Group = group
+	return p, nil
+}
+
+func (f *fakeAPI) Groups(context.Context) ([]domain.Group, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return slices.Clone(f.groups), nil
+}
+func (f *fakeAPI) SaveGroup(context.Context, domain.Group) (domain.Group, error) {
+	return domain.Group{}, unavailable("groups")
+}
+func (f *fakeAPI) DeleteGroup(context.Context, string) error { return unavailable("groups") }
+func (f *fakeAPI) Connections(context.Context) ([]control.Connection, error) {
+	return nil, unavailable("connections")
+}
+func (f *fakeAPI) TestConnection(context.Context, string) ([]control.CheckOutcome, error) {
+	return nil, unavailable("connections")
+}
+func (f *fakeAPI) APIClients(context.Context, string) ([]control.APIClient, error) {
+	return nil, unavailable("API clients")
+}
+func (f *fakeAPI) AddAPIClient(context.Context, control.AddAPIClientRequest) (control.APICredentials, error) {
+	return control.APICredentials{}, unavailable("API clients")
+}
+func (f *fakeAPI) RevokeAPIClient(context.Context, control.RevokeAPIClientRequest) (control.APIClient, error) {
+	return control.APIClient{}, unavailable("API clients")
+}
+func (f *fakeAPI) LogTail(context.Context, control.LogQuery) ([]control.LogLine, error) {
+	return nil, unavailable("log")
+}
+func (f *fakeAPI) Config(context.Context) (control.ConfigDoc, error) {
+	return control.ConfigDoc{}, unavailable("config")
+}
+func (f *fakeAPI) ValidateConfig(context.Context, control.ConfigDoc) (control.ConfigCheck, error) {
+	return control.ConfigCheck{}, unavailable("config")
+}
+func (f *fakeAPI) SaveConfig(context.Context, control.ConfigDoc) (control.ConfigCheck, error) {
+	return control.ConfigCheck{}, unavailable("config")
+}
+func (f *fakeAPI) ExportDiagnostics(context.Context, control.DiagRequest) (control.DiagResult, error) {
+	return control.DiagResult{}, unavailable("diagnostics")
+}
+
+// Subscribe hands out the events channel (made on first use); the test
+// sends on it.
+func (f *fakeAPI) Subscribe(ctx context.Context) (<-chan control.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.events == nil {
+		f.events = make(chan control.Event, 8)
+	}
+	return f.events, nil
+}
+
+func (f *fakeAPI) Show(context.Context) error { return unavailable("show") }
+
+var _ control.API = (*fakeAPI)(nil)
+
+// lastQuery is the newest order query the fake received.
+func (f *fakeAPI) lastQuery() control.OrderQuery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.queries) == 0 {
+		return control.OrderQuery{}
+	}
+	return f.queries[len(f.queries)-1]
+}
