@@ -75,6 +75,11 @@ type Order struct {
 	// SourceMessageID identifies the source message for de-duplication
 	// (HL7 MSH-10, a GDT file's content hash, a JSON appointment ID).
 	SourceMessageID string `json:"sourceMessageId,omitempty"`
+	// SourceControlID is the sender's own message ID when SourceMessageID
+	// is built from it and a hash of the content (HL7: MSH-10; the key is
+	// "<MSH-10>@<hash>"). The store then reports in Accepted.ControlIDReused
+	// when the same control ID arrived before with other content.
+	SourceControlID string `json:"sourceControlId,omitempty"`
 	// Action is what the message asked for; the store keeps the resulting state.
 	Action OrderAction `json:"action,omitempty"`
 	State  OrderState  `json:"state"`

@@ -168,9 +168,11 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 	}
 	msh := msg.Segment("MSH")
 	now := m.opts.Now()
+	hash := ContentHash(msg)
 	base := domain.Order{
 		Connection:      m.opts.Connection,
-		SourceMessageID: msh.C(10, 1),
+		SourceMessageID: SourceKey(msh.C(10, 1), hash, 0),
+		SourceControlID: msh.C(10, 1),
 		ReceivedAt:      now,
 		UpdatedAt:       now,
 		Meta: map[string]string{
@@ -265,9 +267,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		// Each order of a multi-order message gets its own source ID so the
 		// store's de-duplication (connection + source ID) keeps them apart.
 		for i := range orders {
-			if i > 0 {
-				orders[i].SourceMessageID = fmt.Sprintf("%s#%d", orders[i].SourceMessageID, i+1)
-			}
+			orders[i].SourceMessageID = SourceKey(msh.C(10, 1), hash, i)
 			orders[i].Meta[MetaOrderIndex] = fmt.Sprint(i + 1)
 		}
 	}
