@@ -157,6 +157,11 @@ func BuildAck(a Ack) ([]byte, error) {
 	msh[11] = s.esc(orDefault(r.ProcessingID, "P"))
 	msh[12] = s.esc(version)
 	msh[18] = s.esc(r.Charset)
+	if r.Charset != "" && encodeAs != "" && r.Charset != r.Encoding {
+		// The request declared a set its bytes were not in: say which set
+		// the ACK is really written in.
+		msh[18] = s.esc(r.Encoding)
+	}
 	if msh[18] == "" && encodeAs != "" {
 		// Decoded with the connection's default: say which set the ACK uses.
 		msh[18] = s.esc(encodeAs)

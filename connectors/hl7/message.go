@@ -48,8 +48,12 @@ type Message struct {
 	Delims Delimiters
 	// Charset is the canonical name of the character set the message was
 	// decoded from ("UNICODE UTF-8", "8859/2" ...).
-	Charset  string
-	Segments []*Segment
+	Charset string
+	// DeclaredCharset is MSH-18 (canonical) when the message was read in
+	// another set because its bytes disagree with it (declared UTF-8 or
+	// ASCII, written in the connection's default charset); empty otherwise.
+	DeclaredCharset string
+	Segments        []*Segment
 }
 
 // ParseOptions tune Parse.
@@ -99,6 +103,9 @@ func ParseWith(data []byte, opts ParseOptions) (*Message, error) {
 	}
 	if len(m.Segments) == 0 {
 		return nil, &Error{Code: CodeSegmentSequence, Reject: true, Problem: "empty message"}
+	}
+	if declared, ok := CanonicalCharset(m.Segments[0].C(18, 1)); ok && m.Segments[0].C(18, 1) != "" && declared != charset {
+		m.DeclaredCharset = declared
 	}
 	return m, nil
 }

@@ -22,6 +22,9 @@ const (
 	MetaFillerNamespace   = "hl7.fillerNamespace"
 	MetaDiagnosticSection = "hl7.diagnosticSection"
 	MetaOrderIndex        = "hl7.orderIndex"
+	// MetaDeclaredCharset is MSH-18 when the bytes disagreed with it and
+	// the message was read in the connection's default charset instead.
+	MetaDeclaredCharset = "hl7.declaredCharset"
 
 	// WEDA keys (MapOptions.WEDA).
 	MetaRequestedDate = "requestedDate"
@@ -184,6 +187,9 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 			MetaCharset:           msg.Charset,
 			MetaProcessingID:      msh.C(11, 1),
 		},
+	}
+	if msg.DeclaredCharset != "" {
+		base.Meta[MetaDeclaredCharset] = msg.DeclaredCharset
 	}
 	var err error
 	if base.MessageAt, err = m.time(msh, 7); err != nil {

@@ -146,6 +146,11 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 		log.Warn("hl7: control ID re-used with other content; stored as a new message")
 		h.rep.Failed(domain.SeverityWarning, "control-id-reused", map[string]string{"control_id": hdr.ControlID},
 			fmt.Errorf("message control ID (MSH-10) %q arrived before with other content; the new message was stored", hdr.ControlID))
+	case parsed.DeclaredCharset != "":
+		log.WithFields(logrus.Fields{"declared": parsed.DeclaredCharset, "read_as": parsed.Charset}).Warn("hl7: MSH-18 disagrees with the bytes; read in the connection's default charset")
+		h.rep.Failed(domain.SeverityWarning, "charset-mismatch",
+			map[string]string{"control_id": hdr.ControlID, "declared": parsed.DeclaredCharset, "used": parsed.Charset},
+			fmt.Errorf("message %s declares %s in MSH-18 but is not; read as %s", hdr.ControlID, parsed.DeclaredCharset, parsed.Charset))
 	case len(refused) > 0:
 		h.fail(fmt.Sprintf("message %s: %d of %d orders refused", hdr.ControlID, len(refused), len(orders)), domain.SeverityWarning)
 	default:
