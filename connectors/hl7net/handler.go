@@ -56,16 +56,33 @@ func NewOrderHandler(opts OrderHandlerOptions, sink domain.OrderSink, log logrus
 
 // Outcome is what happened to one message.
 type Outcome struct {
-	Code      hl7.AckCode
+	// Code is the answer in original-mode terms (AA, AE, AR).
+	Code hl7.AckCode
+	// ACK is the first acknowledgment sent back (nil: none, as MSH-15/16
+	// asked); Replies every one, in order: in enhanced mode the accept
+	// acknowledgment (CA/CE/CR) as MSH-15 asks, then the application
+	// acknowledgment (AA/AE/AR) as MSH-16 asks.
 	ACK       []byte
+	Replies   [][]byte
 	Orders    []domain.Accepted
 	Duplicate bool
 	Err       error
+
+	hdr    hl7.Header
+	text   string
+	errs   []*hl7.Error
+	silent bool // an acknowledgment received: not answered
 }
 
-// ServeMLLP implements mllp.Handler.
+// ServeMLLP implements mllp.Handler: the first reply only.
 func (h *OrderHandler) ServeMLLP(ctx context.Context, peer net.Addr, msg []byte) []byte {
 	return h.Handle(ctx, peer.String(), msg).ACK
+}
+
+// ServeMLLPReplies implements mllp.MultiReplier: every acknowledgment the
+// sender asked for, accept acknowledgment first.
+func (h *OrderHandler) ServeMLLPReplies(ctx context.Context, peer net.Addr, msg []byte) [][]byte {
+	return h.Handle(ctx, peer.String(), msg).Replies
 }
 
 // Oversize implements mllp.Handler: an AR naming the limit.
@@ -75,11 +92,36 @@ func (h *OrderHandler) Oversize(_ context.Context, peer net.Addr, head []byte, l
 		Problem: fmt.Sprintf("message larger than the limit of %d bytes; not processed", limit)}
 	h.log.WithFields(logrus.Fields{"peer": peer.String(), "control_id": hdr.ControlID, "limit": limit}).Warn("hl7: message over the size limit rejected")
 	h.fail("message over the size limit from "+peer.String(), domain.SeverityWarning)
-	return h.ack(hdr, hl7.AR, "", e)
+	return h.ack(hdr, hl7.AR, "", hl7.AckAuto, e)
 }
 
-// Handle processes one message and returns the outcome with the ACK bytes.
+// Handle processes one message and returns the outcome with the
+// acknowledgments to send: in original mode (MSH-15 and MSH-16 empty) one
+// AA/AE/AR; in enhanced mode the accept acknowledgment CA/CE/CR as MSH-15
+// asks (AL, or empty: always; NE: never; ER: only CE/CR; SU: only CA) and
+// then the application acknowledgment AA/AE/AR as MSH-16 asks (AL, ER, SU;
+// NE or empty: none). An acknowledgment that arrives (MSH-9 ACK: the
+// sender's answer to one of the hub's application acknowledgments) is not
+// answered.
 func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outcome {
+	out := h.handle(ctx, peer, msg)
+	if out.silent {
+		return out
+	}
+	hdr := out.hdr
+	if hdr.WantsAccept(out.Code) {
+		out.Replies = append(out.Replies, h.ack(hdr, out.Code, out.text, hl7.AckAuto, out.errs...))
+	}
+	if hdr.WantsApplication(out.Code) {
+		out.Replies = append(out.Replies, h.ack(hdr, out.Code, out.text, hl7.AckApplication, out.errs...))
+	}
+	if len(out.Replies) > 0 {
+		out.ACK = out.Replies[0]
+	}
+	return out
+}
+
+func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outcome {
 	log := h.log.WithField("peer", peer)
 	parsed, orders, err := h.mapper.Decode(msg)
 	var hdr hl7.Header
@@ -89,6 +131,10 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 		hdr = hl7.ReadHeader(msg)
 	}
 	log = log.WithField("control_id", hdr.ControlID)
+	if err != nil && strings.EqualFold(hdr.MessageType, "ACK") {
+		log.Debug("hl7: acknowledgment received; not answered")
+		return Outcome{Code: hl7.AA, hdr: hdr, silent: true}
+	}
 	if err != nil {
 		e, ok := hl7.AsError(err)
 		if !ok {
@@ -102,7 +148,7 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 		log.WithFields(logrus.Fields{"ack": code, "err_code": e.Code, "location": e.Location()}).Warn("hl7: message refused")
 		log.WithError(err).Debug("hl7: message refused (detail)")
 		h.fail(fmt.Sprintf("refused message %s: HL7 error %d at %s", hdr.ControlID, e.Code, e.Location()), domain.SeverityWarning)
-		return Outcome{Code: code, ACK: h.ack(hdr, code, "", e), Err: err}
+		return Outcome{Code: code, hdr: hdr, errs: []*hl7.Error{e}, Err: err}
 	}
 	// Each order is stored on its own: one refused order (a cancellation of
 	// an order the hub does not have) gets an ERR, the others are stored,
@@ -110,7 +156,7 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 	// storing something. Only when every order is refused is the answer AR.
 	// A store failure answers AE ("resend"): the orders stored before it
 	// are recognised as duplicates when the message comes again.
-	out := Outcome{Code: hl7.AA}
+	out := Outcome{Code: hl7.AA, hdr: hdr}
 	var refused []*hl7.Error
 	var reused bool
 	for _, o := range orders {
@@ -129,7 +175,7 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 			e := &hl7.Error{Code: hl7.CodeInternal, Problem: "the order could not be stored now; please resend"}
 			olog.WithError(err).WithField("ack", hl7.AE).Warn("hl7: order not stored")
 			h.fail(fmt.Sprintf("order %s not stored: %v", o.PlacerNumber, err), domain.SeverityError)
-			return Outcome{Code: hl7.AE, ACK: h.ack(hdr, hl7.AE, "", e), Orders: out.Orders, Duplicate: out.Duplicate, Err: err}
+			return Outcome{Code: hl7.AE, hdr: hdr, errs: []*hl7.Error{e}, Orders: out.Orders, Duplicate: out.Duplicate, Err: err}
 		}
 		out.Orders = append(out.Orders, acc)
 		out.Duplicate = out.Duplicate || acc.Duplicate
@@ -139,7 +185,7 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 	if len(out.Orders) == 0 {
 		log.WithFields(logrus.Fields{"ack": hl7.AR, "refused": len(refused)}).Warn("hl7: message refused")
 		h.fail(fmt.Sprintf("refused message %s: no order could be applied", hdr.ControlID), domain.SeverityWarning)
-		return Outcome{Code: hl7.AR, ACK: h.ack(hdr, hl7.AR, "", refused...), Err: out.Err}
+		return Outcome{Code: hl7.AR, hdr: hdr, errs: refused, Err: out.Err}
 	}
 	switch {
 	case reused:
@@ -160,7 +206,7 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 	if len(refused) > 0 {
 		text = fmt.Sprintf("%d of %d orders applied; the others are refused, see ERR", len(orders)-len(refused), len(orders))
 	}
-	out.ACK = h.ack(hdr, hl7.AA, text, refused...)
+	out.text, out.errs = text, refused
 	return out
 }
 
@@ -200,8 +246,13 @@ func orcSeq(o domain.Order) int {
 
 // ack builds the answer. Its control ID derives from the request's, so a
 // re-sent message gets the same acknowledgment again.
-func (h *OrderHandler) ack(hdr hl7.Header, code hl7.AckCode, text string, errs ...*hl7.Error) []byte {
-	a := hl7.Ack{Request: hdr, Code: code, Text: text, ControlID: ackControlID(hdr.ControlID, h.opts.Now()),
+// The application acknowledgment's control ID starts with "B" instead.
+func (h *OrderHandler) ack(hdr hl7.Header, code hl7.AckCode, text string, level hl7.AckLevel, errs ...*hl7.Error) []byte {
+	id := ackControlID(hdr.ControlID, h.opts.Now())
+	if level == hl7.AckApplication {
+		id = "B" + id[1:]
+	}
+	a := hl7.Ack{Request: hdr, Code: code, Text: text, ControlID: id, Level: level,
 		At: h.opts.Now(), SendingApp: h.opts.Application}
 	for _, e := range errs {
 		if e != nil {
