@@ -351,7 +351,8 @@ func TestInboundConcurrentConnections(t *testing.T) {
 	t.Parallel()
 	sink := &fakeSink{}
 	addr, _ := startInbound(t, MLLPInboundOptions{MaxConnections: 4}, sink, nil)
-	base := string(readFile(t, "nextgen_orm.hl7"))
+	// MSH-16 NE: one accept acknowledgment per message, no application ACK.
+	base := strings.Replace(string(readFile(t, "nextgen_orm.hl7")), "|||AL|AL", "|||AL|NE", 1)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
