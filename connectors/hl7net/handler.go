@@ -138,7 +138,8 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 	if err != nil {
 		e, ok := hl7.AsError(err)
 		if !ok {
-			e = &hl7.Error{Code: hl7.CodeInternal, Problem: err.Error()}
+			// Not a problem of the message's own (the detail goes to the log).
+			e = &hl7.Error{Code: hl7.CodeInternal, Problem: "the hub could not read the message; please resend"}
 		}
 		code := hl7.AE
 		if e.Reject {
