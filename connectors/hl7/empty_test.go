@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// Empty optional values stay empty: a PV1 without PV1-7, PV1-44 and PV1-45
+// Empty optional values stay empty: a PV1 without PV1-7, PV1-44 and PV1-45,
+// or with HL7's explicit null "" in them,
 // gives zero times and an empty attending
 // doctor, and the order's JSON carries neither "0001-01-01T00:00:00Z" nor
 // empty objects such as "attending":{"name":{}}.
@@ -15,6 +16,7 @@ func TestEmptyOptionalValuesStayEmpty(t *testing.T) {
 	tests := []struct{ name, pv1 string }{
 		{"absent", "PV1|1|O|AMB^101^1"},
 		{"empty fields", "PV1|1|O|AMB^101^1||||||||||||||||||||||||||||||||||||||||||"},
+		{"explicit null", "PV1|1|O|AMB^101^1||||\"\"|||||||||||||||||||||||||||||||||||||\"\"|\"\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

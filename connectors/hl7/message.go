@@ -270,7 +270,10 @@ func (s *Segment) Field(i int) Field {
 }
 
 // Get returns the value at field i, repetition r, component c, subcomponent
-// sc (all counting from 1), or "" when absent.
+// sc (all counting from 1), or "" when absent. HL7's explicit null `""`
+// ("no value; delete what you have") reads as "" too: for an order that
+// arrives it says nothing, and no mapped value is made of it. Fields and
+// Text keep it as received.
 func (s *Segment) Get(i, r, c, sc int) string {
 	f := s.Field(i)
 	if r < 1 || r > len(f) {
@@ -284,7 +287,10 @@ func (s *Segment) Get(i, r, c, sc int) string {
 	if sc < 1 || sc > len(comp) {
 		return ""
 	}
-	return comp[sc-1]
+	if v := comp[sc-1]; v != `""` {
+		return v
+	}
+	return ""
 }
 
 // C returns component c of the first repetition of field i (first subcomponent).

@@ -429,7 +429,10 @@ func sub(r Repetition, c, s int) string {
 	if c < 1 || c > len(r) || s < 1 || s > len(r[c-1]) {
 		return ""
 	}
-	return r[c-1][s-1]
+	if v := r[c-1][s-1]; v != `""` { // HL7's explicit null: no value (see Segment.Get)
+		return v
+	}
+	return ""
 }
 
 // hd reads a HD component: namespace ID, else universal ID.
