@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,45 +20,46 @@ func enhancedORM(id, accept, app string, ok bool) []byte {
 		"PID|1||P1||Doe^Jane||19700101|F\r%s", id, accept, app, orc))
 }
 
-// MSH-15 and MSH-16 choose the acknowledgments (HL7 v2.5 section 2.9):
+// MSH-15 and MSH-16 choose the acknowledgment (HL7 v2.5 section 2.9):
 // original mode when both are empty; otherwise the accept acknowledgment
-// as MSH-15 asks and the application acknowledgment as MSH-16 asks.
+// when MSH-15 asks for it, else the application acknowledgment when
+// MSH-16 asks for it, else none — at most one per message.
 func TestEnhancedAcknowledgment(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		accept, app string
 		ok          bool
-		want        string // MSA-1 of each reply, in order
+		want        string // MSA-1 of the reply ("": none)
 	}{
 		{"", "", true, "AA"},
 		{"", "", false, "AE"},
 		{"AL", "NE", true, "CA"},
 		{"AL", "", true, "CA"},
-		{"", "AL", true, "CA AA"},
-		{"AL", "AL", true, "CA AA"},
-		{"AL", "AL", false, "CE AE"},
+		{"", "AL", true, "CA"},
+		{"AL", "AL", true, "CA"},
+		{"AL", "AL", false, "CE"},
 		{"NE", "AL", true, "AA"},
 		{"NE", "NE", true, ""},
 		{"ER", "AL", true, "AA"},
 		{"ER", "ER", true, ""},
-		{"ER", "ER", false, "CE AE"},
+		{"ER", "ER", false, "CE"},
 		{"SU", "ER", false, "AE"},
-		{"SU", "SU", true, "CA AA"},
+		{"SU", "SU", true, "CA"},
 		{"AL", "SU", false, "CE"},
 	}
 	for i, tt := range tests {
 		h := NewOrderHandler(OrderHandlerOptions{Connection: "ehr"}, &fakeSink{}, quietLog(), nil)
 		id := fmt.Sprintf("E%d", i)
 		out := h.Handle(context.Background(), "test", enhancedORM(id, tt.accept, tt.app, tt.ok))
-		var got []string
-		for j, r := range out.Replies {
-			m, err := hl7.Parse(r)
+		got := ""
+		if out.ACK != nil {
+			m, err := hl7.Parse(out.ACK)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, m.Segment("MSA").C(1, 1))
+			got = m.Segment("MSA").C(1, 1)
 			if m.Segment("MSA").C(2, 1) != id {
-				t.Errorf("%s/%s: reply %d acknowledges %q", tt.accept, tt.app, j, m.Segment("MSA").C(2, 1))
+				t.Errorf("%s/%s: reply acknowledges %q", tt.accept, tt.app, m.Segment("MSA").C(2, 1))
 			}
 			if code := m.Segment("MSA").C(1, 1); code[0] == 'A' && tt.accept+tt.app != "" {
 				// An application acknowledgment asks for no answer itself.
@@ -68,22 +68,20 @@ func TestEnhancedAcknowledgment(t *testing.T) {
 				}
 			}
 		}
-		if strings.Join(got, " ") != tt.want {
-			t.Errorf("MSH-15 %q MSH-16 %q ok=%v: replies %q, want %q", tt.accept, tt.app, tt.ok, strings.Join(got, " "), tt.want)
-		}
-		if len(out.Replies) > 0 && string(out.ACK) != string(out.Replies[0]) {
-			t.Error("ACK is not the first reply")
+		if got != tt.want {
+			t.Errorf("MSH-15 %q MSH-16 %q ok=%v: reply %q, want %q", tt.accept, tt.app, tt.ok, got, tt.want)
 		}
 	}
 	// The sender's answer to an application acknowledgment is not answered.
 	h := NewOrderHandler(OrderHandlerOptions{Connection: "ehr"}, &fakeSink{}, quietLog(), nil)
 	ack := "MSH|^~\\&|EHR|FAC|HUB|MESI|20240101120001||ACK^O01^ACK|X9|P|2.5\rMSA|CA|BE1\r"
-	if out := h.Handle(context.Background(), "test", []byte(ack)); len(out.Replies) != 0 || out.ACK != nil {
-		t.Errorf("an ACK was answered: %q", out.Replies)
+	if out := h.Handle(context.Background(), "test", []byte(ack)); out.ACK != nil {
+		t.Errorf("an ACK was answered: %q", out.ACK)
 	}
 }
 
-// Over MLLP both acknowledgments arrive on the connection, accept first.
+// Over MLLP: one reply per message; MSH-15 NE with MSH-16 AL gets the
+// application acknowledgment, and an ACK the EHR sends gets none.
 func TestEnhancedAcknowledgmentOverMLLP(t *testing.T) {
 	t.Parallel()
 	addr, _ := startInbound(t, MLLPInboundOptions{}, &fakeSink{}, nil)
@@ -92,20 +90,11 @@ func TestEnhancedAcknowledgmentOverMLLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := mllp.WriteFrame(c, enhancedORM("M1", "AL", "AL", true)); err != nil {
-		t.Fatal(err)
+	if a, _ := sendOn(t, c, enhancedORM("M1", "AL", "AL", true)); a.Code != hl7.CA || a.ControlID != "M1" {
+		t.Fatalf("AL/AL: %+v", a)
 	}
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	rd := mllp.NewReader(c, 0)
-	for _, want := range []string{"CA", "AA"} {
-		f, err := rd.ReadFrame()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", want, err)
-		}
-		a, err := hl7.ReadAck(f)
-		if err != nil || string(a.Code) != want {
-			t.Fatalf("got %+v (%v), want %s", a, err, want)
-		}
+	if a, m := sendOn(t, c, enhancedORM("M3", "NE", "AL", true)); a.Code != hl7.AA || m.Get("MSH-10") != "BM3" {
+		t.Fatalf("NE/AL: %+v", a)
 	}
 	// The EHR's commit ACK of our application ACK gets no answer; the next
 	// order on the connection is answered as usual.

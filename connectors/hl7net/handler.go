@@ -58,12 +58,9 @@ func NewOrderHandler(opts OrderHandlerOptions, sink domain.OrderSink, log logrus
 type Outcome struct {
 	// Code is the answer in original-mode terms (AA, AE, AR).
 	Code hl7.AckCode
-	// ACK is the first acknowledgment sent back (nil: none, as MSH-15/16
-	// asked); Replies every one, in order: in enhanced mode the accept
-	// acknowledgment (CA/CE/CR) as MSH-15 asks, then the application
-	// acknowledgment (AA/AE/AR) as MSH-16 asks.
+	// ACK is the acknowledgment sent back (nil: none, as MSH-15/16 asked):
+	// see Handle.
 	ACK       []byte
-	Replies   [][]byte
 	Orders    []domain.Accepted
 	Duplicate bool
 	Err       error
@@ -74,15 +71,9 @@ type Outcome struct {
 	silent bool // an acknowledgment received: not answered
 }
 
-// ServeMLLP implements mllp.Handler: the first reply only.
+// ServeMLLP implements mllp.Handler (a nil reply sends nothing).
 func (h *OrderHandler) ServeMLLP(ctx context.Context, peer net.Addr, msg []byte) []byte {
 	return h.Handle(ctx, peer.String(), msg).ACK
-}
-
-// ServeMLLPReplies implements mllp.MultiReplier: every acknowledgment the
-// sender asked for, accept acknowledgment first.
-func (h *OrderHandler) ServeMLLPReplies(ctx context.Context, peer net.Addr, msg []byte) [][]byte {
-	return h.Handle(ctx, peer.String(), msg).Replies
 }
 
 // Oversize implements mllp.Handler: an AR naming the limit.
@@ -96,27 +87,30 @@ func (h *OrderHandler) Oversize(_ context.Context, peer net.Addr, head []byte, l
 }
 
 // Handle processes one message and returns the outcome with the
-// acknowledgments to send: in original mode (MSH-15 and MSH-16 empty) one
-// AA/AE/AR; in enhanced mode the accept acknowledgment CA/CE/CR as MSH-15
-// asks (AL, or empty: always; NE: never; ER: only CE/CR; SU: only CA) and
-// then the application acknowledgment AA/AE/AR as MSH-16 asks (AL, ER, SU;
-// NE or empty: none). An acknowledgment that arrives (MSH-9 ACK: the
-// sender's answer to one of the hub's application acknowledgments) is not
-// answered.
+// acknowledgment to send, at most one per message so that senders that
+// wait for one answer per message stay in step: in original mode (MSH-15
+// and MSH-16 empty) AA/AE/AR; in enhanced mode the accept acknowledgment
+// CA/CE/CR when MSH-15 asks for it (AL, or empty: always; NE: never; ER:
+// only CE/CR; SU: only CA), otherwise the application acknowledgment
+// AA/AE/AR when MSH-16 asks for it (AL, ER, SU as for MSH-15; NE or empty:
+// never), otherwise none. The accept acknowledgment is sent only after the
+// order is stored, so it stands for the application acknowledgment too.
+// An acknowledgment that arrives (MSH-9 ACK: the sender's answer to one of
+// the hub's application acknowledgments) is not answered.
 func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outcome {
 	out := h.handle(ctx, peer, msg)
 	if out.silent {
 		return out
 	}
 	hdr := out.hdr
-	if hdr.WantsAccept(out.Code) {
-		out.Replies = append(out.Replies, h.ack(hdr, out.Code, out.text, hl7.AckAuto, out.errs...))
-	}
-	if hdr.WantsApplication(out.Code) {
-		out.Replies = append(out.Replies, h.ack(hdr, out.Code, out.text, hl7.AckApplication, out.errs...))
-	}
-	if len(out.Replies) > 0 {
-		out.ACK = out.Replies[0]
+	switch {
+	case hdr.WantsAccept(out.Code):
+		out.ACK = h.ack(hdr, out.Code, out.text, hl7.AckAuto, out.errs...)
+	case hdr.WantsApplication(out.Code):
+		out.ACK = h.ack(hdr, out.Code, out.text, hl7.AckApplication, out.errs...)
+	default:
+		log := h.log.WithFields(logrus.Fields{"peer": peer, "control_id": hdr.ControlID, "ack": out.Code})
+		log.Debug("hl7: no acknowledgment, as MSH-15/16 ask")
 	}
 	return out
 }

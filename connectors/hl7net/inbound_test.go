@@ -351,8 +351,7 @@ func TestInboundConcurrentConnections(t *testing.T) {
 	t.Parallel()
 	sink := &fakeSink{}
 	addr, _ := startInbound(t, MLLPInboundOptions{MaxConnections: 4}, sink, nil)
-	// MSH-16 NE: one accept acknowledgment per message, no application ACK.
-	base := strings.Replace(string(readFile(t, "nextgen_orm.hl7")), "|||AL|AL", "|||AL|NE", 1)
+	base := string(readFile(t, "nextgen_orm.hl7"))
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)

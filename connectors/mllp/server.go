@@ -29,14 +29,6 @@ type Handler interface {
 	Oversize(ctx context.Context, peer net.Addr, head []byte, limit int) []byte
 }
 
-// MultiReplier is a Handler that may answer one message with several
-// frames, written in order (HL7 enhanced mode: the accept acknowledgment,
-// then the application acknowledgment) or none. When the Handler is one,
-// the Server calls ServeMLLPReplies instead of ServeMLLP.
-type MultiReplier interface {
-	ServeMLLPReplies(ctx context.Context, peer net.Addr, msg []byte) [][]byte
-}
-
 // HandlerFunc adapts a function to Handler; oversize frames get no reply.
 type HandlerFunc func(ctx context.Context, peer net.Addr, msg []byte) []byte
 
@@ -341,13 +333,8 @@ func (c *serverConn) serve(ctx context.Context) {
 			return
 		}
 		c.frameStart = time.Time{}
-		var replies [][]byte
-		if mr, ok := c.srv.h.(MultiReplier); ok {
-			replies = mr.ServeMLLPReplies(ctx, peer, msg)
-		} else if reply := c.srv.h.ServeMLLP(ctx, peer, msg); reply != nil {
-			replies = [][]byte{reply}
-		}
-		for _, reply := range replies {
+		reply := c.srv.h.ServeMLLP(ctx, peer, msg)
+		if reply != nil {
 			if err := c.write(bw, reply); err != nil {
 				log.WithError(err).Warn("mllp: reply not delivered (peer not reading?); closing")
 				return
