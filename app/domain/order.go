@@ -5,7 +5,7 @@ import "time"
 // Provider is a clinician (HL7 XCN): ID and structured name.
 type Provider struct {
 	ID   string     `json:"id,omitempty"`
-	Name PersonName `json:"name,omitempty"`
+	Name PersonName `json:"name,omitzero"`
 }
 
 // IsZero reports whether the provider is empty.
@@ -20,11 +20,11 @@ type Visit struct {
 	Location         string     `json:"location,omitempty"`
 	AssignedLocation Location   `json:"assignedLocation,omitzero"` // PV1-3 by part
 	AdmissionType    string     `json:"admissionType,omitempty"`   // PV1-4
-	Attending        Provider   `json:"attending,omitempty"`       // PV1-7
+	Attending        Provider   `json:"attending,omitzero"`        // PV1-7
 	Service          string     `json:"service,omitempty"`         // PV1-10 hospital service
-	Number           Identifier `json:"number,omitempty"`          // PV1-19 visit number with authority and type
-	AdmitAt          time.Time  `json:"admitAt,omitempty"`         // PV1-44
-	DischargeAt      time.Time  `json:"dischargeAt,omitempty"`     // PV1-45
+	Number           Identifier `json:"number,omitzero"`           // PV1-19 visit number with authority and type
+	AdmitAt          time.Time  `json:"admitAt,omitzero"`          // PV1-44
+	DischargeAt      time.Time  `json:"dischargeAt,omitzero"`      // PV1-45
 }
 
 // OrderAction says what an incoming order message asks the hub to do.
@@ -75,6 +75,11 @@ type Order struct {
 	// SourceMessageID identifies the source message for de-duplication
 	// (HL7 MSH-10, a GDT file's content hash, a JSON appointment ID).
 	SourceMessageID string `json:"sourceMessageId,omitempty"`
+	// SourceControlID is the sender's own message ID when SourceMessageID
+	// is built from it and a hash of the content (HL7: MSH-10; the key is
+	// "<MSH-10>@<hash>"). The store then reports in Accepted.ControlIDReused
+	// when the same control ID arrived before with other content.
+	SourceControlID string `json:"sourceControlId,omitempty"`
 	// Action is what the message asked for; the store keeps the resulting state.
 	Action OrderAction `json:"action,omitempty"`
 	State  OrderState  `json:"state"`
@@ -98,20 +103,20 @@ type Order struct {
 
 	// Times. MessageAt is the source message's own timestamp (MSH-7); RequestedAt
 	// is when the order was requested, ScheduledAt when the measurement is due.
-	MessageAt     time.Time `json:"messageAt,omitempty"`
-	RequestedAt   time.Time `json:"requestedAt,omitempty"`
-	ScheduledAt   time.Time `json:"scheduledAt,omitempty"`
-	ObservationAt time.Time `json:"observationAt,omitempty"`
-	TransactionAt time.Time `json:"transactionAt,omitempty"` // ORC-9
-	EffectiveAt   time.Time `json:"effectiveAt,omitempty"`   // ORC-15
+	MessageAt     time.Time `json:"messageAt,omitzero"`
+	RequestedAt   time.Time `json:"requestedAt,omitzero"`
+	ScheduledAt   time.Time `json:"scheduledAt,omitzero"`
+	ObservationAt time.Time `json:"observationAt,omitzero"`
+	TransactionAt time.Time `json:"transactionAt,omitzero"` // ORC-9
+	EffectiveAt   time.Time `json:"effectiveAt,omitzero"`   // ORC-15
 
-	OrderingProvider Provider `json:"orderingProvider,omitempty"` // ORC-12 / OBR-16
-	Technician       string   `json:"technician,omitempty"`       // OBR-34
-	EnteredBy        string   `json:"enteredBy,omitempty"`        // ORC-10
-	CallbackPhone    string   `json:"callbackPhone,omitempty"`    // ORC-14 / OBR-17
+	OrderingProvider Provider `json:"orderingProvider,omitzero"` // ORC-12 / OBR-16
+	Technician       string   `json:"technician,omitempty"`      // OBR-34
+	EnteredBy        string   `json:"enteredBy,omitempty"`       // ORC-10
+	CallbackPhone    string   `json:"callbackPhone,omitempty"`   // ORC-14 / OBR-17
 
 	Patient Patient `json:"patient"`
-	Visit   Visit   `json:"visit,omitempty"`
+	Visit   Visit   `json:"visit,omitzero"`
 
 	// Group is the tablet group whose worklist shows the order.
 	Group string `json:"group"`

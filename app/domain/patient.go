@@ -88,7 +88,7 @@ type Patient struct {
 	RaceCode string `json:"raceCode,omitempty"`
 	// Language is the primary language (HL7 PID-15, GDT 3628).
 	Language string  `json:"language,omitempty"`
-	Address  Address `json:"address,omitempty"`
+	Address  Address `json:"address,omitzero"`
 	Phones   []Phone `json:"phones,omitempty"`
 	Email    string  `json:"email,omitempty"`
 	HeightCM string  `json:"heightCm,omitempty"`

@@ -12,8 +12,13 @@ type Accepted struct {
 	// Duplicate is true when the same source message (connection +
 	// SourceMessageID) was accepted before; nothing new was stored and the
 	// connection should repeat its first acknowledgement.
-	Duplicate bool       `json:"duplicate"`
-	State     OrderState `json:"state"`
+	Duplicate bool `json:"duplicate"`
+	// ControlIDReused is true when the order's SourceControlID was seen
+	// before with other content: the message was stored as new (never taken
+	// for a re-send), and the connection warns that the sender re-uses
+	// control IDs.
+	ControlIDReused bool       `json:"controlIdReused,omitempty"`
+	State           OrderState `json:"state"`
 	// Groups are the tablet groups whose worklist changed (the order's
 	// group, and its former group when an update moved it); empty for a
 	// duplicate.

@@ -26,6 +26,8 @@ func NewID(prefix string) string {
 // became of it. In one transaction it:
 //   - recognises a source message seen before (connection + SourceMessageID)
 //     and returns the first answer with Duplicate set, storing nothing;
+//   - sets ControlIDReused when SourceControlID came before with other
+//     content (another key "<control ID>@<hash>"), and stores the order;
 //   - for ActionNew inserts the order, or updates it when the connection's
 //     order with the same placer number is still on a worklist;
 //   - for ActionUpdate updates that order (or inserts it when the hub never saw it);
@@ -61,6 +63,9 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("look up message: %w", err)
 			}
+			if acc.ControlIDReused, err = controlIDReused(ctx, t, o); err != nil {
+				return err
+			}
 		}
 		grp, err := resolveGroup(ctx, t, o.Group)
 		if err != nil {
@@ -82,7 +87,7 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 			if err := putOrder(ctx, t, existing, false); err != nil {
 				return err
 			}
-			acc = domain.Accepted{OrderID: existing.ID, State: existing.State, Groups: []string{existing.Group}}
+			acc = domain.Accepted{OrderID: existing.ID, State: existing.State, Groups: []string{existing.Group}, ControlIDReused: acc.ControlIDReused}
 		default:
 			if existing != nil && existing.State == domain.OrderCancelled {
 				existing = nil // an order placed again after its cancellation is a new appointment

@@ -23,6 +23,7 @@ type orderRow struct {
 	ID               string            `json:"id"`
 	Connection       string            `json:"connection"`
 	SourceMessageID  string            `json:"sourceMessageId,omitempty"`
+	SourceControlID  string            `json:"sourceControlId,omitempty"`
 	Action           string            `json:"action,omitempty"`
 	State            string            `json:"state"`
 	PlacerNumber     string            `json:"placerNumber,omitempty"`
@@ -217,7 +218,7 @@ func decodeResult(data string) (domain.Result, error) {
 
 func orderRowOf(o *domain.Order) orderRow {
 	r := orderRow{
-		ID: o.ID, Connection: o.Connection, SourceMessageID: o.SourceMessageID, Action: string(o.Action), State: string(o.State),
+		ID: o.ID, Connection: o.Connection, SourceMessageID: o.SourceMessageID, SourceControlID: o.SourceControlID, Action: string(o.Action), State: string(o.State),
 		PlacerNumber: o.PlacerNumber, FillerNumber: o.FillerNumber, GroupNumber: o.GroupNumber, OrderStatus: o.OrderStatus,
 		ResponseFlag: o.ResponseFlag, ControlCode: o.ControlCode,
 		Measurement: o.Measurement, ServiceCode: o.ServiceCode, ServiceText: o.ServiceText, Priority: o.Priority,
@@ -247,7 +248,7 @@ func orderRowOf(o *domain.Order) orderRow {
 
 func (r orderRow) order() domain.Order {
 	o := domain.Order{
-		ID: r.ID, Connection: r.Connection, SourceMessageID: r.SourceMessageID, Action: domain.OrderAction(r.Action), State: domain.OrderState(r.State),
+		ID: r.ID, Connection: r.Connection, SourceMessageID: r.SourceMessageID, SourceControlID: r.SourceControlID, Action: domain.OrderAction(r.Action), State: domain.OrderState(r.State),
 		PlacerNumber: r.PlacerNumber, FillerNumber: r.FillerNumber, GroupNumber: r.GroupNumber, OrderStatus: r.OrderStatus,
 		ResponseFlag: r.ResponseFlag, ControlCode: r.ControlCode,
 		Measurement: r.Measurement, ServiceCode: r.ServiceCode, ServiceText: r.ServiceText, Priority: r.Priority,

@@ -283,6 +283,7 @@ func fullOrder() domain.Order {
 	o := fixtureOrder()
 	o.ID, o.State, o.StartedBy, o.ReceivedAt, o.UpdatedAt = "ord_1", domain.OrderInProgress, "dev_1", fixtureNow, fixtureNow
 	// Added after schema 1's fixture.
+	o.SourceControlID = "MSG-31808297"
 	o.Visit.AssignedLocation = domain.Location{PointOfCare: "AMB", Room: "101", Bed: "1", Facility: "GHH",
 		Building: "B", Floor: "2", Description: "Cardiology outpatients"}
 	for i := range o.Fields {

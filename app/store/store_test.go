@@ -347,3 +347,50 @@ func TestAcceptedNamesChangedGroups(t *testing.T) {
 		t.Fatalf("cancel: %v", acc.Groups)
 	}
 }
+
+// A control ID re-used with other content is stored as a new message and
+// flagged; the same content again is a duplicate.
+func TestControlIDReusedIsStoredAndFlagged(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	h1, h2 := "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	mk := func(key, ctl, placer string) domain.Order {
+		o := order("hl7", key, placer, domain.ActionNew)
+		o.SourceControlID = ctl
+		return o
+	}
+	first, err := s.ApplyOrder(ctx, mk("31808297@"+h1, "31808297", "A1"))
+	if err != nil || first.ControlIDReused || first.Duplicate {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	// A second order of the first message is not a re-use.
+	if a, err := s.ApplyOrder(ctx, mk("31808297@"+h1+"#2", "31808297", "A2")); err != nil || a.ControlIDReused {
+		t.Fatalf("second order of the same message: %+v %v", a, err)
+	}
+	// Another control ID that begins with this one is not a re-use.
+	if a, err := s.ApplyOrder(ctx, mk("31808297@x@"+h2, "31808297@x", "A3")); err != nil || a.ControlIDReused {
+		t.Fatalf("longer control ID: %+v %v", a, err)
+	}
+	again, err := s.ApplyOrder(ctx, mk("31808297@"+h2, "31808297", "B1"))
+	if err != nil || !again.ControlIDReused || again.Duplicate || again.OrderID == first.OrderID {
+		t.Fatalf("re-used control ID: %+v %v", again, err)
+	}
+	if again, err = s.ApplyOrder(ctx, mk("31808297@"+h2+"#2", "31808297", "B2")); err != nil || !again.ControlIDReused {
+		t.Fatalf("re-used control ID, second order: %+v %v", again, err)
+	}
+	dup, err := s.ApplyOrder(ctx, mk("31808297@"+h2, "31808297", "B1"))
+	if err != nil || !dup.Duplicate {
+		t.Fatalf("same content again: %+v %v", dup, err)
+	}
+	all, err := s.Orders(ctx, OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, o := range all {
+		count[o.PlacerNumber]++
+	}
+	if want := map[string]int{"A1": 1, "A2": 1, "A3": 1, "B1": 1, "B2": 1}; fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Fatalf("orders by placer: %v, want %v", count, want)
+	}
+}

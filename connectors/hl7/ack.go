@@ -40,6 +40,61 @@ type Header struct {
 // Enhanced reports whether the sender asked for enhanced acknowledgment mode.
 func (h Header) Enhanced() bool { return h.AcceptAckType != "" || h.AppAckType != "" }
 
+// Wants reports whether the sender asked, in enhanced mode, for an
+// acknowledgment of the given type (MSH-15 for the accept acknowledgment,
+// MSH-16 for the application acknowledgment; HL7 table 0155) when the
+// answer is code (AA: success; AE/AR: error or reject). AL asks always, NE
+// never, ER only on error or reject, SU only on success. An empty value
+// beside a valued other one reads as AL for the accept acknowledgment and
+// NE for the application acknowledgment. In original mode (both empty)
+// the one acknowledgment is always wanted as accept acknowledgment.
+func (h Header) Wants(typ string, code AckCode) bool {
+	if !h.Enhanced() {
+		return true
+	}
+	ok := code == AA || code == CA
+	switch strings.ToUpper(strings.TrimSpace(typ)) {
+	case "AL":
+		return true
+	case "NE":
+		return false
+	case "ER":
+		return !ok
+	case "SU":
+		return ok
+	}
+	return false
+}
+
+// WantsAccept reports whether MSH-15 asks for the accept (commit)
+// acknowledgment of an answer with code; WantsApplication the same for
+// MSH-16 and the application acknowledgment. An unknown or empty MSH-15
+// reads as AL; an unknown or empty MSH-16 as NE.
+func (h Header) WantsAccept(code AckCode) bool {
+	t := strings.ToUpper(strings.TrimSpace(h.AcceptAckType))
+	if t != "NE" && t != "ER" && t != "SU" {
+		t = "AL"
+	}
+	return h.Wants(t, code)
+}
+
+// WantsApplication: see WantsAccept.
+func (h Header) WantsApplication(code AckCode) bool {
+	return h.Enhanced() && h.Wants(h.AppAckType, code)
+}
+
+// AckLevel says which acknowledgment an Ack is.
+type AckLevel int
+
+// Acknowledgment levels. AckAuto is the accept acknowledgment in the
+// sender's mode (AA/AE/AR in original mode, CA/CE/CR in enhanced mode);
+// AckApplication an enhanced-mode application acknowledgment (AA/AE/AR,
+// asking for no acknowledgment of itself: MSH-15 and MSH-16 NE).
+const (
+	AckAuto AckLevel = iota
+	AckApplication
+)
+
 // HeaderOf extracts the header of a parsed message.
 func HeaderOf(m *Message) Header {
 	msh := m.Segment("MSH")
@@ -110,6 +165,8 @@ type Ack struct {
 	// SendingApp/SendingFacility name the hub in MSH-3/4 when the request
 	// did not name a receiver.
 	SendingApp, SendingFacility string
+	// Level is the kind of acknowledgment (default AckAuto).
+	Level AckLevel
 }
 
 // BuildAck writes the ACK in the request's version and character set.
@@ -123,7 +180,7 @@ func BuildAck(a Ack) ([]byte, error) {
 		version = "2.5"
 	}
 	code := a.Code
-	if r.Enhanced() {
+	if r.Enhanced() && a.Level != AckApplication {
 		switch code {
 		case AA:
 			code = CA
@@ -156,7 +213,15 @@ func BuildAck(a Ack) ([]byte, error) {
 	msh[10] = s.esc(a.ControlID)
 	msh[11] = s.esc(orDefault(r.ProcessingID, "P"))
 	msh[12] = s.esc(version)
+	if a.Level == AckApplication {
+		msh[15], msh[16] = "NE", "NE"
+	}
 	msh[18] = s.esc(r.Charset)
+	if r.Charset != "" && encodeAs != "" && r.Charset != r.Encoding {
+		// The request declared a set its bytes were not in: say which set
+		// the ACK is really written in.
+		msh[18] = s.esc(r.Encoding)
+	}
 	if msh[18] == "" && encodeAs != "" {
 		// Decoded with the connection's default: say which set the ACK uses.
 		msh[18] = s.esc(encodeAs)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -99,6 +100,16 @@ func charsetOf(data []byte, d Delimiters, validUTF8 bool, def string) (string, e
 		return "", &Error{Pos: 1, Segment: "MSH", Seq: 1, Field: 18, Code: CodeTableValue, Reject: true,
 			Problem: fmt.Sprintf("unsupported character set %q in MSH-18 (supported: UNICODE UTF-8, 8859/1, 8859/2, 8859/15, CP1250, CP1252, ASCII)", truncate(raw, 40))}
 	}
+	if canon == CharsetUTF8 && !validUTF8 {
+		// Declared UTF-8, written in another set (CP1250, 8859/2 …): read it
+		// with the site's default when there is one (the message records
+		// the disagreement), never as U+FFFD.
+		if c, ok := CanonicalCharset(def); ok && def != "" && c != CharsetUTF8 {
+			return c, nil
+		}
+		return "", &Error{Pos: 1, Segment: "MSH", Seq: 1, Field: 18, Code: CodeTableValue,
+			Problem: fmt.Sprintf("MSH-18 declares UNICODE UTF-8 but the message is not valid UTF-8 (byte %d); send the character set it is written in (e.g. 8859/2 or CP1250) in MSH-18, or configure the connection's default charset", invalidUTF8At(data)+1)}
+	}
 	if canon == CharsetASCII && !validUTF8 && def != "" {
 		// Declared ASCII but 8-bit bytes present: trust the site's default.
 		if c, ok := CanonicalCharset(def); ok {
@@ -106,6 +117,18 @@ func charsetOf(data []byte, d Delimiters, validUTF8 bool, def string) (string, e
 		}
 	}
 	return canon, nil
+}
+
+// invalidUTF8At returns the offset of the first byte that is not UTF-8.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 func decode(data []byte, canon string) (string, error) {

@@ -48,8 +48,12 @@ type Message struct {
 	Delims Delimiters
 	// Charset is the canonical name of the character set the message was
 	// decoded from ("UNICODE UTF-8", "8859/2" ...).
-	Charset  string
-	Segments []*Segment
+	Charset string
+	// DeclaredCharset is MSH-18 (canonical) when the message was read in
+	// another set because its bytes disagree with it (declared UTF-8 or
+	// ASCII, written in the connection's default charset); empty otherwise.
+	DeclaredCharset string
+	Segments        []*Segment
 }
 
 // ParseOptions tune Parse.
@@ -99,6 +103,9 @@ func ParseWith(data []byte, opts ParseOptions) (*Message, error) {
 	}
 	if len(m.Segments) == 0 {
 		return nil, &Error{Code: CodeSegmentSequence, Reject: true, Problem: "empty message"}
+	}
+	if declared, ok := CanonicalCharset(m.Segments[0].C(18, 1)); ok && m.Segments[0].C(18, 1) != "" && declared != charset {
+		m.DeclaredCharset = declared
 	}
 	return m, nil
 }
@@ -263,7 +270,10 @@ func (s *Segment) Field(i int) Field {
 }
 
 // Get returns the value at field i, repetition r, component c, subcomponent
-// sc (all counting from 1), or "" when absent.
+// sc (all counting from 1), or "" when absent. HL7's explicit null `""`
+// ("no value; delete what you have") reads as "" too: for an order that
+// arrives it says nothing, and no mapped value is made of it. Fields and
+// Text keep it as received.
 func (s *Segment) Get(i, r, c, sc int) string {
 	f := s.Field(i)
 	if r < 1 || r > len(f) {
@@ -277,7 +287,10 @@ func (s *Segment) Get(i, r, c, sc int) string {
 	if sc < 1 || sc > len(comp) {
 		return ""
 	}
-	return comp[sc-1]
+	if v := comp[sc-1]; v != `""` {
+		return v
+	}
+	return ""
 }
 
 // C returns component c of the first repetition of field i (first subcomponent).

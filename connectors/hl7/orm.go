@@ -22,6 +22,9 @@ const (
 	MetaFillerNamespace   = "hl7.fillerNamespace"
 	MetaDiagnosticSection = "hl7.diagnosticSection"
 	MetaOrderIndex        = "hl7.orderIndex"
+	// MetaDeclaredCharset is MSH-18 when the bytes disagreed with it and
+	// the message was read in the connection's default charset instead.
+	MetaDeclaredCharset = "hl7.declaredCharset"
 
 	// WEDA keys (MapOptions.WEDA).
 	MetaRequestedDate = "requestedDate"
@@ -168,9 +171,11 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 	}
 	msh := msg.Segment("MSH")
 	now := m.opts.Now()
+	hash := ContentHash(msg)
 	base := domain.Order{
 		Connection:      m.opts.Connection,
-		SourceMessageID: msh.C(10, 1),
+		SourceMessageID: SourceKey(msh.C(10, 1), hash, 0),
+		SourceControlID: msh.C(10, 1),
 		ReceivedAt:      now,
 		UpdatedAt:       now,
 		Meta: map[string]string{
@@ -182,6 +187,9 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 			MetaCharset:           msg.Charset,
 			MetaProcessingID:      msh.C(11, 1),
 		},
+	}
+	if msg.DeclaredCharset != "" {
+		base.Meta[MetaDeclaredCharset] = msg.DeclaredCharset
 	}
 	var err error
 	if base.MessageAt, err = m.time(msh, 7); err != nil {
@@ -265,9 +273,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		// Each order of a multi-order message gets its own source ID so the
 		// store's de-duplication (connection + source ID) keeps them apart.
 		for i := range orders {
-			if i > 0 {
-				orders[i].SourceMessageID = fmt.Sprintf("%s#%d", orders[i].SourceMessageID, i+1)
-			}
+			orders[i].SourceMessageID = SourceKey(msh.C(10, 1), hash, i)
 			orders[i].Meta[MetaOrderIndex] = fmt.Sprint(i + 1)
 		}
 	}
@@ -423,7 +429,10 @@ func sub(r Repetition, c, s int) string {
 	if c < 1 || c > len(r) || s < 1 || s > len(r[c-1]) {
 		return ""
 	}
-	return r[c-1][s-1]
+	if v := r[c-1][s-1]; v != `""` { // HL7's explicit null: no value (see Segment.Get)
+		return v
+	}
+	return ""
 }
 
 // hd reads a HD component: namespace ID, else universal ID.

@@ -145,7 +145,8 @@ func TestORMEveryCatalogueField(t *testing.T) {
 	p := o.Patient
 	eq("MSH-7 MessageAt", o.MessageAt, at("20240315083000"))
 	eq("MSH-7 RequestedAt", o.RequestedAt, at("20240315083000"))
-	eq("MSH-10", o.SourceMessageID, "BIR0001")
+	eq("MSH-10", o.SourceControlID, "BIR0001")
+	eq("source key", o.SourceMessageID, SourceKey("BIR0001", o.SourceMessageID[len("BIR0001@"):], 0))
 	eq("PID-3 ids", len(p.IDs), 2)
 	eq("PID-3[1]", p.IDs[0], domain.Identifier{Value: "123456", Authority: "ZZZS", Type: "MR"})
 	eq("PID-3[2]", p.IDs[1], domain.Identifier{Value: "SI880101", Authority: "ZZZS", Type: "SS"})
@@ -284,7 +285,7 @@ func TestORMActionsAndMultipleOrders(t *testing.T) {
 		"ORC|NW|A1\rOBR|1|A1||EKG\rNTE|1||first note\r" +
 		"ORC|CA|A2\r" +
 		"ORC|XO||\rOBR|1|A3||xyz^Custom thing\r"
-	_, orders, err := testMapper(false).Decode([]byte(msg))
+	parsed, orders, err := testMapper(false).Decode([]byte(msg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,13 +299,14 @@ func TestORMActionsAndMultipleOrders(t *testing.T) {
 		src    string
 		meas   string
 	}{
-		{domain.ActionNew, domain.OrderScheduled, "A1", "M9", "ECG"},
-		{domain.ActionCancel, domain.OrderCancelled, "A2", "M9#2", ""},
-		{domain.ActionUpdate, domain.OrderScheduled, "A3", "M9#3", ""},
+		{domain.ActionNew, domain.OrderScheduled, "A1", "", "ECG"},
+		{domain.ActionCancel, domain.OrderCancelled, "A2", "#2", ""},
+		{domain.ActionUpdate, domain.OrderScheduled, "A3", "#3", ""},
 	}
 	for i, w := range want {
 		o := orders[i]
-		if o.Action != w.action || o.State != w.state || o.PlacerNumber != w.placer || o.SourceMessageID != w.src || o.Measurement != w.meas {
+		if o.Action != w.action || o.State != w.state || o.PlacerNumber != w.placer || o.SourceMessageID != SourceKey("M9", ContentHash(parsed), i) ||
+			!strings.HasSuffix(o.SourceMessageID, w.src) || o.SourceControlID != "M9" || o.Measurement != w.meas {
 			t.Errorf("order %d: %s %s %s %s %q", i, o.Action, o.State, o.PlacerNumber, o.SourceMessageID, o.Measurement)
 		}
 	}

@@ -155,8 +155,8 @@ func TestInboundSinkErrors(t *testing.T) {
 		code string
 		text string
 	}{
-		{fmt.Errorf("cancel: %w", domain.ErrUnknownOrder), "AR", "not known to the hub"},
-		{fmt.Errorf("%w: no patient", domain.ErrInvalidOrder), "AR", "order refused"},
+		{fmt.Errorf("cancel: %w", domain.ErrUnknownOrder), "AR", "(ORC-2) \"H-5001\" is not an open order"},
+		{fmt.Errorf("%w: no patient", domain.ErrInvalidOrder), "AR", "cannot be taken as sent"},
 		{errors.New("database is locked"), "AE", "could not be stored now"},
 		{context.DeadlineExceeded, "AE", "could not be stored now"},
 	}
@@ -270,8 +270,8 @@ func TestInboundConnectionProblems(t *testing.T) {
 	// Only the iris and nextgen orders were ever complete.
 	orders, _ := sink.snapshot()
 	for _, o := range orders {
-		if o.SourceMessageID != "IRIS-2024-0001" && o.SourceMessageID != "NG20240704093015001" {
-			t.Errorf("unexpected order stored: %s", o.SourceMessageID)
+		if o.SourceControlID != "IRIS-2024-0001" && o.SourceControlID != "NG20240704093015001" {
+			t.Errorf("unexpected order stored: %s", o.SourceControlID)
 		}
 	}
 }
