@@ -137,19 +137,18 @@ type Provider struct {
 
 func providerOf(p domain.Provider) Provider { return Provider{ID: p.ID, Name: nameOf(p.Name)} }
 
-// Visit is the encounter an appointment belongs to. Its nested objects and
-// times are always sent; a time the EHR left empty reads
-// 0001-01-01T00:00:00Z, and an appointment without any visit data has no
-// visit at all.
+// Visit is the encounter an appointment belongs to. What the EHR left
+// empty is left out (no zero times, no empty objects), and an appointment
+// without any visit data has no visit at all.
 type Visit struct {
 	Class         string     `json:"class,omitempty"`
 	Location      string     `json:"location,omitempty"`
 	AdmissionType string     `json:"admissionType,omitempty"`
-	Attending     Provider   `json:"attending"`
+	Attending     Provider   `json:"attending,omitzero"`
 	Service       string     `json:"service,omitempty"`
-	Number        Identifier `json:"number"`
-	AdmitAt       time.Time  `json:"admitAt"`
-	DischargeAt   time.Time  `json:"dischargeAt"`
+	Number        Identifier `json:"number,omitzero"`
+	AdmitAt       time.Time  `json:"admitAt,omitzero"`
+	DischargeAt   time.Time  `json:"dischargeAt,omitzero"`
 	// AssignedLocation is the assigned location (HL7 PV1-3) in parts, with
 	// a one-line text for display; absent when the EHR sent none.
 	AssignedLocation *Location `json:"assignedLocation,omitempty"`

@@ -26,7 +26,7 @@ var (
 // that), including Meta, which tablets must never see.
 func fullOrder() domain.Order {
 	return domain.Order{
-		ID: "ord_full", Connection: "birpis/mllp-in", SourceMessageID: "MSG-1", Action: domain.ActionUpdate,
+		ID: "ord_full", Connection: "birpis/mllp-in", SourceMessageID: "MSG-1", SourceControlID: "MSG-1", Action: domain.ActionUpdate,
 		State: domain.OrderInProgress, PlacerNumber: "PL-1", FillerNumber: "FI-1", GroupNumber: "GR-1",
 		OrderStatus: "IP", ResponseFlag: "N", ControlCode: "XO",
 		Measurement: "ECG", ServiceCode: "93000", ServiceText: "Electrocardiogram", Priority: "S",
