@@ -135,6 +135,11 @@ func (c *Client) Result(ctx context.Context, id string) (r ResultDetail, err err
 	return r, c.call(ctx, "Result", stringRequest{ID: id}, &r)
 }
 
+// Results implements API.
+func (c *Client) Results(ctx context.Context, q ResultQuery) (out []ResultSummary, err error) {
+	return out, c.call(ctx, "Results", q, &out)
+}
+
 // Tablets implements API.
 func (c *Client) Tablets(ctx context.Context) (out []domain.Device, err error) {
 	return out, c.call(ctx, "Tablets", none{}, &out)

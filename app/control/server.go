@@ -122,6 +122,7 @@ func handlers(api API) map[string]http.HandlerFunc {
 		"Resend":       method(api.Resend),
 		"Cancel":       method(api.Cancel),
 		"Result":       method(func(ctx context.Context, r stringRequest) (ResultDetail, error) { return api.Result(ctx, r.ID) }),
+		"Results":      method(api.Results),
 		"Tablets":      method(func(ctx context.Context, _ none) (any, error) { return api.Tablets(ctx) }),
 		"UpdateTablet": method(api.UpdateTablet),
 		"NewPairingCode": method(func(ctx context.Context, r stringRequest) (Pairing, error) {

@@ -266,6 +266,11 @@ func (r *Runner) Result(ctx context.Context, id string) (control.ResultDetail, e
 	return via(r, func(h *Hub) (control.ResultDetail, error) { return h.Result(ctx, id) })
 }
 
+// Results implements control.API.
+func (r *Runner) Results(ctx context.Context, q control.ResultQuery) ([]control.ResultSummary, error) {
+	return via(r, func(h *Hub) ([]control.ResultSummary, error) { return h.Results(ctx, q) })
+}
+
 // Tablets implements control.API.
 func (r *Runner) Tablets(ctx context.Context) ([]domain.Device, error) {
 	return via(r, func(h *Hub) ([]domain.Device, error) { return h.Tablets(ctx) })

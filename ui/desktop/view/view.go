@@ -178,13 +178,14 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		s.win.SetMaster()
 		s.win.SetCloseIntercept(s.Quit)
 	} else {
-		s.win.SetCloseIntercept(s.win.Hide)
+		s.win.SetCloseIntercept(s.hideDashboard)
 	}
 
 	stopHealth, stopTabs := s.gui.start(), s.tabs.start()
 	s.stop = func() { stopTabs(); stopHealth() }
 	if opts.ShowDashboard || windowOnly {
 		s.win.Show()
+		s.tabs.setVisible(true)
 	}
 	return s
 }
@@ -192,7 +193,15 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 // ShowDashboard brings the Dashboard to the front.
 func (s *Shell) ShowDashboard() {
 	s.win.Show()
+	s.tabs.setVisible(true)
 	s.win.RequestFocus()
+}
+
+// hideDashboard hides the window (the tray stays); what only the window
+// needs stops.
+func (s *Shell) hideDashboard() {
+	s.tabs.setVisible(false)
+	s.win.Hide()
 }
 
 // Quit stops the GUI: OnQuit first (once), then the app.

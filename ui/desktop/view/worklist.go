@@ -54,7 +54,7 @@ type worklist struct {
 	current  *domain.Order // the selected order with every field
 	seq      int           // generation of the last query: older answers are dropped
 	// deleteDialog is the open delete dialog (nil when closed).
-	deleteDialog *deleteDialog
+	deleteDialog *reasonDialog
 }
 
 func newWorklist(env *tabEnv) *worklist {
@@ -386,48 +386,9 @@ func (w *worklist) askDelete() {
 		return
 	}
 	o := *w.current
-	reason := widget.NewMultiLineEntry()
-	reason.SetPlaceHolder(txtDeleteReason())
-	reason.SetMinRowsVisible(3)
-	var pop *widget.PopUp
-	confirm := widget.NewButton(txtDeleteConfirm(), func() {
-		if strings.TrimSpace(reason.Text) == "" {
-			return
-		}
-		pop.Hide()
-		w.deleteDialog = nil
-		w.deleteOrder(o, reason.Text)
-	})
-	confirm.Importance = widget.DangerImportance
-	confirm.Disable()
-	reason.OnChanged = func(s string) {
-		if strings.TrimSpace(s) == "" {
-			confirm.Disable()
-		} else {
-			confirm.Enable()
-		}
-	}
-	cancel := widget.NewButton(txtCancel(), func() {
-		pop.Hide()
-		w.deleteDialog = nil
-	})
-	title := widget.NewLabel(txtDeleteTitle())
-	title.TextStyle.Bold = true
-	body := container.NewBorder(
-		container.NewVBox(title, wrapped(txtDeleteText(orderTitle(&o)))),
-		container.NewHBox(layout.NewSpacer(), cancel, confirm), nil, nil, reason)
-	pop = widget.NewModalPopUp(container.NewPadded(body), w.env.win.Canvas())
-	pop.Resize(fyne.NewSize(460, 300))
-	w.deleteDialog = &deleteDialog{pop: pop, reason: reason, confirm: confirm, cancel: cancel}
-	pop.Show()
-	w.env.win.Canvas().Focus(reason)
-}
-
-// deleteDialog is the open delete dialog's parts.
-type deleteDialog struct {
-	pop             *widget.PopUp
-	reason          *widget.Entry
-	confirm, cancel *widget.Button
+	w.deleteDialog = askReason(w.env.win, txtDeleteTitle(), txtDeleteText(orderTitle(&o)), txtDeleteReason(),
+		txtDeleteConfirm(), true, func(reason string) { w.deleteOrder(o, reason) },
+		func() { w.deleteDialog = nil })
 }
 
 func (w *worklist) deleteOrder(o domain.Order, reason string) {
