@@ -1,7 +1,7 @@
 // Command entexts writes the English translation file of a GUI package
 // from its code: every lang.X / lang.XN call's key and English default
 // with literal arguments in the package's .go files, and, with -health, the
-// health texts of package words. Plural texts keep the "one" form already
+// health and check texts of package words. Plural texts keep the "one" form already
 // in the file; a new one starts as the "other" form with the counted word
 // made singular, to be checked by a person.
 //
@@ -28,7 +28,7 @@ import (
 func main() {
 	dir := flag.String("dir", "", "package folder with the lang calls")
 	out := flag.String("out", "", "translation file (default DIR/translations/en.json)")
-	health := flag.Bool("health", false, "add the health texts of package words")
+	health := flag.Bool("health", false, "add the health and check texts of package words")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "entexts: -dir is required")
@@ -94,6 +94,9 @@ func run(dir, out string, health bool) error {
 	}
 	if health {
 		for k, v := range words.HealthTexts() {
+			texts[k] = v
+		}
+		for k, v := range words.CheckTexts() {
 			texts[k] = v
 		}
 	}

@@ -29,6 +29,7 @@ type dashboard struct {
 	heading   *widget.Label
 	subline   *widget.Label
 	rows      *fyne.Container
+	tests     *fyne.Container // the connections' cards with Test connection
 	root      fyne.CanvasObject
 }
 
@@ -61,8 +62,9 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		page.Add(firstRunBox(info.ConfigPath))
 	}
 	d.rows = container.NewVBox()
+	d.tests = container.NewVBox()
 	split := container.NewHSplit(
-		widget.NewCard(txtConnections(), "", d.rows),
+		widget.NewCard(txtConnections(), "", container.NewVBox(d.tests, d.rows)),
 		widget.NewCard(txtAbout(), "", aboutBox(info)),
 	)
 	split.Offset = 0.62
@@ -72,6 +74,12 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		container.NewVScroll(page))
 	d.update(nil)
 	return d
+}
+
+// showTests puts the connections' cards above the components' health.
+func (d *dashboard) showTests(c *connTests) {
+	d.tests.Objects = []fyne.CanvasObject{c.root}
+	d.tests.Refresh()
 }
 
 // content is the window's content.
@@ -127,16 +135,37 @@ func (d *dashboard) row(h domain.Health) fyne.CanvasObject {
 	meta.SizeName = theme.SizeNameCaptionText
 	meta.Wrapping = fyne.TextWrapWord
 	lines = append(lines, meta)
-	if h.LastError != "" {
-		e := wrapped(txtLastError(h.LastError))
-		e.SizeName = theme.SizeNameCaptionText
-		e.Selectable = true
-		if h.Severity >= domain.SeverityError {
-			e.Importance = widget.DangerImportance
-		}
-		lines = append(lines, e)
+	if tech := technical(h); tech != "" {
+		// The technical text (an error chain, an EHR's answer) is for
+		// support: behind "Details".
+		detail := wrapped(tech)
+		detail.SizeName = theme.SizeNameCaptionText
+		detail.TextStyle.Monospace = true
+		detail.Selectable = true
+		detail.Hide()
+		toggle := widget.NewButton(txtDetails(), func() {
+			if detail.Visible() {
+				detail.Hide()
+			} else {
+				detail.Show()
+			}
+		})
+		toggle.Importance = widget.LowImportance
+		lines = append(lines, container.NewHBox(toggle), detail)
 	}
 	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(lines...))
+}
+
+// technical is a report's text for support: its last error and detail.
+func technical(h domain.Health) string {
+	var parts []string
+	if h.LastError != "" {
+		parts = append(parts, txtLastError(h.LastError))
+	}
+	if h.Detail != "" && h.Detail != h.LastError {
+		parts = append(parts, h.Detail)
+	}
+	return strings.Join(parts, "\n")
 }
 
 // noticeBox explains, in amber, something the person should know about

@@ -40,6 +40,9 @@ type fakeAPI struct {
 	deletedGroups  []string
 	deleteGroupErr error
 	configJSON     string
+	conns          []control.Connection
+	outcomes       []control.CheckOutcome
+	tested         []string
 }
 
 func unavailable(what string) error {
@@ -288,10 +291,22 @@ func (f *fakeAPI) DeleteGroup(_ context.Context, id string) error {
 	return nil
 }
 func (f *fakeAPI) Connections(context.Context) ([]control.Connection, error) {
-	return nil, unavailable("connections")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conns == nil {
+		return nil, unavailable("connections")
+	}
+	return slices.Clone(f.conns), nil
 }
-func (f *fakeAPI) TestConnection(context.Context, string) ([]control.CheckOutcome, error) {
-	return nil, unavailable("connections")
+
+func (f *fakeAPI) TestConnection(_ context.Context, name string) ([]control.CheckOutcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, name)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.outcomes, nil
 }
 func (f *fakeAPI) APIClients(context.Context, string) ([]control.APIClient, error) {
 	return nil, unavailable("API clients")

@@ -167,3 +167,15 @@ func txtPairClose() string { return lang.X("tablets.pairClose", "Done") }
 func txtPairQRFailed() string {
 	return lang.X("tablets.pairQRFailed", "The QR code could not be drawn; type the 6-digit code on the tablet.")
 }
+
+func txtTestConnection() string { return lang.X("connections.test", "Test connection") }
+func txtOpenFolder() string     { return lang.X("connections.openFolder", "Open folder") }
+func txtEndpointFolder(label string) string {
+	return lang.X("connections.endpointFolder", "Folder ({{.Label}})", map[string]any{"Label": label})
+}
+func txtEndpointListen(label string) string {
+	return lang.X("connections.endpointListen", "Listens ({{.Label}})", map[string]any{"Label": label})
+}
+func txtEndpointRemote(label string) string {
+	return lang.X("connections.endpointRemote", "Sends to ({{.Label}})", map[string]any{"Label": label})
+}

@@ -11,6 +11,7 @@ import (
 // Log, Settings; those built so far), the hub's overview under
 // Connections.
 type tabs struct {
+	conns    *connTests
 	worklist *worklist
 	results  *results
 	tablets  *tablets
@@ -36,8 +37,11 @@ func (t *tabs) setVisible(on bool) {
 
 // newTabs builds the tabs around the overview. Open on the overview when
 // the person must read it first (no tray icon, no hub running).
-func newTabs(env *tabEnv, overview fyne.CanvasObject, overviewFirst bool) *tabs {
-	t := &tabs{worklist: newWorklist(env), results: newResults(env), tablets: newTablets(env),
+func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool) *tabs {
+	overview := dash.content()
+	conns := newConnTests(env)
+	dash.showTests(conns)
+	t := &tabs{conns: conns, worklist: newWorklist(env), results: newResults(env), tablets: newTablets(env),
 		groups: newGroups(env), log: newLogTab(env)}
 	t.app = container.NewAppTabs(
 		container.NewTabItemWithIcon(txtTabWorklist(), theme.ListIcon(), t.worklist.content()),
@@ -60,6 +64,7 @@ func (t *tabs) content() fyne.CanvasObject { return t.app }
 // start loads every tab and follows the hub's events until the returned
 // cancel is called.
 func (t *tabs) start() (cancel func()) {
+	t.conns.load()
 	stops := []func(){t.worklist.start(), t.results.start(), t.tablets.start(), t.groups.start(), t.log.start()}
 	t.selectionChanged()
 	return func() {

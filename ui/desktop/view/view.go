@@ -157,7 +157,7 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	s.win = a.NewWindow(txtWindowTitle())
 	s.win.SetIcon(assets.AppIcon())
 	s.gui = newGUI(h, s.desk != nil, notice, s.ShowDashboard, s.Quit)
-	s.tabs = newTabs(newTabEnv(opts.API, s.win), s.gui.dash.content(),
+	s.tabs = newTabs(newTabEnv(opts.API, s.win), s.gui.dash,
 		notice != "" || h.Info().Problem != "" || h.Info().FirstRun)
 	s.win.SetContent(s.tabs.content())
 	s.win.Resize(DashboardSize)
