@@ -125,6 +125,9 @@ type Status struct {
 	Fingerprint string    `json:"fingerprint,omitempty"`
 	StartedAt   time.Time `json:"startedAt,omitempty"`
 	PID         int       `json:"pid"`
+	// Desktop is true when the hub runs inside the desktop application,
+	// whose window a second launch brings forward (Show).
+	Desktop bool `json:"desktop,omitempty"`
 	// Problem says why the hub is not running (failed / not configured),
 	// technical text behind "Details".
 	Problem string          `json:"problem,omitempty"`

@@ -219,7 +219,8 @@ func (r *Runner) Status(ctx context.Context) (control.Status, error) {
 		st.State = state
 		return st, err
 	}
-	st := control.Status{State: state, Problem: problem, Version: Version, PID: os.Getpid(), ConfigPath: r.opts.ConfigPath}
+	st := control.Status{State: state, Problem: problem, Version: Version, PID: os.Getpid(), ConfigPath: r.opts.ConfigPath,
+		Desktop: r.opts.Desktop}
 	if cfg != nil {
 		st.HubName, st.DataDir, st.EHR = cfg.Hub.Name, cfg.DataDirPath(), cfg.EHR
 	}

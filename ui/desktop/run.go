@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"fyne.io/fyne/v2/app"
+	"fyne.io/systray"
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
@@ -41,6 +42,7 @@ func Run(h Hub, opts Options) error {
 		Log:           log,
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
+		SetTooltip:    systray.SetTooltip,
 	})
 	a.Run()
 	shell.Stop()

@@ -27,6 +27,8 @@ type guiHub struct {
 	api  control.API // nil when there is no hub
 	info Info
 
+	desktop bool // the hub runs inside another desktop application
+
 	mu      sync.Mutex
 	health  []domain.Health
 	standin []domain.Health
@@ -75,6 +77,7 @@ func (g *guiHub) attach(ctx context.Context, api control.API) error {
 		return err
 	}
 	g.api = api
+	g.desktop = st.Desktop
 	g.health = st.Health
 	g.info.HubName, g.info.DataDir = st.HubName, st.DataDir
 	g.info.LANAddress, g.info.TLSFingerprint = st.LANAddress, st.Fingerprint
@@ -98,8 +101,11 @@ type StartOptions struct {
 // process, or explains why it cannot.
 func Main(opts StartOptions) error {
 	p, stderr := opts.ConfigPath, opts.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
-	runner := hub.NewRunner(hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
+	runner := hub.NewRunner(hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr, Desktop: true})
 	defer runner.Stop()
 	cfg, err := registry.Load(p)
 	switch {
@@ -120,6 +126,18 @@ func Main(opts StartOptions) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			aerr := g.attach(ctx, c)
 			cancel()
+			if aerr == nil && g.desktop {
+				// Already open in the tray: bring its window forward.
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				serr := c.Show(ctx)
+				cancel()
+				c.Close()
+				if serr != nil {
+					return fmt.Errorf("mCONNECT Hub already runs but did not come forward: %w", serr)
+				}
+				fmt.Fprintln(stderr, "mCONNECT Hub is already running; its window was brought to the front.")
+				return nil
+			}
 			if aerr == nil {
 				g.info.Attached = true
 				logrus.StandardLogger().WithField("dataDir", cfg.DataDirPath()).Info("attached to the hub running on this data folder")

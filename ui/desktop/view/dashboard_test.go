@@ -310,7 +310,7 @@ func TestGUIFollowsSubscription(t *testing.T) {
 	hub := newFakeHub(fullInfo, health("store", domain.SeverityOK))
 	type change struct{ label, icon bool }
 	changes := make(chan change, 16)
-	g := newGUI(hub, true, "", func() {}, func() {})
+	g := newGUI(hub, true, "", trayActions{open: func() {}, quit: func() {}})
 	g.trayChanged = func(label, icon bool) { changes <- change{label, icon} }
 	w := test.NewWindow(g.dash.content())
 	defer w.Close()
@@ -385,7 +385,7 @@ func TestGUIFollowsSubscription(t *testing.T) {
 func TestGUIWindowOnly(t *testing.T) {
 	test.NewTempApp(t)
 	hub := newFakeHub(fullInfo)
-	g := newGUI(hub, false, txtNoTray("no D-Bus session bus"), nil, nil)
+	g := newGUI(hub, false, txtNoTray("no D-Bus session bus"), trayActions{})
 	stop := g.start()
 	defer stop()
 	if g.tray != nil {

@@ -29,6 +29,18 @@ func (t *tabs) selectionChanged() {
 	t.log.setActive(t.visible && t.app.Selected() != nil && t.app.Selected().Content == t.log.content())
 }
 
+// selectTab opens a tab by its name: "worklist", "results", "tablets",
+// "groups", "connections", "log".
+func (t *tabs) selectTab(name string) {
+	order := []string{"worklist", "results", "tablets", "groups", "connections", "log"}
+	for i, n := range order {
+		if n == name && i < len(t.app.Items) {
+			t.app.SelectIndex(i)
+			return
+		}
+	}
+}
+
 // setVisible says whether the window is on screen.
 func (t *tabs) setVisible(on bool) {
 	t.visible = on

@@ -158,7 +158,7 @@ func TestStartTrayFollowsHealth(t *testing.T) {
 	}
 
 	items := menu.Items
-	items[2].Action() // Open Dashboard
+	s.gui.tray.item("Open Dashboard").Action()
 	if ta.win.shown != 1 {
 		t.Errorf("Open Dashboard showed the window %d times", ta.win.shown)
 	}
