@@ -179,3 +179,20 @@ func txtEndpointListen(label string) string {
 func txtEndpointRemote(label string) string {
 	return lang.X("connections.endpointRemote", "Sends to ({{.Label}})", map[string]any{"Label": label})
 }
+
+func txtDayFilter(d string) string {
+	switch d {
+	case dayToday:
+		return lang.X("worklist.day.today", "Today")
+	case dayTomorrow:
+		return lang.X("worklist.day.tomorrow", "Tomorrow")
+	case dayYesterday:
+		return lang.X("worklist.day.yesterday", "Yesterday")
+	case dayNext7:
+		return lang.X("worklist.day.next7", "Next 7 days")
+	case dayPast7:
+		return lang.X("worklist.day.past7", "Past 7 days")
+	default:
+		return lang.X("worklist.day.any", "Any day")
+	}
+}
