@@ -97,7 +97,7 @@ type API interface {
 	Subscribe(ctx context.Context) (<-chan Event, error)
 	// Show asks the desktop application attached to the hub to bring its
 	// Dashboard to the front (ErrNoWindow-kind Unavailable when none).
-	Show(ctx context.Context) error
+	Show(ctx context.Context, tab string) error
 }
 
 // State is where the hub is in its life.
@@ -369,5 +369,7 @@ type Event struct {
 	Group  string          `json:"group,omitempty"`
 	Health []domain.Health `json:"health,omitempty"`
 	State  State           `json:"state,omitempty"`
-	At     time.Time       `json:"at"`
+	// Tab is the Dashboard tab a Show event asks for (empty: as it is).
+	Tab string    `json:"tab,omitempty"`
+	At  time.Time `json:"at"`
 }

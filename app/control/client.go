@@ -221,7 +221,9 @@ func (c *Client) ExportDiagnostics(ctx context.Context, req DiagRequest) (r Diag
 }
 
 // Show implements API.
-func (c *Client) Show(ctx context.Context) error { return c.call(ctx, "Show", none{}, nil) }
+func (c *Client) Show(ctx context.Context, tab string) error {
+	return c.call(ctx, "Show", showRequest{Tab: tab}, nil)
+}
 
 // Subscribe implements API: it reads the event stream until ctx is done or
 // the hub goes away.

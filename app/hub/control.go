@@ -304,8 +304,8 @@ func (h *Hub) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 
 // Show implements control.API: it asks the attached window (if any) to
 // come to the front.
-func (h *Hub) Show(context.Context) error {
-	h.publish(control.Event{Kind: control.EventShow})
+func (h *Hub) Show(_ context.Context, tab string) error {
+	h.publish(control.Event{Kind: control.EventShow, Tab: tab})
 	return nil
 }
 

@@ -399,7 +399,7 @@ func (r *Runner) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 
 // Show implements control.API: the window attached to this runner comes
 // to the front (a second launch of the app asks for it).
-func (r *Runner) Show(context.Context) error {
-	r.events.Publish(control.Event{Kind: control.EventShow})
+func (r *Runner) Show(_ context.Context, tab string) error {
+	r.events.Publish(control.Event{Kind: control.EventShow, Tab: tab})
 	return nil
 }

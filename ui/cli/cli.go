@@ -42,7 +42,9 @@ func usageErr(format string, args ...any) error {
 type GUIOptions struct {
 	ConfigPath    string // absolute; may not exist yet (first start)
 	ShowDashboard bool
-	Stderr        io.Writer
+	// Tab is the Dashboard tab to open (empty: the last one).
+	Tab    string
+	Stderr io.Writer
 }
 
 // Options connect the command line to the parts it does not own.

@@ -41,6 +41,8 @@ type Options struct {
 	// ShowDashboard opens the Dashboard at start. Without a tray the
 	// Dashboard always opens.
 	ShowDashboard bool
+	// Tab is the Dashboard tab to open at start (empty: the last one).
+	Tab string
 	// Tray asks for a system tray icon. Run falls back to window-only, with
 	// a notice in the Dashboard, when the desktop cannot show one (on
 	// Linux: no D-Bus session bus).

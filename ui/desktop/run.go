@@ -38,6 +38,7 @@ func Run(h Hub, opts Options) error {
 	}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
+		Tab:           opts.Tab,
 		Tray:          opts.Tray,
 		Log:           log,
 		OnQuit:        opts.OnQuit,

@@ -91,7 +91,10 @@ func (g *guiHub) attach(ctx context.Context, api control.API) error {
 type StartOptions struct {
 	ConfigPath    string // absolute
 	ShowDashboard bool
-	Stderr        io.Writer
+	// Tab is the Dashboard tab to open (worklist, results, tablets,
+	// groups, connections, log, settings); empty: the last one.
+	Tab    string
+	Stderr io.Writer
 }
 
 // Main runs the desktop application until the person quits. When a hub
@@ -129,7 +132,7 @@ func Main(opts StartOptions) error {
 			if aerr == nil && g.desktop {
 				// Already open in the tray: bring its window forward.
 				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-				serr := c.Show(ctx)
+				serr := c.Show(ctx, opts.Tab)
 				cancel()
 				c.Close()
 				if serr != nil {
@@ -156,7 +159,7 @@ func Main(opts StartOptions) error {
 	if h := runner.Hub(); h != nil {
 		log = h.Log()
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
 		API: g.api})
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)

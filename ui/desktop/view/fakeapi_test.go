@@ -362,7 +362,7 @@ func (f *fakeAPI) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 	return f.events, nil
 }
 
-func (f *fakeAPI) Show(context.Context) error { return unavailable("show") }
+func (f *fakeAPI) Show(context.Context, string) error { return unavailable("show") }
 
 var _ control.API = (*fakeAPI)(nil)
 

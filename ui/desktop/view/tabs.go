@@ -32,7 +32,7 @@ func (t *tabs) selectionChanged() {
 // selectTab opens a tab by its name: "worklist", "results", "tablets",
 // "groups", "connections", "log".
 func (t *tabs) selectTab(name string) {
-	order := []string{"worklist", "results", "tablets", "groups", "connections", "log"}
+	order := []string{"worklist", "results", "tablets", "groups", "connections", "log", "settings"}
 	for i, n := range order {
 		if n == name && i < len(t.app.Items) {
 			t.app.SelectIndex(i)

@@ -65,6 +65,8 @@ type Options struct {
 	// API is the hub's control API the tabs work through; nil when no hub
 	// runs (no configuration, or it could not start).
 	API control.API
+	// Tab is the tab to open at start ("results", ...; empty: the last).
+	Tab string
 	// SetTooltip, if set, sets the tray icon's tooltip.
 	SetTooltip func(string)
 }
@@ -185,6 +187,9 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	s.tabs = newTabs(s.env, s.gui.dash, notice != "" || s.info.Problem != "" || s.info.FirstRun)
 	s.win.SetContent(s.tabs.content())
 	s.restoreWindow(notice != "" || s.info.Problem != "" || s.info.FirstRun)
+	if opts.Tab != "" {
+		s.tabs.selectTab(opts.Tab)
+	}
 
 	if s.desk != nil {
 		s.desk.SetSystemTrayIcon(s.gui.tray.icon())
@@ -208,7 +213,12 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	s.notes = newNotifier(time.Now, s.notify)
 	s.gui.onHealth = s.notes.observe
 	stopHealth, stopTabs := s.gui.start(), s.tabs.start()
-	stopShow := s.env.subscribe(func(control.Event) { s.ShowDashboard() }, control.EventShow)
+	stopShow := s.env.subscribe(func(ev control.Event) {
+		if ev.Tab != "" {
+			s.tabs.selectTab(ev.Tab)
+		}
+		s.ShowDashboard()
+	}, control.EventShow)
 	stopCounts := s.followCounts()
 	stopTicks := s.tickNotes()
 	s.stop = func() { stopTicks(); stopCounts(); stopShow(); stopTabs(); stopHealth() }
