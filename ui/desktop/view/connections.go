@@ -102,13 +102,16 @@ func (c *connTests) card(cn control.Connection) fyne.CanvasObject {
 }
 
 func endpointCaption(ep connector.Endpoint) string {
+	if ep.Label != "" {
+		return sentence(ep.Label)[:len(sentence(ep.Label))-1] + ":"
+	}
 	switch ep.Kind {
 	case connector.EndpointFolder:
-		return txtEndpointFolder(ep.Label)
+		return txtEndpointFolder()
 	case connector.EndpointListen:
-		return txtEndpointListen(ep.Label)
+		return txtEndpointListen()
 	default:
-		return txtEndpointRemote(ep.Label)
+		return txtEndpointRemote()
 	}
 }
 

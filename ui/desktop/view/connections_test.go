@@ -31,7 +31,7 @@ func TestConnectionCardsTest(t *testing.T) {
 	c.load()
 
 	labels := visibleLabels(c.root)
-	for _, want := range []string{"Folder (results out)", "/srv/gdt/out", "Listens (FTP)", ":2121"} {
+	for _, want := range []string{"Results out:", "/srv/gdt/out", "FTP:", ":2121"} {
 		if !hasText(labels, want) {
 			t.Errorf("no label %q: %q", want, texts(labels))
 		}

@@ -142,7 +142,7 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "window only", info: fullInfo, notice: txtNoTray("no D-Bus session bus"), hs: []domain.Health{listener},
 			heading: "All connections OK", importance: widget.SuccessImportance, icon: "tray-ok.png",
-			want: []string{"No tray icon: no D-Bus session bus. Closing this window quits mCONNECT Hub."},
+			want: []string{"No tray icon: no D-Bus session bus. Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking."},
 		},
 	}
 	for _, tc := range tests {

@@ -110,7 +110,7 @@ func txtFirstRunIDs() string {
 
 func txtNoTray(reason string) string {
 	return lang.X("notice.noTray",
-		"No tray icon: {{.Reason}}. Closing this window quits mCONNECT Hub.",
+		"No tray icon: {{.Reason}}. Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking.",
 		map[string]any{"Reason": reason})
 }
 

@@ -170,15 +170,9 @@ func txtPairQRFailed() string {
 
 func txtTestConnection() string { return lang.X("connections.test", "Test connection") }
 func txtOpenFolder() string     { return lang.X("connections.openFolder", "Open folder") }
-func txtEndpointFolder(label string) string {
-	return lang.X("connections.endpointFolder", "Folder ({{.Label}})", map[string]any{"Label": label})
-}
-func txtEndpointListen(label string) string {
-	return lang.X("connections.endpointListen", "Listens ({{.Label}})", map[string]any{"Label": label})
-}
-func txtEndpointRemote(label string) string {
-	return lang.X("connections.endpointRemote", "Sends to ({{.Label}})", map[string]any{"Label": label})
-}
+func txtEndpointFolder() string { return lang.X("connections.endpointFolder", "Folder:") }
+func txtEndpointListen() string { return lang.X("connections.endpointListen", "Listens on:") }
+func txtEndpointRemote() string { return lang.X("connections.endpointRemote", "Sends to:") }
 
 func txtDayFilter(d string) string {
 	switch d {

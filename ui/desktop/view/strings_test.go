@@ -118,7 +118,7 @@ func TestPluralTexts(t *testing.T) {
 		{txtComponentCount(0), "0 components"},
 		{txtComponentCount(1), "1 component"},
 		{txtComponentCount(14), "14 components"},
-		{txtNoTray("no bus"), "No tray icon: no bus. Closing this window quits mCONNECT Hub."},
+		{txtNoTray("no bus"), "No tray icon: no bus. Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking."},
 		{txtFirstRunCommands("/etc/m.json"), "mconnect config example --ehr <id> > /etc/m.json\nmconnect serve --config /etc/m.json"},
 	}
 	for _, tc := range tests {

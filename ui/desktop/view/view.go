@@ -72,7 +72,7 @@ type Options struct {
 }
 
 // DashboardSize is the Dashboard window's initial size.
-var DashboardSize = fyne.NewSize(900, 600)
+var DashboardSize = fyne.NewSize(1100, 700)
 
 // trayCheckTimeout bounds the D-Bus check at start.
 const trayCheckTimeout = 3 * time.Second
