@@ -44,6 +44,7 @@ func (t *tabs) selectTab(name string) {
 // setVisible says whether the window is on screen.
 func (t *tabs) setVisible(on bool) {
 	t.visible = on
+	t.tablets.visible = on
 	t.selectionChanged()
 }
 
