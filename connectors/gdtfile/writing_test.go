@@ -19,7 +19,7 @@ func TestStillBeingWritten(t *testing.T) {
 		return b
 	}
 	good := read("doctolib_6302_cp437.gdt")
-	lf := read("bad_lf_only.gdt")
+	lf := read("lenient_lf_only.gdt")
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -50,7 +50,7 @@ func TestStillBeingWritten(t *testing.T) {
 }
 
 func FuzzStillBeingWritten(f *testing.F) {
-	for _, name := range []string{"doctolib_6302_cp437.gdt", "bad_lf_only.gdt", "bad_truncated.gdt", "bad_8100_mismatch.gdt"} {
+	for _, name := range []string{"doctolib_6302_cp437.gdt", "lenient_lf_only.gdt", "bad_truncated.gdt", "bad_8100_mismatch.gdt"} {
 		b, _ := os.ReadFile(filepath.Join(gdtTestdata, name))
 		f.Add(b)
 	}
