@@ -250,7 +250,7 @@ func assemble(env connector.Env, s config.Section) (connector.Parts, *Inbound, e
 	}
 	return connector.Parts{
 		Inbound:  []connector.Component{{Name: in.rep.Component(), Run: in.Run, CountsOrders: true}},
-		Outbound: &connector.Outbound{Outbound: out, Label: env.Profile.Name + " (GDT files)"},
+		Outbound: &connector.Outbound{Outbound: out, Label: env.Profile.Name + " (GDT files)", ResumesInterrupted: true},
 		Checks:   checks,
 	}, in, nil
 }
