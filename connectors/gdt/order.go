@@ -15,6 +15,7 @@ import (
 const (
 	MetaVersion    = "gdt.version"    // 9218 of the order
 	MetaCharset    = "gdt.charset"    // charset the order was read in
+	MetaCharsetTag = "gdt.charsetTag" // 9206 of the order as sent (echoed when the result keeps its charset)
 	MetaSenderID   = "gdt.senderId"   // 8316 of the order (the EHR)
 	MetaReceiverID = "gdt.receiverId" // 8315 of the order (the hub)
 	MetaRecordType = "gdt.recordType" // 8000 of the order
@@ -312,6 +313,7 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 	}
 	setMeta(MetaVersion, get(FieldVersion))
 	setMeta(MetaCharset, string(rec.Charset))
+	setMeta(MetaCharsetTag, get(FieldCharset))
 	setMeta(MetaSenderID, get(FieldSenderID))
 	setMeta(MetaReceiverID, get(FieldReceiverID))
 	setMeta(MetaRecordType, typ)

@@ -362,14 +362,24 @@ func lineList(nums []int) string {
 	return "lines " + strings.Join(parts, ", ")
 }
 
+// charsetOfCode is the charset 9206 names in a GDT version ("" unknown).
+func charsetOfCode(code, version string) Charset {
+	cs, ok := CharsetFromCode(code)
+	if !ok {
+		return ""
+	}
+	if cs == CharsetWindows1252 && strings.HasPrefix(version, "03") {
+		return CharsetISO885915
+	}
+	return cs
+}
+
 // detect picks the charset for CharsetAuto. In GDT 3.x, 9206=3 is
 // ISO 8859-15 (Š š Ž ž Œ œ Ÿ € differ from ISO 8859-1); in 2.x it is
 // ISO 8859-1, read as Windows-1252 (its superset as EHRs write it).
 func detect(data []byte, code, version string, bom bool, rec *Record) Charset {
-	declared, known := CharsetFromCode(code)
-	if known && declared == CharsetWindows1252 && strings.HasPrefix(version, "03") {
-		declared = CharsetISO885915
-	}
+	declared := charsetOfCode(code, version)
+	known := declared != ""
 	if code != "" && !known {
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("field 9206 has unknown charset code %q", code))
 	}
@@ -429,7 +439,8 @@ type EncodeOptions struct {
 // (re)computed and placed second unless Without8100. 9206 lines are written
 // as given: callers set them to match the charset. Values must fit one line
 // (MaxContentBytes encoded bytes) and hold no CR or LF; split long text with
-// SplitText first. Characters the charset lacks are written as '?'.
+// SplitText first. Characters the charset lacks are transliterated (Š as
+// S; '?' only where no letter is near), each named in r.Warnings.
 func Encode(r *Record, opts EncodeOptions) ([]byte, error) {
 	cs := opts.Charset
 	if cs == "" || cs == CharsetAuto {
@@ -453,9 +464,12 @@ func Encode(r *Record, opts EncodeOptions) ([]byte, error) {
 		if strings.ContainsAny(l.Value, "\r\n") {
 			return nil, &Error{Field: l.ID, Msg: "value holds a line break; split it into repeated fields"}
 		}
-		b, _, err := encode(cs, l.Value)
+		b, replaced, err := encode(cs, l.Value)
 		if err != nil {
 			return nil, &Error{Field: l.ID, Msg: err.Error()}
+		}
+		if len(replaced) > 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("field %s: charset %s lacks %s (written as the nearest letters)", l.ID, cs, strings.Join(replaced, ", ")))
 		}
 		if len(b) > MaxContentBytes {
 			return nil, &Error{Field: l.ID, Msg: fmt.Sprintf("value is %d bytes encoded, more than the %d a line can hold", len(b), MaxContentBytes)}
