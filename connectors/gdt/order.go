@@ -123,18 +123,18 @@ func quoteType(t string) string {
 // and length prefix, and returns nil for 6301, 6302, 6303 and 6311.
 //
 // A file with no line that begins like a GDT line (binary, text) is left
-// to Parse, which says so; so is an empty one.
+// to Parse, which says so; so is an empty one. A last line without its
+// line end is not read: it may be half written.
 func CheckOrderType(data []byte) error {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	gdtLines := 0
 	for num := 1; len(data) > 0; num++ {
-		line := data
-		if j := bytes.IndexByte(data, '\n'); j >= 0 {
-			line, data = data[:j], data[j+1:]
-		} else {
-			data = nil
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			break // a line without its end may be half written: "0138000630"
 		}
-		line = bytes.TrimRight(line, "\r")
+		line := bytes.TrimRight(data[:j], "\r")
+		data = data[j+1:]
 		if len(line) < 7 {
 			continue
 		}

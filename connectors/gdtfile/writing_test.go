@@ -197,3 +197,34 @@ func TestRealFilesAreNotWaitedFor(t *testing.T) {
 		t.Error("no GDT files in the corpus")
 	}
 }
+
+// TestSlowWriterPausingInTheFirstLine: the writer stops inside the record
+// type line ("0138000630"); the half line is not taken for an unknown
+// record type: the file is waited for and becomes the order.
+func TestSlowWriterPausingInTheFirstLine(t *testing.T) {
+	t.Parallel()
+	opts := DoctolibDefaults()
+	opts.QuietPeriod = 30 * time.Millisecond
+	opts.IncompleteWait = time.Minute
+	sink := newSink()
+	r := startInbound(t, opts, sink)
+	raw, _ := os.ReadFile(filepath.Join(gdtTestdata, "doctolib_6302_cp437.gdt"))
+	path := filepath.Join(r.opts.InboundDir, "FIRST.GDT")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(raw[:10])
+	waitFor(t, "the half line seen as being written", func() bool { return r.hasLog("looks still being written") })
+	if sink.count() != 0 || !exists(path) {
+		t.Fatal("half line processed or moved")
+	}
+	f.Write(raw[10:])
+	f.Close()
+	waitFor(t, "order", func() bool { return sink.count() == 1 })
+	waitFor(t, "archived", func() bool { return exists(filepath.Join(r.opts.InboundDir, "archive", "FIRST.GDT")) })
+	if des, _ := os.ReadDir(filepath.Join(r.opts.InboundDir, "error")); len(des) != 0 {
+		t.Errorf("%d files in error/", len(des))
+	}
+}
