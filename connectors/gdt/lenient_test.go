@@ -69,6 +69,22 @@ func TestParseLenient(t *testing.T) {
 	}
 }
 
+// TestLastLineCutShort: a last line without its line end is read only
+// when its prefix counts the line end as the other lines do; otherwise it
+// may be a line cut short by one character.
+func TestLastLineCutShort(t *testing.T) {
+	t.Parallel()
+	lf := "01280006302\n0113000123\n0163101Testfrau\n" // prefixes count LF
+	if _, err := Parse([]byte(lf[:len(lf)-1]), ParseOptions{}); err != nil {
+		t.Errorf("LF-counted file without its last LF: %v", err)
+	}
+	cut := lf[:len(lf)-2] // "Testfra": the prefix 016 would fit it with CR LF
+	_, err := Parse([]byte(cut), ParseOptions{})
+	if err == nil || !strings.Contains(err.Error(), "line 3 (field 3101): truncated") {
+		t.Errorf("last line cut short by a character: %v", err)
+	}
+}
+
 // TestCheckOrderTypeFirst: a file that is not an order is refused for its
 // record type, even when its framing is broken too.
 func TestCheckOrderTypeFirst(t *testing.T) {

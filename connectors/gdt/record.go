@@ -162,6 +162,7 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 	var raws []rawLine
 	var lfLines, charLines, lfCounted, noEOLCounted, emptyLines []int
 	noFinalEOL := false
+	offsets := map[int]bool{} // prefix minus line (bytes, characters) of lines with a line end
 	// Sizes of the record as the writer may have counted it (8100).
 	var crlfBytes, lfBytes, crlfChars, lfChars int
 	rest := data
@@ -217,6 +218,15 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 			c = 7 + utf8.RuneCount(content)
 		}
 		crlfBytes, lfBytes, crlfChars, lfChars = crlfBytes+b+2, lfBytes+b+1, crlfChars+c+2, lfChars+c+1
+		if eol == 0 && len(raws) > 0 && !offsets[n-b] && !offsets[n-c] {
+			// The last line lacks its line end: its prefix must count the
+			// line end as the other lines do, or a line cut short by one
+			// character would pass for one whose CR LF is missing.
+			return nil, &Error{Line: num, Field: id, Msg: fmt.Sprintf("truncated: length prefix says %d bytes, the line has %d and no line end", n, len(seg))}
+		}
+		if eol > 0 {
+			offsets[n-b], offsets[n-c] = true, true
+		}
 		switch {
 		case n == b+2 || n == b+1:
 			if n == b+1 && eol != 1 {
