@@ -2,6 +2,7 @@ package gdt
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,32 @@ func TestLastLineCutShort(t *testing.T) {
 	_, err := Parse([]byte(cut), ParseOptions{})
 	if err == nil || !strings.Contains(err.Error(), "line 3 (field 3101): truncated") {
 		t.Errorf("last line cut short by a character: %v", err)
+	}
+}
+
+// TestLFFileCutShortAtALineEnd: an LF file whose prefixes and 8100 count
+// LF, with its last line missing, is refused as truncated (its size counted
+// with CR LF would exceed the 8100, but that is not how it counts).
+func TestLFFileCutShortAtALineEnd(t *testing.T) {
+	t.Parallel()
+	lines := []string{"01280006302\n", "", "0113000123\n", "0163101Testfrau\n", "0123102Anna\n"}
+	for i := 0; i < 8; i++ {
+		lines = append(lines, "0096227x\n") // more lines than the last one has bytes
+	}
+	lines = append(lines, "0093110M\n")
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	lines[1] = fmt.Sprintf("0138100%05d\n", total+13)
+	whole := strings.Join(lines, "")
+	if _, err := Parse([]byte(whole), ParseOptions{}); err != nil {
+		t.Fatalf("whole file: %v", err)
+	}
+	cut := strings.TrimSuffix(whole, lines[len(lines)-1])
+	_, err := Parse([]byte(cut), ParseOptions{})
+	if err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("file without its last line: %v", err)
 	}
 }
 

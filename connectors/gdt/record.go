@@ -163,6 +163,7 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 	var lfLines, charLines, lfCounted, noEOLCounted, emptyLines []int
 	noFinalEOL := false
 	offsets := map[int]bool{} // prefix minus line (bytes, characters) of lines with a line end
+	counts := map[int]bool{}  // the line ends the prefixes count: 2 CR LF, 1 LF
 	// Sizes of the record as the writer may have counted it (8100).
 	var crlfBytes, lfBytes, crlfChars, lfChars int
 	rest := data
@@ -232,8 +233,10 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 			if n == b+1 && eol != 1 {
 				lfCounted = append(lfCounted, num)
 			}
+			counts[n-b] = true
 		case n == c+2 || n == c+1:
 			charLines = append(charLines, num)
+			counts[n-c] = true
 		case n == b || n == c:
 			noEOLCounted = append(noEOLCounted, num)
 		case eol == 0 && n > b+2:
@@ -293,7 +296,22 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 		if !ok || len(l.content) == 0 || len(l.content) > 7 {
 			return nil, &Error{Line: l.num, Field: l.id, Msg: fmt.Sprintf("record length %s is not a number of up to 7 digits", quoteBytes(l.content))}
 		}
-		sizes := []int{len(data), crlfBytes, lfBytes, crlfChars, lfChars}
+		// The sizes the writer may have meant: as the file is, and counted
+		// the way its own prefixes count (not every way: a file cut short
+		// at a line end must not pass for one with another count).
+		sizes := []int{len(data)}
+		if counts[2] {
+			sizes = append(sizes, crlfBytes)
+		}
+		if counts[1] {
+			sizes = append(sizes, lfBytes)
+		}
+		if len(charLines) > 0 && counts[2] {
+			sizes = append(sizes, crlfChars)
+		}
+		if len(charLines) > 0 && counts[1] {
+			sizes = append(sizes, lfChars)
+		}
 		if bom {
 			sizes = append(sizes, len(data)+len(utf8BOM))
 		}
