@@ -20,6 +20,8 @@ func TestStillBeingWritten(t *testing.T) {
 	}
 	good := read("doctolib_6302_cp437.gdt")
 	lf := read("lenient_lf_only.gdt")
+	// Prefixes and 8100 counting LF; more lines than the last line has bytes.
+	lfCounted := []byte("01280006302\n013810000106\n" + strings.Repeat("0096227x\n", 8) + "0093110M\n")
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -42,6 +44,8 @@ func TestStillBeingWritten(t *testing.T) {
 		{"empty", nil, ""},
 		{"binary is not waited for", read("bad_binary.gdt"), ""},
 		{"first bytes of a line", []byte("01380"), "no line end"},
+		{"LF file counting LF, cut at a line end", lfCounted[:len(lfCounted)-9], "8100 says 106 bytes, the file has 97"},
+		{"LF file counting LF, complete", lfCounted, ""},
 	} {
 		if got := stillBeingWritten(tc.data); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
