@@ -2,6 +2,9 @@ package desktop
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"fyne.io/fyne/v2/app"
 	"fyne.io/systray"
@@ -27,6 +30,7 @@ func Run(h Hub, opts Options) error {
 	}
 	// Before the app exists: see view.CheckTray.
 	ts := view.CheckTray(log)
+	prepareProfile(log)
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.AppIcon())
@@ -48,4 +52,23 @@ func Run(h Hub, opts Options) error {
 	a.Run()
 	shell.Stop()
 	return nil
+}
+
+// prepareProfile creates what a fresh desktop profile lacks before Fyne
+// and the graphics stack look for it: Fyne's cache folder (Fyne creates only
+// its last level) and, when the session has none, a private runtime
+// folder (XDG_RUNTIME_DIR), which Mesa and Wayland complain about
+// otherwise.
+func prepareProfile(log logrus.FieldLogger) {
+	if dir, err := os.UserCacheDir(); err == nil {
+		if err := os.MkdirAll(filepath.Join(dir, "fyne", AppID), 0o700); err != nil {
+			log.WithError(err).Debug("ui: cache folder")
+		}
+	}
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("mconnect-runtime-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err == nil && os.Chmod(dir, 0o700) == nil {
+			os.Setenv("XDG_RUNTIME_DIR", dir)
+		}
+	}
 }
