@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mesi/mconnect/connectors/registry"
 )
 
 // TestAutostart: on, status and off against a throwaway XDG config folder.
@@ -55,5 +57,37 @@ func TestAutostart(t *testing.T) {
 	os.WriteFile(entry, []byte("[Desktop Entry]\nExec=\"unclosed\n"), 0o644)
 	if r := run("autostart", "status"); r.code != 1 || !strings.Contains(r.stderr, entry+": line 2") {
 		t.Fatalf("status garbled: %d %q", r.code, r.stderr)
+	}
+}
+
+// TestLegacyAutostartKeyIgnored: hub.autostart of earlier versions is read
+// without complaint, changes nothing on the OS, and is not written back.
+func TestLegacyAutostartKeyIgnored(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
+	t.Setenv("XDG_CONFIG_DIRS", filepath.Join(root, "xdg"))
+	ex := run("config", "example", "--ehr", "birpis", "--data", filepath.Join(root, "data"))
+	if ex.code != 0 {
+		t.Fatal(ex.stderr)
+	}
+	legacy := strings.Replace(ex.stdout, `"hub": {`, `"hub": {`+"\n    \"autostart\": true,", 1)
+	if legacy == ex.stdout {
+		t.Fatalf("no hub object in the example:\n%s", ex.stdout)
+	}
+	path := filepath.Join(root, "legacy.json")
+	os.WriteFile(path, []byte(legacy), 0o600)
+	if r := run("config", "validate", "--config", path); r.code != 0 {
+		t.Fatalf("validate: %d %s", r.code, r.stderr)
+	}
+	c, err := registry.Parse([]byte(legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Marshal()
+	if err != nil || strings.Contains(string(b), "autostart") {
+		t.Fatalf("written back: %v\n%s", err, b)
+	}
+	if r := run("autostart", "status"); r.code != 0 || !strings.HasPrefix(r.stdout, "off: ") {
+		t.Fatalf("status: %d %q", r.code, r.stdout)
 	}
 }
