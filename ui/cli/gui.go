@@ -9,7 +9,7 @@ import (
 func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	fs := newFlags("mconnect")
 	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
 	tab := fs.String("tab", "", "open the Dashboard on this tab: worklist, results, tablets, groups, connections, log, settings")
 	if err := parseFlags(fs, args); err != nil {
 		return err
