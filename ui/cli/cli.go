@@ -174,7 +174,9 @@ func synopsis(name string) string {
 }
 
 const usage = `usage:
-  mconnect [--dashboard] [--config FILE]      tray application; --dashboard opens the Dashboard at start
+  mconnect [--dashboard] [--tab NAME] [--config FILE]
+                                              tray application; --dashboard opens the Dashboard, --tab on
+                                              a tab (a running one comes forward)
   mconnect serve [--config FILE]              run the hub without a window (SIGINT/SIGTERM stop it)
   mconnect status [--config FILE] [--json]    the running hub's health (exit 1 if not running or in error)
   mconnect config example --ehr ID [--data DIR]

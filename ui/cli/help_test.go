@@ -100,7 +100,7 @@ func TestHelpForOneCommand(t *testing.T) {
 		{[]string{"help", "serve"}, []string{"mconnect serve [--config FILE]", "--config FILE"}},
 		{[]string{"help", "delivery", "list"}, []string{"mconnect delivery list", "--state STATES", "--limit N", "(default 50)"}},
 		{[]string{"config", "example", "-h"}, []string{"--ehr ID", "--data DIR"}},
-		{[]string{"--dashboard", "--help"}, []string{"mconnect [--dashboard] [--config FILE]", "--dashboard"}},
+		{[]string{"--dashboard", "--help"}, []string{"mconnect [--dashboard] [--tab NAME] [--config FILE]", "--dashboard", "--tab"}},
 		{[]string{"autostart", "on", "--help"}, []string{"mconnect autostart on [--config FILE]", "--config FILE"}},
 	}
 	for _, tc := range tests {
