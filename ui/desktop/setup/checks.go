@@ -130,7 +130,7 @@ func buildChecks(p catalogue.Profile, d *document, env checkEnv) []Check {
 					if strings.EqualFold(header, "Authorization") {
 						value = "Bearer " + token
 					}
-					return askHTTP(ctx, env.client, http.MethodHead, u, nil, token != "", map[string]string{header: value}, "")
+					return askHTTP(ctx, env.client, http.MethodHead, u, nil, token != "", map[string]string{header: value}, "weda.token")
 				}})
 		case "gdt":
 			folder("gdt.inboundDir")

@@ -26,10 +26,12 @@ func Register() error {
 	return nil
 }
 
-func txtDetails() string      { return lang.X("setup.details", "Details") }
-func txtSecretStored() string { return lang.X("setup.secretStored", "Stored in the keyring (type to replace)") }
-func txtChoose() string       { return lang.X("setup.choose", "Choose…") }
-func txtCreate() string       { return lang.X("setup.create", "Create") }
+func txtDetails() string { return lang.X("setup.details", "Details") }
+func txtSecretStored() string {
+	return lang.X("setup.secretStored", "Stored in the keyring (type to replace)")
+}
+func txtChoose() string { return lang.X("setup.choose", "Choose…") }
+func txtCreate() string { return lang.X("setup.create", "Create") }
 func txtFolderCreated(dir string) string {
 	return lang.X("setup.folderCreated", "Folder {{.Folder}} created.", map[string]any{"Folder": dir})
 }
@@ -117,7 +119,9 @@ func txtOverride() string { return lang.X("wizard.checks.override", "Continue an
 func txtOverridden() string {
 	return lang.X("wizard.checks.overridden", "You chose to continue without this check.")
 }
-func txtOverrideTitle() string { return lang.X("wizard.checks.overrideTitle", "Continue without the EHR?") }
+func txtOverrideTitle() string {
+	return lang.X("wizard.checks.overrideTitle", "Continue without the EHR?")
+}
 func txtOverrideText() string {
 	return lang.X("wizard.checks.overrideText", "The EHR did not answer. It may simply be switched off; the hub keeps trying once it runs. Continue with these settings?")
 }
@@ -136,7 +140,9 @@ func txtSummaryPrompt() string {
 func txtSummaryEHR(name, format string) string {
 	return lang.X("wizard.summary.ehr", "EHR: {{.Name}} ({{.Format}})", map[string]any{"Name": name, "Format": format})
 }
-func txtSecretNew() string  { return lang.X("wizard.summary.secretNew", "stored in the keyring when you save") }
+func txtSecretNew() string {
+	return lang.X("wizard.summary.secretNew", "stored in the keyring when you save")
+}
 func txtSecretKept() string { return lang.X("wizard.summary.secretKept", "kept as stored") }
 func txtOn() string         { return lang.X("setup.on", "on") }
 func txtOff() string        { return lang.X("setup.off", "off") }
@@ -182,7 +188,9 @@ func txtExportDiag() string    { return lang.X("settings.exportDiag", "Export di
 func txtPatientData() string {
 	return lang.X("settings.patientData", "Include patient data (only when support asks for it)")
 }
-func txtDiagRunning() string { return lang.X("settings.diagRunning", "Writing the diagnostics file…") }
+func txtDiagRunning() string {
+	return lang.X("settings.diagRunning", "Writing the diagnostics file…")
+}
 func txtDiagDone(path string) string {
 	return lang.X("settings.diagDone", "Diagnostics written to {{.Path}}.", map[string]any{"Path": path})
 }

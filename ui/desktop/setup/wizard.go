@@ -85,6 +85,10 @@ type Wizard struct {
 	root          *fyne.Container
 	checkList     *fyne.Container
 	summary       *fyne.Container
+	langGroup     *widget.RadioGroup
+	ehrGroup      *widget.RadioGroup
+	pairBtn       *widget.Button
+	finishBtn     *widget.Button
 }
 
 // NewWizard returns the wizard; with env.API it starts from the running
@@ -405,8 +409,10 @@ func (w *Wizard) render() {
 			}
 		})
 		pair.Importance = widget.HighImportance
+		w.pairBtn = pair
+		w.finishBtn = widget.NewButton(txtFinish(), func() { w.finish(true) })
 		page = container.NewVBox(wrapped(txtSavedWizard()), wrapped(txtPairPrompt()),
-			container.NewHBox(pair, widget.NewButton(txtFinish(), func() { w.finish(true) })))
+			container.NewHBox(pair, w.finishBtn))
 	}
 	w.body.Objects = []fyne.CanvasObject{page}
 	w.body.Refresh()
@@ -424,6 +430,7 @@ func (w *Wizard) languagePage() fyne.CanvasObject {
 	}
 	rg := widget.NewRadioGroup(names, nil)
 	rg.SetSelected(sel)
+	w.langGroup = rg
 	rg.OnChanged = func(name string) {
 		for _, l := range languages {
 			if l.Name == name && l.Code != w.lang {
@@ -461,6 +468,7 @@ func (w *Wizard) ehrPage() fyne.CanvasObject {
 	}
 	rg := widget.NewRadioGroup(opts, nil)
 	rg.SetSelected(sel)
+	w.ehrGroup = rg
 	rg.OnChanged = func(o string) {
 		id := byOpt[o]
 		if id == "" || (w.doc != nil && id == w.profile.ID) {
