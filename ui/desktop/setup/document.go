@@ -16,6 +16,7 @@ import (
 type document struct {
 	root    map[string]any
 	pending map[string]string // key → secret typed, not yet in the keyring
+	numeric map[string]bool   // keys that held a number (stay numbers while edited)
 }
 
 func parseDocument(b []byte) (*document, error) {
@@ -28,7 +29,7 @@ func parseDocument(b []byte) (*document, error) {
 	if root == nil {
 		return nil, fmt.Errorf("configuration: not a JSON object")
 	}
-	return &document{root: root, pending: map[string]string{}}, nil
+	return &document{root: root, pending: map[string]string{}, numeric: map[string]bool{}}, nil
 }
 
 // get returns the value at key.
@@ -98,10 +99,13 @@ func (d *document) set(key string, v any) {
 func (d *document) setText(key, s string) {
 	if old, ok := d.get(key); ok {
 		if _, isNum := old.(json.Number); isNum {
-			if _, err := json.Number(s).Float64(); err == nil {
-				d.set(key, json.Number(s))
-				return
-			}
+			d.numeric[key] = true
+		}
+	}
+	if d.numeric[key] {
+		if _, err := json.Number(s).Float64(); err == nil {
+			d.set(key, json.Number(s))
+			return
 		}
 	}
 	d.set(key, s)

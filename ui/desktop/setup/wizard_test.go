@@ -82,7 +82,7 @@ var fills = map[string]map[string]string{
 	"hl7": {"hl7.resultHost": "$EHR_ADDR", "hl7.listen": ":$PORT1", "hl7.receivingApp": "CLINIC-EHR"},
 	"weda": {"weda.resultURL": "$EHR_URL/api/mesi/results", "weda.token": goodSecret,
 		"weda.inboundDir": "$DATA/weda/orders"},
-	"gdt": {"gdt.ehrId": "PRAXIS01", "gdt.inboundDir": "$DATA/gdt/in", "gdt.resultDir": "$DATA/gdt/out", "gdt.pdfDir": "$DATA/gdt/pdf"},
+	"gdt":  {"gdt.ehrId": "PRAXIS01", "gdt.inboundDir": "$DATA/gdt/in", "gdt.resultDir": "$DATA/gdt/out", "gdt.pdfDir": "$DATA/gdt/pdf"},
 	"halo": {"halo.baseURL": "$EHR_URL", "halo.siteId": "4f1c2a7e-0d5b-4c61-9d0e-2b7f3a9c8e11", "halo.apiKey": goodSecret},
 	"leyr": {"leyr.baseURL": "$EHR_URL/api", "leyr.careUnitId": "cu-0815", "leyr.clientId": "clinic-7", "leyr.clientSecret": goodSecret},
 	"join": {"join.api.listen": ":$PORT1", "join.results.url": "$EHR_URL/results/{externalId}", "join.results.tokenURL": "$EHR_URL/token",
