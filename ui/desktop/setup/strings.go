@@ -215,7 +215,6 @@ func txtSaved() string {
 func txtNoHubAnswer() string {
 	return lang.X("settings.noAnswer", "mCONNECT Hub did not answer.")
 }
-func txtUnchanged() string { return lang.X("settings.unchanged", "Nothing has changed.") }
 func txtAbout() string     { return lang.X("settings.about", "About this hub") }
 func txtVersion() string   { return lang.X("settings.version", "Version") }
 func txtDataFolder() string {
