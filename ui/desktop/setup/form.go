@@ -23,6 +23,7 @@ type form struct {
 	onChange func(key string)
 	// quiet is set while the form itself sets a field's text.
 	quiet bool
+	box   *fyne.Container
 }
 
 // fieldRow is one field's widgets.
@@ -50,11 +51,21 @@ func newForm(env *Env, doc *document, own map[string]bool, fields []field, onCha
 
 // content lays the rows out one below the other.
 func (fm *form) content() *fyne.Container {
-	box := container.NewVBox()
+	fm.box = container.NewVBox()
 	for _, r := range fm.rows {
-		box.Add(r.obj)
+		fm.box.Add(r.obj)
 	}
-	return box
+	return fm.box
+}
+
+// relayout lays the rows out again after a message appeared or went.
+func (fm *form) relayout(r *fieldRow) {
+	if r != nil {
+		r.obj.Refresh()
+	}
+	if fm.box != nil {
+		fm.box.Refresh()
+	}
 }
 
 func (fm *form) changed(r *fieldRow) {
@@ -172,6 +183,7 @@ func (fm *form) checkPort(r *fieldRow) {
 			}
 			r.state.Show()
 			r.state.Refresh()
+			fm.relayout(r)
 		})
 	})
 }
@@ -199,6 +211,7 @@ func (fm *form) createFolder(r *fieldRow) {
 	}
 	r.state.Show()
 	r.state.Refresh()
+	fm.relayout(r)
 	fm.changed(r)
 }
 
@@ -228,7 +241,9 @@ func (fm *form) showProblems(problems []config.Problem) (rest []config.Problem) 
 			r.problem.SetText("")
 			r.problem.Hide()
 		}
+		r.obj.Refresh()
 	}
+	fm.relayout(nil)
 	return rest
 }
 

@@ -119,8 +119,8 @@ func NewWizard(env Env, done func(saved bool)) *Wizard {
 	w.cancel = widget.NewButton("", w.doCancel)
 	w.save = widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), w.doSave)
 	w.save.Importance = widget.HighImportance
-	nav := container.NewHBox(w.cancel, layoutSpacer(), w.back, w.next, w.save)
-	w.root = container.NewBorder(container.NewVBox(container.NewHBox(w.title, layoutSpacer(), w.stepOf), widget.NewSeparator()),
+	nav := container.NewBorder(nil, nil, w.cancel, container.NewHBox(w.back, w.next, w.save))
+	w.root = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, w.stepOf, w.title), widget.NewSeparator()),
 		container.NewVBox(w.msg.root, widget.NewSeparator(), nav), nil, nil, w.body)
 	if env.API != nil {
 		call(w.env, func(ctx context.Context) (control.ConfigDoc, error) { return env.API.Config(ctx) },
@@ -153,8 +153,6 @@ func NewWizard(env Env, done func(saved bool)) *Wizard {
 
 // Content is the wizard's screen.
 func (w *Wizard) Content() fyne.CanvasObject { return w.root }
-
-func layoutSpacer() fyne.CanvasObject { return widget.NewLabel("") }
 
 // fingerprintIn reads the fingerprint of the certificate in dataDir.
 func fingerprintIn(dataDir string) string {
@@ -349,10 +347,10 @@ func (w *Wizard) updateNav() {
 	w.next.SetText(txtNext())
 	w.cancel.SetText(txtCancel())
 	w.save.SetText(txtSave())
-	w.back.Hidden = w.step == 0 || w.saved
-	w.cancel.Hidden = w.saved
-	w.next.Hidden = w.step >= stepSummary
-	w.save.Hidden = w.step != stepSummary
+	showIf(w.back, w.step > 0 && !w.saved)
+	showIf(w.cancel, !w.saved)
+	showIf(w.next, w.step < stepSummary)
+	showIf(w.save, w.step == stepSummary)
 	if w.nextAllowed() {
 		w.next.Enable()
 	} else {
@@ -363,8 +361,14 @@ func (w *Wizard) updateNav() {
 	} else {
 		w.save.Disable()
 	}
-	for _, b := range []*widget.Button{w.back, w.next, w.cancel, w.save} {
-		b.Refresh()
+	w.root.Refresh()
+}
+
+func showIf(o fyne.CanvasObject, show bool) {
+	if show {
+		o.Show()
+	} else {
+		o.Hide()
 	}
 }
 
