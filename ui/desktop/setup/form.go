@@ -233,17 +233,20 @@ func (fm *form) showProblems(problems []config.Problem) (rest []config.Problem) 
 		}
 		texts[r] = append(texts[r], p.Key+": "+p.Problem)
 	}
+	changed := false
 	for _, r := range fm.rows {
-		if t := texts[r]; len(t) > 0 {
-			r.problem.SetText(strings.Join(t, "\n"))
-			r.problem.Show()
-		} else {
-			r.problem.SetText("")
-			r.problem.Hide()
+		text := strings.Join(texts[r], "\n")
+		if text == r.problem.Text && (text != "") == r.problem.Visible() {
+			continue
 		}
+		changed = true
+		r.problem.SetText(text)
+		showIf(r.problem, text != "")
 		r.obj.Refresh()
 	}
-	fm.relayout(nil)
+	if changed {
+		fm.relayout(nil)
+	}
 	return rest
 }
 

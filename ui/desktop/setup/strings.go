@@ -215,8 +215,8 @@ func txtSaved() string {
 func txtNoHubAnswer() string {
 	return lang.X("settings.noAnswer", "mCONNECT Hub did not answer.")
 }
-func txtAbout() string     { return lang.X("settings.about", "About this hub") }
-func txtVersion() string   { return lang.X("settings.version", "Version") }
+func txtAbout() string   { return lang.X("settings.about", "About this hub") }
+func txtVersion() string { return lang.X("settings.version", "Version") }
 func txtDataFolder() string {
 	return lang.X("settings.dataFolder", "Data folder")
 }

@@ -82,7 +82,7 @@ type Wizard struct {
 	msg           *messageBox
 	back, next    *widget.Button
 	cancel, save  *widget.Button
-	root          *fyne.Container
+	root, nav     *fyne.Container
 	checkList     *fyne.Container
 	summary       *fyne.Container
 	langGroup     *widget.RadioGroup
@@ -119,7 +119,8 @@ func NewWizard(env Env, done func(saved bool)) *Wizard {
 	w.cancel = widget.NewButton("", w.doCancel)
 	w.save = widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), w.doSave)
 	w.save.Importance = widget.HighImportance
-	nav := container.NewBorder(nil, nil, w.cancel, container.NewHBox(w.back, w.next, w.save))
+	w.nav = container.NewBorder(nil, nil, w.cancel, container.NewHBox(w.back, w.next, w.save))
+	nav := w.nav
 	w.root = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, w.stepOf, w.title), widget.NewSeparator()),
 		container.NewVBox(w.msg.root, widget.NewSeparator(), nav), nil, nil, w.body)
 	if env.API != nil {
@@ -361,7 +362,7 @@ func (w *Wizard) updateNav() {
 	} else {
 		w.save.Disable()
 	}
-	w.root.Refresh()
+	w.nav.Refresh()
 }
 
 func showIf(o fyne.CanvasObject, show bool) {
@@ -419,8 +420,8 @@ func (w *Wizard) render() {
 			container.NewHBox(pair, w.finishBtn))
 	}
 	w.body.Objects = []fyne.CanvasObject{page}
-	w.body.Refresh()
 	w.updateNav()
+	w.root.Refresh()
 }
 
 func (w *Wizard) languagePage() fyne.CanvasObject {
