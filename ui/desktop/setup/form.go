@@ -154,6 +154,9 @@ func (fm *form) newRow(f field) *fieldRow {
 	}
 	parts = append(parts, r.state, r.problem)
 	r.obj = container.NewVBox(parts...)
+	if f.Kind == kindPort {
+		fm.checkPort(r) // "free?" from the start
+	}
 	return r
 }
 

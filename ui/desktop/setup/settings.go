@@ -384,23 +384,26 @@ func (s *Settings) exportTo(path string) {
 	})
 }
 
-// openWizard shows the EHR wizard over the window; after a save the
-// settings are read again.
+// openWizard shows the EHR wizard over the window. Cancel closes it;
+// after a save the settings are read again and the wizard's last page
+// stays until the person closes it.
 func (s *Settings) openWizard() {
 	env := *s.env
 	s.wizard = NewWizard(env, func(saved bool) {
+		if saved {
+			s.Load()
+			return
+		}
 		if s.dlg != nil {
 			s.dlg.Hide()
 		}
 		s.wizard = nil
-		if saved {
-			s.Load()
-		}
 	})
 	if s.env.Window == nil {
 		return
 	}
-	s.dlg = dialog.NewCustomWithoutButtons(txtChangeEHR(), s.wizard.Content(), s.env.Window)
+	s.dlg = dialog.NewCustom(txtChangeEHR(), txtClose(), s.wizard.Content(), s.env.Window)
+	s.dlg.SetOnClosed(func() { s.wizard = nil })
 	s.dlg.Resize(fyne.NewSize(820, 620))
 	s.dlg.Show()
 }

@@ -231,6 +231,33 @@ func TestSettingsChangeEHR(t *testing.T) {
 	if r.s.wizard != nil || len(r.api.saves) != 0 {
 		t.Fatal("cancel left the wizard open or saved")
 	}
+
+	// Through the wizard to a new EHR: saved through the hub, the settings
+	// read again.
+	r.s.openWizard()
+	w = r.s.wizard
+	peer := newPeer(t)
+	ports := freePorts(t, 1)
+	test.Tap(w.next)
+	w.ehrGroup.SetSelected(w.ehrOption(mustProfile(t, "weda")))
+	test.Tap(w.next)
+	typeInto(t, w.fields.byKey["weda.resultURL"], peer.http.URL+"/r")
+	typeInto(t, w.fields.byKey["weda.token"], goodSecret)
+	test.Tap(w.next)
+	if w.doc.text("device.listen") != ":8443" || w.doc.text("hub.dataDir") != "/srv/mconnect" {
+		t.Fatalf("the running hub's endpoint and folder not kept: %q %q", w.doc.text("device.listen"), w.doc.text("hub.dataDir"))
+	}
+	typeInto(t, w.tablets.byKey["device.listen"], ":"+ports[0])
+	w.doc.set("hub.dataDir", t.TempDir())
+	w.doc.set("weda.inboundDir", t.TempDir())
+	w.version++
+	test.Tap(w.next)
+	test.Tap(w.next)
+	test.Tap(w.next)
+	test.Tap(w.save)
+	if !w.saved || len(r.api.saves) != 1 || r.s.row("weda.token") == nil {
+		t.Fatalf("saved %v, saves %d, settings reloaded %v: %s %s", w.saved, len(r.api.saves), r.s.row("weda.token") != nil, w.msg.text.Text, w.msg.detail.Text)
+	}
 }
 
 func mustProfile(t *testing.T, id string) catalogue.Profile {

@@ -44,7 +44,7 @@ func txtBack() string   { return lang.X("wizard.back", "Back") }
 func txtNext() string   { return lang.X("wizard.next", "Next") }
 func txtCancel() string { return lang.X("wizard.cancel", "Cancel") }
 func txtSave() string   { return lang.X("wizard.save", "Save") }
-func txtFinish() string { return lang.X("wizard.finish", "Finish") }
+func txtClose() string  { return lang.X("wizard.close", "Close") }
 func txtPair() string   { return lang.X("wizard.pair", "Pair your first tablet") }
 
 func txtStepTitle(step int) string {

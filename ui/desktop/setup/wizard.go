@@ -45,8 +45,10 @@ var languages = []struct{ Code, Name string }{
 // Wizard sets up the hub's connection to the clinic's EHR: language,
 // EHR, the fields that EHR needs, the tablet endpoint, checks, autostart,
 // summary, save, pairing. Nothing is written before Save; done is called
-// once: done(false) on Cancel, done(true) after a save when the person
-// finishes or goes on to pair a tablet.
+// once: done(false) on Cancel, done(true) as soon as the configuration is
+// saved (the desktop starts or has restarted the hub). The wizard then
+// shows its last page, "Pair your first tablet" (env.PairFirstTablet);
+// whoever shows the wizard closes it.
 type Wizard struct {
 	env  *Env
 	done func(saved bool)
@@ -88,7 +90,6 @@ type Wizard struct {
 	langGroup     *widget.RadioGroup
 	ehrGroup      *widget.RadioGroup
 	pairBtn       *widget.Button
-	finishBtn     *widget.Button
 }
 
 // NewWizard returns the wizard; with env.API it starts from the running
@@ -408,16 +409,13 @@ func (w *Wizard) render() {
 		page = container.NewVScroll(w.summary)
 	default:
 		pair := widget.NewButtonWithIcon(txtPair(), theme.ComputerIcon(), func() {
-			w.finish(true)
 			if w.env.PairFirstTablet != nil {
 				w.env.PairFirstTablet()
 			}
 		})
 		pair.Importance = widget.HighImportance
 		w.pairBtn = pair
-		w.finishBtn = widget.NewButton(txtFinish(), func() { w.finish(true) })
-		page = container.NewVBox(wrapped(txtSavedWizard()), wrapped(txtPairPrompt()),
-			container.NewHBox(pair, w.finishBtn))
+		page = container.NewVBox(wrapped(txtSavedWizard()), wrapped(txtPairPrompt()), container.NewHBox(pair))
 	}
 	w.body.Objects = []fyne.CanvasObject{page}
 	w.updateNav()
@@ -762,6 +760,7 @@ func (w *Wizard) saveDone(res saveResult) {
 	} else {
 		w.msg.clear()
 	}
+	w.finish(true)
 }
 
 func problemsText(ps []config.Problem) string {

@@ -224,11 +224,14 @@ func TestWizardEachEHR(t *testing.T) {
 				t.Errorf("autostart changed although left as it was: %v", auto.sets)
 			}
 			golden(t, "wizard-"+p.ID+".json", normalize(b, data, peer, ports))
-			if len(dones) != 0 {
-				t.Fatalf("done called before the person finished: %v", dones)
+			if len(dones) != 1 || !dones[0] {
+				t.Fatalf("done after the save: %v", dones)
+			}
+			if paired {
+				t.Fatal("pairing started before the person asked")
 			}
 			test.Tap(w.pairBtn)
-			if !paired || len(dones) != 1 || !dones[0] {
+			if !paired || len(dones) != 1 {
 				t.Fatalf("pairing: paired %v, done %v", paired, dones)
 			}
 		})
