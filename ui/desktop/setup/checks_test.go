@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/mesi/mconnect/app/secrets"
+	"github.com/mesi/mconnect/app/sessionbus"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/probe"
 	"github.com/mesi/mconnect/connectors/registry"
@@ -206,4 +208,18 @@ func freeAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// TestKeyringCheckRealStore asks the OS keyring through app/secrets as the
+// desktop does. Without a D-Bus session bus (this test's usual case on a
+// server) the store answers at once that no keyring is reachable.
+func TestKeyringCheckRealStore(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the keyring is reached without a session bus on " + runtime.GOOS)
+	}
+	t.Setenv(sessionbus.EnvVar, sessionbus.Disabled)
+	o := keyringReachable(secrets.New())
+	if o.OK || o.Code != codeKeyringNo || o.Detail == "" {
+		t.Fatalf("outcome %+v", o)
+	}
 }

@@ -28,6 +28,7 @@ type Settings struct {
 	forms    []*form
 	problems []config.Problem
 	own      map[string]bool
+	asked    int // validations asked for; only the newest answer counts
 
 	msg       *messageBox
 	sections  *fyne.Container
@@ -243,9 +244,14 @@ func (s *Settings) edited(string) {
 		return
 	}
 	api := s.env.API
+	s.asked++
+	n := s.asked
 	call(s.env, func(ctx context.Context) (control.ConfigCheck, error) {
 		return api.ValidateConfig(ctx, control.ConfigDoc{JSON: data})
 	}, func(chk control.ConfigCheck, err error) {
+		if n != s.asked {
+			return // a newer edit is being validated
+		}
 		if err != nil {
 			msg, detail := plainError(err, txtNoHubAnswer())
 			s.msg.problem(msg, detail)
