@@ -221,6 +221,7 @@ func (w *Wizard) chooseEHR(id string) error {
 	}
 	w.fields = newForm(w.env, d, w.own, fs, w.edited)
 	w.tablets = newForm(w.env, d, w.own, tabletFields, w.edited)
+	w.showFTP()
 	w.version++
 	w.validate()
 	return nil
@@ -236,9 +237,23 @@ func (w *Wizard) edited(key string) {
 			}
 		}
 	}
+	if key == "gdt.ftp.enabled" {
+		w.showFTP()
+	}
 	w.version++
 	w.validate()
 	w.updateNav()
+}
+
+// showFTP shows the FTP fields of a GDT connection only while FTP is on.
+func (w *Wizard) showFTP() {
+	on := w.doc.boolean("gdt.ftp.enabled")
+	for _, key := range []string{"gdt.ftp.listen", "gdt.ftp.user", "gdt.ftp.password"} {
+		if r := w.fields.byKey[key]; r != nil {
+			showIf(r.obj, on)
+		}
+	}
+	w.fields.relayout(nil)
 }
 
 // validate runs the config's own validator and shows its messages next

@@ -157,7 +157,13 @@ func TestWizardEachEHR(t *testing.T) {
 				typeInto(t, r, subst.Replace(v))
 			}
 			if p.ID == "tomedo" { // GDT over the hub's FTP endpoint
+				if w.fields.byKey["gdt.ftp.password"].obj.Visible() {
+					t.Fatal("FTP fields shown while FTP is off")
+				}
 				typeInto(t, w.fields.byKey["gdt.ftp.enabled"], "")
+				if !w.fields.byKey["gdt.ftp.password"].obj.Visible() {
+					t.Fatal("FTP fields hidden while FTP is on")
+				}
 				typeInto(t, w.fields.byKey["gdt.ftp.listen"], "127.0.0.1:"+ports[2])
 				typeInto(t, w.fields.byKey["gdt.ftp.password"], goodSecret)
 				typeInto(t, w.fields.byKey["gdt.charset"], "utf-8")
