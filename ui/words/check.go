@@ -43,7 +43,7 @@ func Check(what string, r connector.CheckResult, lookup Lookup) string {
 	for k, v := range r.Args {
 		data[k] = v
 	}
-	text := lookup("check."+r.Code, t, data)
+	text := lookup("outcome."+r.Code, t, data)
 	if what = strings.TrimSpace(what); what != "" {
 		return what + ": " + text
 	}
@@ -55,7 +55,7 @@ func Check(what string, r connector.CheckResult, lookup Lookup) string {
 func CheckTexts() map[string]string {
 	out := make(map[string]string, len(checkTexts))
 	for k, t := range checkTexts {
-		out["check."+k] = t
+		out["outcome."+k] = t
 	}
 	return out
 }
