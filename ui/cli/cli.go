@@ -52,7 +52,9 @@ type GUIOptions struct {
 	ConfigPath    string // absolute; may not exist yet (first start)
 	ShowDashboard bool
 	// Tab is the Dashboard tab to open (empty: the last one).
-	Tab    string
+	Tab string
+	// Pair shows a pairing code at start.
+	Pair   bool
 	Stderr io.Writer
 }
 

@@ -10,6 +10,7 @@ func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	fs := newFlags("mconnect")
 	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
 	path := configFlag(fs)
+	pair := fs.Bool("pair", false, "show a pairing code for a new tablet at start (Tablets tab)")
 	tab := fs.String("tab", "", "open the Dashboard on this tab: worklist, results, tablets, groups, connections, log, settings")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -29,5 +30,5 @@ func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	default:
 		return usageErr("--tab %q: not a tab (worklist, results, tablets, groups, connections, log, settings)", *tab)
 	}
-	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard || *tab != "", Tab: *tab, Stderr: stderr})
+	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard || *tab != "" || *pair, Tab: *tab, Pair: *pair, Stderr: stderr})
 }

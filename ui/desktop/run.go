@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
+	"github.com/mesi/mconnect/ui/desktop/setup"
 	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
@@ -28,6 +29,9 @@ func Run(h Hub, opts Options) error {
 	if err := view.AddTranslations(); err != nil {
 		log.WithError(err).Warn("ui: showing English texts")
 	}
+	if err := setup.Register(); err != nil {
+		log.WithError(err).Warn("ui: showing the setup screens in English")
+	}
 	// Before the app exists: see view.CheckTray.
 	ts := view.CheckTray(log)
 	prepareProfile(log)
@@ -43,6 +47,8 @@ func Run(h Hub, opts Options) error {
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tab:           opts.Tab,
+		Pair:          opts.Pair,
+		Setup:         opts.Setup,
 		Tray:          opts.Tray,
 		Log:           log,
 		OnQuit:        opts.OnQuit,

@@ -12,12 +12,14 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/mesi/mconnect/app/autostart"
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
 // guiHub adapts a hub reached through the control API (in this process, or
@@ -93,7 +95,9 @@ type StartOptions struct {
 	ShowDashboard bool
 	// Tab is the Dashboard tab to open (worklist, results, tablets,
 	// groups, connections, log, settings); empty: the last one.
-	Tab    string
+	Tab string
+	// Pair shows a pairing code on the Tablets tab at start.
+	Pair   bool
 	Stderr io.Writer
 }
 
@@ -159,7 +163,19 @@ func Main(opts StartOptions) error {
 	if h := runner.Hub(); h != nil {
 		log = h.Log()
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
+	deps := &view.SetupDeps{ConfigPath: p, DataDir: g.info.DataDir, Secrets: secrets.New(),
+		Configured: func() {
+			// The hub starts with the new file in a fresh process, which
+			// opens the Tablets tab with a pairing code.
+			log.Info("ui: configuration saved; starting the hub")
+			if err := relaunch("--config", p, "--tab", "tablets", "--pair"); err != nil {
+				log.WithError(err).Error("ui: could not start again")
+			}
+		}}
+	if exe, err := os.Executable(); err == nil {
+		deps.Autostart = autostart.New(exe)
+	}
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Pair: opts.Pair, Setup: deps, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
 		API: g.api})
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)

@@ -30,6 +30,7 @@ type dashboard struct {
 	subline   *widget.Label
 	rows      *fyne.Container
 	tests     *fyne.Container // the connections' cards with Test connection
+	onSetup   func()          // opens the setup wizard (first start)
 	root      fyne.CanvasObject
 }
 
@@ -59,7 +60,11 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		page.Add(problemBox(info.Problem))
 	}
 	if info.FirstRun {
-		page.Add(firstRunBox(info.ConfigPath))
+		page.Add(firstRunBox(info.ConfigPath, func() {
+			if d.onSetup != nil {
+				d.onSetup()
+			}
+		}))
 	}
 	d.rows = container.NewVBox()
 	d.tests = container.NewVBox()
@@ -190,23 +195,36 @@ func problemBox(problem string) fyne.CanvasObject {
 		container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(title, text)))
 }
 
-// firstRunBox tells clinic staff and IT what to do when there is no
-// configuration yet.
-func firstRunBox(configPath string) fyne.CanvasObject {
+// firstRunBox tells clinic staff what to do when there is no
+// configuration yet (the setup wizard), and IT how to script it, behind
+// Details.
+func firstRunBox(configPath string, setup func()) fyne.CanvasObject {
 	path := configPath
 	if path == "" {
 		path = "FILE"
 	}
 	title := widget.NewLabel(txtFirstRunTitle())
 	title.TextStyle.Bold = true
+	start := widget.NewButtonWithIcon(txtFirstRunSetup(), theme.SettingsIcon(), setup)
+	start.Importance = widget.HighImportance
 	cmds := widget.NewLabel(txtFirstRunCommands(path))
 	cmds.TextStyle.Monospace = true
 	cmds.Selectable = true
 	cmds.Wrapping = fyne.TextWrapBreak
+	it := container.NewVBox(wrapped(txtFirstRunIT()), cmds, wrapped(txtFirstRunIDs()))
+	it.Hide()
+	more := widget.NewButton(txtDetails(), func() {
+		if it.Visible() {
+			it.Hide()
+		} else {
+			it.Show()
+		}
+	})
+	more.Importance = widget.LowImportance
 	icon := widget.NewIcon(theme.NewPrimaryThemedResource(theme.InfoIcon()))
 	return panel(theme.Color(theme.ColorNamePrimary),
 		container.NewBorder(nil, nil, container.NewVBox(icon), nil,
-			tight(title, wrapped(txtFirstRunText()), cmds, wrapped(txtFirstRunIDs()))))
+			tight(title, wrapped(txtFirstRunText()), container.NewHBox(start, more), it)))
 }
 
 // aboutBox lists what support and IT ask for: version, files, the address

@@ -127,10 +127,10 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "first run", info: Info{FirstRun: true, ConfigPath: "/cfg/mconnect.json", Version: "1.2.3"},
 			heading: "Not set up yet", importance: widget.WarningImportance, icon: "tray-warning.png",
-			want: []string{"No configuration yet", "no configuration file yet",
-				"mconnect config example --ehr <id> > /cfg/mconnect.json\nmconnect serve --config /cfg/mconnect.json",
-				"bestpractice, birpis, doctolib", "No components have reported yet.", "not set"},
-			wantNot: []string{"could not start"},
+			want: []string{"No configuration yet", "Set up the connection: choose your EHR",
+				"No components have reported yet.", "not set"},
+			// For IT, behind Details: no terminal step in front of staff.
+			wantNot: []string{"could not start", "mconnect config example"},
 		},
 		{
 			name: "problem", info: Info{Problem: "listen tcp :8443: address already in use", Version: "1.2.3"},
@@ -163,6 +163,9 @@ func TestDashboardStates(t *testing.T) {
 				if l := findLabel(labels, s); l != nil {
 					t.Errorf("label %q should not be shown", l.Text)
 				}
+			}
+			if tc.name == "first run" && findButton(d.content(), "Set up the EHR connection…") == nil {
+				t.Error("no button to set up the EHR connection")
 			}
 			if tc.name == "error" {
 				var hidden bool

@@ -91,8 +91,13 @@ func txtFirstRunTitle() string {
 
 func txtFirstRunText() string {
 	return lang.X("firstRun.text",
-		"mCONNECT Hub has no configuration file yet, so it is not connected to the practice software (EHR) "+
-			"and tablets cannot reach it. Your IT contact creates the file for your EHR and starts the hub with it:")
+		"mCONNECT Hub is not connected to the practice software (EHR) yet, and tablets cannot reach it. "+
+			"Set up the connection: choose your EHR, fill in what it needs, and mCONNECT Hub checks it before saving.")
+}
+
+func txtFirstRunSetup() string { return lang.X("firstRun.setup", "Set up the EHR connection…") }
+func txtFirstRunIT() string {
+	return lang.X("firstRun.it", "For IT: the configuration file can also be written by hand or by a script, then used at the next start:")
 }
 
 func txtFirstRunCommands(path string) string {

@@ -190,3 +190,5 @@ func txtDayFilter(d string) string {
 		return lang.X("worklist.day.any", "Any day")
 	}
 }
+
+func txtTabSettings() string { return lang.X("tab.settings", "Settings") }

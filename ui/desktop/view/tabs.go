@@ -17,6 +17,7 @@ type tabs struct {
 	tablets  *tablets
 	groups   *groups
 	log      *logTab
+	settings *settingsTab // nil without SetupDeps
 	app      *container.AppTabs
 	// connIndex is the Connections tab's place.
 	connIndex int
@@ -50,7 +51,7 @@ func (t *tabs) setVisible(on bool) {
 
 // newTabs builds the tabs around the overview. Open on the overview when
 // the person must read it first (no tray icon, no hub running).
-func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool) *tabs {
+func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool, deps *SetupDeps, pair func()) *tabs {
 	overview := dash.content()
 	conns := newConnTests(env)
 	dash.showTests(conns)
@@ -65,6 +66,10 @@ func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool) *tabs {
 		container.NewTabItemWithIcon(txtTabLog(), theme.DocumentIcon(), t.log.content()),
 	)
 	t.connIndex = 4
+	if deps != nil {
+		t.settings = newSettingsTab(env, deps, pair)
+		t.app.Append(container.NewTabItemWithIcon(txtTabSettings(), theme.SettingsIcon(), t.settings.content()))
+	}
 	t.app.OnSelected = func(*container.TabItem) { t.selectionChanged() }
 	if overviewFirst {
 		t.app.SelectIndex(t.connIndex)
@@ -79,6 +84,9 @@ func (t *tabs) content() fyne.CanvasObject { return t.app }
 func (t *tabs) start() (cancel func()) {
 	t.conns.load()
 	stops := []func(){t.worklist.start(), t.results.start(), t.tablets.start(), t.groups.start(), t.log.start()}
+	if t.settings != nil {
+		stops = append(stops, t.settings.start())
+	}
 	t.selectionChanged()
 	return func() {
 		for _, s := range stops {

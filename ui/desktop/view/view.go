@@ -67,6 +67,11 @@ type Options struct {
 	API control.API
 	// Tab is the tab to open at start ("results", ...; empty: the last).
 	Tab string
+	// Pair shows a pairing code on the Tablets tab at start.
+	Pair bool
+	// Setup, when set, adds the Settings tab and, at first start (no
+	// configuration), opens the setup wizard.
+	Setup *SetupDeps
 	// SetTooltip, if set, sets the tray icon's tooltip.
 	SetTooltip func(string)
 }
@@ -127,6 +132,7 @@ type Shell struct {
 	// window is the only way to the hub.
 	windowOnly bool
 	closeAsk   *confirmDialog
+	setup      *SetupDeps
 
 	quitOnce sync.Once
 	stop     func()
@@ -147,7 +153,7 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	if log == nil {
 		log = logrus.StandardLogger()
 	}
-	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip}
+	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip, setup: opts.Setup}
 
 	notice := ""
 	if opts.Tray {
@@ -184,7 +190,11 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		act.pair, act.export = s.pairFromTray, s.exportFromTray
 	}
 	s.gui = newGUI(h, s.desk != nil, notice, act)
-	s.tabs = newTabs(s.env, s.gui.dash, notice != "" || s.info.Problem != "" || s.info.FirstRun)
+	s.tabs = newTabs(s.env, s.gui.dash, notice != "" || s.info.Problem != "" || s.info.FirstRun, opts.Setup,
+		func() { s.tabs.selectTab("tablets"); s.tabs.tablets.pair() })
+	if opts.Setup != nil && s.info.FirstRun {
+		s.gui.dash.onSetup = s.openWizard
+	}
 	s.win.SetContent(s.tabs.content())
 	s.restoreWindow(notice != "" || s.info.Problem != "" || s.info.FirstRun)
 	if opts.Tab != "" {
@@ -222,9 +232,15 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	stopCounts := s.followCounts()
 	stopTicks := s.tickNotes()
 	s.stop = func() { stopTicks(); stopCounts(); stopShow(); stopTabs(); stopHealth() }
-	if opts.ShowDashboard || s.windowOnly {
+	if opts.ShowDashboard || s.windowOnly || (opts.Setup != nil && s.info.FirstRun) {
 		s.win.Show()
 		s.tabs.setVisible(true)
+	}
+	if opts.Setup != nil && s.info.FirstRun {
+		s.openWizard()
+	}
+	if opts.Pair && opts.API != nil {
+		s.pairFromTray()
 	}
 	return s
 }
