@@ -116,7 +116,7 @@ func TestDashboardTabsWithData(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	tabs := []string{"worklist", "results", "tablets", "groups", "connections", "log"}
+	tabs := []string{"worklist", "results", "tablets", "groups", "connections", "log", "settings"}
 	var prev image.Image
 	for _, tab := range tabs {
 		out, err := exec.Command(bin, "--tab", tab, "--config", path).CombinedOutput()
