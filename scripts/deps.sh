@@ -8,7 +8,7 @@ pkgs=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libwayland-dev libxkbcommon-dev
   # tests: a real window, screenshots, the real Secret Service, real peers
-  xvfb xauth x11-utils imagemagick dbus dbus-x11 gnome-keyring
+  xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring
   python3 python3-hl7 curl iproute2 ca-certificates
 )
 missing=()
