@@ -33,6 +33,7 @@ type connTests struct {
 	buttons  map[string]*widget.Button
 	spinners map[string]*widget.Activity
 	outcomes map[string]*fyne.Container
+	clients  []*apiClients
 }
 
 func newConnTests(env *tabEnv) *connTests {
@@ -57,6 +58,7 @@ func (c *connTests) load() {
 		}
 		c.message.clear()
 		c.conns = cs
+		c.clients = nil
 		c.box.Objects = nil
 		for _, cn := range cs {
 			c.box.Add(c.card(cn))
@@ -98,6 +100,13 @@ func (c *connTests) card(cn control.Connection) fyne.CanvasObject {
 	c.buttons[key], c.spinners[key], c.outcomes[key] = bt, spin, out
 	rows.Add(container.NewHBox(bt, spin))
 	rows.Add(out)
+	if pushSections[cn.Section] {
+		a := newAPIClients(c.env, cn.Name)
+		rows.Add(widget.NewSeparator())
+		rows.Add(a.root)
+		c.clients = append(c.clients, a)
+		a.load()
+	}
 	return widget.NewCard(connTitle(cn), "", rows)
 }
 

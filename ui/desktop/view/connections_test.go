@@ -3,6 +3,7 @@ package view
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -58,5 +59,33 @@ func TestConnectionCardsTest(t *testing.T) {
 	}
 	if c.spinners["tomedo/gdt"].Visible() || c.buttons["tomedo/gdt"].Disabled() {
 		t.Error("spinner still shown or button still disabled after the test")
+	}
+}
+
+func TestConnectionCardsIntegrationClients(t *testing.T) {
+	api := &fakeAPI{conns: []control.Connection{{Name: "join", Section: "join", Label: "Join (Integration API)"}},
+		clients: []control.APIClient{{ID: "cl-old", Name: "Old account", CreatedAt: testNow.Add(-48 * time.Hour)}}}
+	tt := newTabTest(t, api)
+	c := newConnTests(tt.env)
+	tt.win.SetContent(c.root)
+	c.load()
+	if !hasText(visibleLabels(c.root), "Old account") {
+		t.Fatalf("clients not listed: %q", texts(visibleLabels(c.root)))
+	}
+	a := c.clients[0]
+	test.Tap(findButton(c.root, "Add client…"))
+	test.Type(a.addDialog.reason, "Practice Kos")
+	test.Tap(a.addDialog.confirm)
+	if a.shown == nil || a.shown.ClientSecret != "s3cr3t-Practice Kos" {
+		t.Fatalf("new secret not shown: %+v", a.shown)
+	}
+	if !hasText(visibleLabels(c.root), "Practice Kos") {
+		t.Error("the new client is not listed")
+	}
+	test.Tap(findButton(c.root, "Revoke…"))
+	test.Type(a.revokeDialog.reason, "account closed")
+	test.Tap(a.revokeDialog.confirm)
+	if len(api.revokes) != 1 || api.revokes[0].ID != "cl-old" || api.revokes[0].Reason != "account closed" {
+		t.Fatalf("revokes %+v", api.revokes)
 	}
 }

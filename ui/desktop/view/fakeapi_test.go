@@ -43,6 +43,8 @@ type fakeAPI struct {
 	conns          []control.Connection
 	outcomes       []control.CheckOutcome
 	tested         []string
+	clients        []control.APIClient
+	revokes        []control.RevokeAPIClientRequest
 }
 
 func unavailable(what string) error {
@@ -308,15 +310,33 @@ func (f *fakeAPI) TestConnection(_ context.Context, name string) ([]control.Chec
 	}
 	return f.outcomes, nil
 }
-func (f *fakeAPI) APIClients(context.Context, string) ([]control.APIClient, error) {
-	return nil, unavailable("API clients")
+func (f *fakeAPI) APIClients(_ context.Context, conn string) ([]control.APIClient, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.clients), nil
 }
-func (f *fakeAPI) AddAPIClient(context.Context, control.AddAPIClientRequest) (control.APICredentials, error) {
-	return control.APICredentials{}, unavailable("API clients")
+
+func (f *fakeAPI) AddAPIClient(_ context.Context, req control.AddAPIClientRequest) (control.APICredentials, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := control.APIClient{ID: "cl-" + req.Name, Connection: req.Connection, Name: req.Name}
+	f.clients = append(f.clients, c)
+	return control.APICredentials{ClientID: c.ID, ClientSecret: "s3cr3t-" + req.Name, Name: req.Name, Connection: req.Connection}, nil
 }
-func (f *fakeAPI) RevokeAPIClient(context.Context, control.RevokeAPIClientRequest) (control.APIClient, error) {
-	return control.APIClient{}, unavailable("API clients")
+
+func (f *fakeAPI) RevokeAPIClient(_ context.Context, req control.RevokeAPIClientRequest) (control.APIClient, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revokes = append(f.revokes, req)
+	for i := range f.clients {
+		if f.clients[i].ID == req.ID {
+			f.clients[i].RevokedAt = testNow
+			return f.clients[i], nil
+		}
+	}
+	return control.APIClient{}, control.Errorf(control.NotFound, "no client %s", req.ID)
 }
+
 func (f *fakeAPI) LogTail(_ context.Context, q control.LogQuery) ([]control.LogLine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -192,3 +192,34 @@ func txtDayFilter(d string) string {
 }
 
 func txtTabSettings() string { return lang.X("tab.settings", "Settings") }
+
+func txtAPIClientsTitle() string { return lang.X("apiClients.title", "Clients of the Integration API") }
+func txtAPIClientsNone() string {
+	return lang.X("apiClients.none", "No client yet: add one and enter its ID and secret in the EHR's settings.")
+}
+func txtAPIClientAdd() string { return lang.X("apiClients.add", "Add client…") }
+func txtAPIClientCreated(at string) string {
+	return lang.X("apiClients.created", "added {{.Time}}", map[string]any{"Time": at})
+}
+func txtAPIClientUsed(at string) string {
+	return lang.X("apiClients.used", "last used {{.Time}}", map[string]any{"Time": at})
+}
+func txtAPIClientAddTitle() string { return lang.X("apiClients.addTitle", "Add a client") }
+func txtAPIClientAddText() string {
+	return lang.X("apiClients.addText", "The EHR's cloud service signs in with a client ID and secret. Name the client (for example the practice's account), for the audit log:")
+}
+func txtAPIClientName() string       { return lang.X("apiClients.name", "Name (required)") }
+func txtAPIClientAddConfirm() string { return lang.X("apiClients.addConfirm", "Add") }
+func txtAPIClientAdded(name string) string {
+	return lang.X("apiClients.added", "Client {{.Name}} was added", map[string]any{"Name": name})
+}
+func txtAPIClientID() string     { return lang.X("apiClients.id", "Client ID") }
+func txtAPIClientSecret() string { return lang.X("apiClients.secret", "Client secret") }
+func txtAPIClientSecretOnce() string {
+	return lang.X("apiClients.secretOnce", "Copy the secret into the EHR's settings now: it is shown only this once and cannot be read again (add a new client if it is lost).")
+}
+func txtAPIClientRevokeTitle() string { return lang.X("apiClients.revokeTitle", "Revoke this client?") }
+func txtAPIClientRevokeText(name string) string {
+	return lang.X("apiClients.revokeText", "{{.Name}} can no longer send orders or fetch results from its next request. Say why, for the audit log:",
+		map[string]any{"Name": name})
+}
