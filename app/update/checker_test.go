@@ -14,6 +14,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // fakeFeed is a local HTTPS update feed.
@@ -92,7 +94,7 @@ func reload(t *testing.T, f *fakeFeed, dir, current string) *testChecker {
 func TestCheckFindsANewerSignedVersion(t *testing.T) {
 	f := newFakeFeed(t)
 	f.serve(http.StatusOK, signed(t, readManifest(t, "good-languages.json"), testKey))
-	c := newTestChecker(t, f, t.TempDir(), "1.9.3")
+	c := newTestChecker(t, f, testfs.TempDir(t), "1.9.3")
 	if c.Latest() != nil {
 		t.Fatal("a notice before any check")
 	}
@@ -120,7 +122,7 @@ func TestCheckFindsANewerSignedVersion(t *testing.T) {
 
 func TestCheckRefusesAndKeepsWhatWasKnown(t *testing.T) {
 	f := newFakeFeed(t)
-	c := newTestChecker(t, f, t.TempDir(), "1.1.0")
+	c := newTestChecker(t, f, testfs.TempDir(t), "1.1.0")
 	f.serve(http.StatusOK, signed(t, manifestFor(t, "1.3.0"), testKey))
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatal(err)
@@ -159,7 +161,7 @@ func TestCheckRefusesAndKeepsWhatWasKnown(t *testing.T) {
 
 func TestCheckHTTPProblems(t *testing.T) {
 	f := newFakeFeed(t)
-	c := newTestChecker(t, f, t.TempDir(), "1.1.0")
+	c := newTestChecker(t, f, testfs.TempDir(t), "1.1.0")
 	f.serve(http.StatusServiceUnavailable, []byte("maintenance"))
 	err := c.Check(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "answered 503 Service Unavailable") {
@@ -178,7 +180,7 @@ func TestCheckHTTPProblems(t *testing.T) {
 	defer redirect.Close()
 	client := redirect.Client()
 	client.CheckRedirect = httpsRedirectsOnly
-	r, err := New(Options{Feed: redirect.URL + "/feed.json", Current: "1.0.0", DataDir: t.TempDir(), Client: client})
+	r, err := New(Options{Feed: redirect.URL + "/feed.json", Current: "1.0.0", DataDir: testfs.TempDir(t), Client: client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func TestNewRefuses(t *testing.T) {
 		{"updates.example.com/feed.json", "1.0.0", "is not an https address"},
 		{"https://updates.example.com/feed.json", "dev", `running version: "dev" is not a version`},
 	} {
-		if _, err := New(Options{Feed: tt.feed, Current: tt.current, DataDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), tt.text) {
+		if _, err := New(Options{Feed: tt.feed, Current: tt.current, DataDir: testfs.TempDir(t)}); err == nil || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("New(%q, %q) = %v, want %q", tt.feed, tt.current, err, tt.text)
 		}
 	}
@@ -201,7 +203,7 @@ func TestNewRefuses(t *testing.T) {
 
 func TestStateSurvivesARestart(t *testing.T) {
 	f := newFakeFeed(t)
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	c := newTestChecker(t, f, dir, "1.1.0")
 	f.serve(http.StatusOK, signed(t, manifestFor(t, "1.3.0"), testKey))
 	c.checkAndRecord(context.Background())
@@ -239,7 +241,7 @@ func TestStateSurvivesARestart(t *testing.T) {
 
 func TestDamagedStateIsLoggedAndIgnored(t *testing.T) {
 	f := newFakeFeed(t)
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	if err := os.WriteFile(filepath.Join(dir, StateFile), []byte(`{"checkedAt": "yesterday"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,7 @@ func (ft *fakeTimer) after(d time.Duration) <-chan time.Time {
 
 func TestRunChecksAtMostDaily(t *testing.T) {
 	f := newFakeFeed(t)
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name      string
@@ -315,7 +317,7 @@ func TestRunChecksAtMostDaily(t *testing.T) {
 
 func TestRunLogsARefusedFeedAndCountsTheAttempt(t *testing.T) {
 	f := newFakeFeed(t)
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	f.serve(http.StatusOK, signed(t, manifestFor(t, "1.3.0"), otherKey))
 	c := newTestChecker(t, f, dir, "1.1.0")
 	c.firstDelay = 0

@@ -13,6 +13,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // endsHandler calls a file without "END\r\n" at its end incomplete (and
@@ -52,7 +54,7 @@ func rec(h *endsHandler) Handler {
 
 func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	h := &endsHandler{}
 	const quiet = 30 * time.Millisecond
 	start(t, Options{Dir: dir, QuietPeriod: quiet, IncompleteWait: time.Minute}, rec(h))
@@ -82,7 +84,7 @@ func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 
 func TestIncompleteFileSettlesAfterTheWait(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	h := &endsHandler{}
 	const wait = 300 * time.Millisecond
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, IncompleteWait: wait}, rec(h))
@@ -106,7 +108,7 @@ func TestIncompleteFileSettlesAfterTheWait(t *testing.T) {
 
 func TestLaterFilesWaitForAnIncompleteOne(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	h := &endsHandler{}
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
@@ -132,7 +134,7 @@ func TestLaterFilesWaitForAnIncompleteOne(t *testing.T) {
 
 func TestRejectedFileThatGrowsIsTriedAgain(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	var mu sync.Mutex
 	calls := 0
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, IncompleteWait: time.Minute}, func(_ context.Context, f File) error {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestStoredName(t *testing.T) {
@@ -66,7 +68,7 @@ func TestStoredName(t *testing.T) {
 
 func TestLongNamesLandWithTheirNote(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	bad249 := strings.Repeat("b", 245) + ".gdt"
 	bad255 := strings.Repeat("c", 251) + ".GDT"
 	good254 := strings.Repeat("g", 250) + ".gdt"
@@ -159,7 +161,7 @@ func (l logWaiter) has(msg string) bool {
 
 func TestArchiveFailureIsBounded(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	w := start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, RetryDelay: 5 * time.Millisecond, MaxRetries: 3, Patterns: []string{"*.gdt"}}, rec.handle(nil))
 	// The archive folder is replaced by a file: archiving cannot succeed.
@@ -183,7 +185,7 @@ func TestArchiveFailureIsBounded(t *testing.T) {
 
 func TestUnfileableFileIsLeftAloneUntilItChanges(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
