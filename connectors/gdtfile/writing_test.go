@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,9 @@ func (r *rig) hasLog(msg string) bool {
 // not rejected as truncated, and the whole file becomes the order.
 func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = time.Minute
@@ -113,6 +117,9 @@ func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 // noticed, moved back and becomes the order.
 func TestSlowWriterPausingLongerThanTheWait(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = 300 * time.Millisecond
