@@ -44,6 +44,14 @@ t1=$(date +%s.%N)
 
 if [ $# -gt 0 ]; then pkgs=("$@"); else mapfile -t pkgs < <(grep -v '^\s*\(#\|$\)' scripts/wine/packages); fi
 failed=()
+if [ $# -eq 0 ]; then
+  # Every package that builds without cgo (all but the Fyne app itself,
+  # which the dist script builds with mingw) must build for Windows.
+  echo "== wine: go build for windows/amd64 (no cgo)"
+  mapfile -t all < <(GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go list -e \
+    -f '{{if not .DepsErrors}}{{if not .Error}}{{.ImportPath}}{{end}}{{end}}' ./...)
+  GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build "${all[@]}" || failed+=("windows build")
+fi
 for pkg in "${pkgs[@]}"; do
   pkg="${pkg#./}"
   skip="$(awk -v p="$pkg" '$1 == p { printf "%s%s", sep, $2; sep = "|" }' scripts/wine/skip)"
