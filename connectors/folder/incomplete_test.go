@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,9 @@ func rec(h *endsHandler) Handler {
 
 func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (TestWindowsFileStillOpenInItsWriterIsNotHalfRead, TestWindowsLaterFilesWaitForOneStillOpen)")
+	}
 	dir := testfs.TempDir(t)
 	h := &endsHandler{}
 	const quiet = 30 * time.Millisecond
@@ -108,6 +112,9 @@ func TestIncompleteFileSettlesAfterTheWait(t *testing.T) {
 
 func TestLaterFilesWaitForAnIncompleteOne(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (TestWindowsFileStillOpenInItsWriterIsNotHalfRead, TestWindowsLaterFilesWaitForOneStillOpen)")
+	}
 	dir := testfs.TempDir(t)
 	h := &endsHandler{}
 	log, hook := test.NewNullLogger()
@@ -134,6 +141,9 @@ func TestLaterFilesWaitForAnIncompleteOne(t *testing.T) {
 
 func TestRejectedFileThatGrowsIsTriedAgain(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (TestWindowsFileStillOpenInItsWriterIsNotHalfRead, TestWindowsLaterFilesWaitForOneStillOpen)")
+	}
 	dir := testfs.TempDir(t)
 	var mu sync.Mutex
 	calls := 0

@@ -287,6 +287,7 @@ type done struct {
 	gone       bool     // the file has been moved or deleted
 	park       bool     // give up on this content until the file changes
 	incomplete bool     // the handler says it is still being written
+	open       bool     // its writer still holds it open (Windows)
 	rejected   *watched // moved to the error folder: watch it for growth
 }
 
@@ -446,6 +447,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 				e.parked = true
 			case d.incomplete:
 				e.waiting, e.slow = true, true
+			case d.open:
+				// Later files wait behind it as behind an incomplete one, for
+				// at most IncompleteWait without a change; it is asked again
+				// after a quiet period.
+				e.attempts++
+				e.slow = time.Since(e.changedAt) < w.opts.IncompleteWait
+				e.retryAt = time.Now().Add(w.opts.QuietPeriod)
 			case d.retry:
 				e.attempts++
 				if d.own {
@@ -534,7 +542,7 @@ func (w *Watcher) process(ctx context.Context, name string, attempts, own int, s
 		} else {
 			entry.Debug("file is still open in the program writing it; waiting until it is closed")
 		}
-		return done{name: name, retry: true}
+		return done{name: name, open: true}
 	}
 	if err != nil {
 		if own+1 >= w.opts.MaxRetries {

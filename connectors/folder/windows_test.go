@@ -3,9 +3,11 @@
 package folder
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,6 +86,48 @@ func TestWindowsFileStillOpenInItsWriterIsNotHalfRead(t *testing.T) {
 	}
 	if n := rec.count("order.gdt"); n != 1 {
 		t.Fatalf("handed over %d times", n)
+	}
+}
+
+// A file written after one its writer still holds open does not overtake
+// it (a cancel must not overtake its order).
+func TestWindowsLaterFilesWaitForOneStillOpen(t *testing.T) {
+	dir := testfs.TempDir(t)
+	log, hook := logtest.NewNullLogger()
+	log.SetLevel(logrus.DebugLevel)
+	rec := newRecorder()
+	var mu sync.Mutex
+	var order []string
+	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, IncompleteWait: time.Minute, Logger: log},
+		func(ctx context.Context, f File) error {
+			mu.Lock()
+			order = append(order, f.Name)
+			mu.Unlock()
+			return rec.handle(nil)(ctx, f)
+		})
+	first := filepath.Join(dir, "1-order.gdt")
+	ehr := openLikeAnEHR(t, first)
+	t.Cleanup(func() { ehr.Close() })
+	ehr.WriteString("order, first half\r\n")
+	waitFor(t, "the order seen still open", func() bool { return hasLog(hook, "still open in the program writing it") })
+	// A later modification time than the order's.
+	later := time.Now().Add(time.Second)
+	cancel := filepath.Join(dir, "2-cancel.gdt")
+	if err := os.WriteFile(cancel, []byte("cancel END\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(cancel, later, later)
+	waitFor(t, "the cancel held back", func() bool { return hasLog(hook, "held back behind an earlier file") })
+	if n := rec.count("2-cancel.gdt"); n != 0 {
+		t.Fatal("the cancel overtook the order still being written")
+	}
+	ehr.WriteString("second half END\r\n")
+	ehr.Close()
+	waitFor(t, "both handed over", func() bool { return rec.count("1-order.gdt") == 1 && rec.count("2-cancel.gdt") == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if order[0] != "1-order.gdt" || string(rec.data("1-order.gdt")) != "order, first half\r\nsecond half END\r\n" {
+		t.Fatalf("handed over in the order %v, order file %q", order, rec.data("1-order.gdt"))
 	}
 }
 
