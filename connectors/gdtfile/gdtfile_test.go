@@ -426,8 +426,10 @@ func TestBadInput(t *testing.T) {
 
 	for name, want := range cases {
 		note := filepath.Join(in, "error", name+".error")
-		waitFor(t, "note for "+name, func() bool { return exists(note) })
-		b, _ := os.ReadFile(note)
+		// Readable, not only there: on Windows a file just renamed into place
+		// refuses opens (sharing violation) until the renaming handle closes.
+		var b []byte
+		waitFor(t, "note for "+name, func() bool { var err error; b, err = os.ReadFile(note); return err == nil })
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: note %q lacks %q", name, b, want)
 		}
