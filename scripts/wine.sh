@@ -45,6 +45,8 @@ t1=$(date +%s.%N)
 if [ $# -gt 0 ]; then pkgs=("$@"); else mapfile -t pkgs < <(grep -v '^\s*\(#\|$\)' scripts/wine/packages); fi
 failed=()
 if [ $# -eq 0 ]; then
+  # Tests merged since the last scripts/wine-tempdir.sh would fail at cleanup.
+  scripts/wine-tempdir.sh --check >/dev/null || failed+=("t.TempDir() left (run scripts/wine-tempdir.sh)")
   # Every package that builds without cgo (all but the Fyne app itself,
   # which the dist script builds with mingw) must build for Windows.
   echo "== wine: go build for windows/amd64 (no cgo)"
