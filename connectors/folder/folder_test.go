@@ -189,7 +189,7 @@ func TestWatcherErrorGoesToErrorFolderWithNote(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.gdt"), []byte("x"), 0o644)
 	note := filepath.Join(dir, "error", "bad.gdt.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "gdt: line 4 (field 3103): bad date") || !strings.Contains(string(b), "file: bad.gdt") {
 		t.Fatalf("note %q", b)
 	}
@@ -232,7 +232,7 @@ func TestWatcherRefusesLargeFileWithoutReading(t *testing.T) {
 	f.Close()
 	note := filepath.Join(dir, "error", "huge.gdt.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "file is 104857600 bytes, more than the limit of 10485760 bytes") {
 		t.Fatalf("note %q", b)
 	}

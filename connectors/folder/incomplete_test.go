@@ -104,7 +104,7 @@ func TestIncompleteFileSettlesAfterTheWait(t *testing.T) {
 	if settled != 1 {
 		t.Errorf("handed over settled %d times", settled)
 	}
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "the file looked incomplete and stayed unchanged for 300ms: gdt: file ends inside a record") {
 		t.Errorf("note %q", b)
 	}

@@ -112,7 +112,7 @@ func TestLongNamesLandWithTheirNote(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "error", short)); string(b) != "content of c" {
 		t.Errorf("shortened file holds %q", b)
 	}
-	note, _ := os.ReadFile(filepath.Join(dir, "error", short+".error"))
+	note, _ := readNote(filepath.Join(dir, "error", short+".error"))
 	if !strings.Contains(string(note), "file: "+bad255) || !strings.Contains(string(note), "stored as: "+short) ||
 		!strings.Contains(string(note), "bad length") {
 		t.Errorf("note %q", note)
@@ -174,7 +174,7 @@ func TestArchiveFailureIsBounded(t *testing.T) {
 	if c := rec.count("a.gdt"); c != 3 {
 		t.Errorf("handled %d times, want MaxRetries = 3", c)
 	}
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "processed and accepted, but could not be moved to the archive folder in 3 attempts") {
 		t.Errorf("note %q", b)
 	}

@@ -429,7 +429,7 @@ func TestBadInput(t *testing.T) {
 		// Readable, not only there: on Windows a file just renamed into place
 		// refuses opens (sharing violation) until the renaming handle closes.
 		var b []byte
-		waitFor(t, "note for "+name, func() bool { var err error; b, err = os.ReadFile(note); return err == nil })
+		waitFor(t, "note for "+name, func() bool { var err error; b, err = readNote(note); return err == nil })
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: note %q lacks %q", name, b, want)
 		}
@@ -468,7 +468,7 @@ func TestSinkOutcomes(t *testing.T) {
 	copyTestdata(t, "tomedo_6303_cancel.gdt", filepath.Join(in, "C.GDT"))
 	note := filepath.Join(in, "error", "C.GDT.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "the hub refused the order (record 6303, placer number T-98765)") || !strings.Contains(string(b), "no such order") {
 		t.Errorf("note %q", b)
 	}

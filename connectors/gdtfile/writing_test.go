@@ -135,7 +135,7 @@ func TestSlowWriterPausingLongerThanTheWait(t *testing.T) {
 	f.Write(raw[:200])
 	note := filepath.Join(r.opts.InboundDir, "error", "SLOWER.GDT.error")
 	waitFor(t, "the half file in error/", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "looked incomplete and stayed unchanged for 300ms") {
 		t.Errorf("note %q", b)
 	}
