@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -122,7 +123,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// DefaultPath returns the config file's path in the OS user config dir.
+// DefaultPath returns the config file's one default path, in the OS user
+// config folder (os.UserConfigDir): ~/.config/mconnect/config.json on Linux
+// ($XDG_CONFIG_HOME/mconnect when set), ~/Library/Application
+// Support/mconnect/config.json on macOS, %AppData%\mconnect\config.json on
+// Windows. Every command without --config and the desktop read this file.
 func DefaultPath() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
@@ -131,25 +136,36 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "mconnect", FileName), nil
 }
 
-// DefaultDataDir returns the OS user data dir for the hub.
+// DefaultDataDir returns the OS user data folder for the hub, used when
+// hub.dataDir is empty and by `config example` without --data:
+// $XDG_DATA_HOME/mconnect (default ~/.local/share/mconnect) on Linux and
+// the BSDs, ~/Library/Application Support/mCONNECT Hub on macOS,
+// %LOCALAPPDATA%\mCONNECT Hub on Windows.
 func DefaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "mconnect")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		switch {
-		case fileExists(filepath.Join(home, "Library")): // macOS
+	home, herr := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "mCONNECT Hub")
+		}
+		if herr == nil {
+			return filepath.Join(home, "AppData", "Local", "mCONNECT Hub")
+		}
+	case "darwin", "ios":
+		if herr == nil {
 			return filepath.Join(home, "Library", "Application Support", "mCONNECT Hub")
-		case os.Getenv("LOCALAPPDATA") != "": // Windows
-			return filepath.Join(os.Getenv("LOCALAPPDATA"), "mCONNECT Hub")
-		default:
+		}
+	default:
+		// A relative XDG_DATA_HOME is invalid and ignored (XDG Base Directory).
+		if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+			return filepath.Join(d, "mconnect")
+		}
+		if herr == nil {
 			return filepath.Join(home, ".local", "share", "mconnect")
 		}
 	}
 	return filepath.Join(os.TempDir(), "mconnect")
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // Load reads, parses and validates the config file at path, decoding the
 // connector sections through schema. The error names the file, and for

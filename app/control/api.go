@@ -41,6 +41,9 @@ type API interface {
 	Cancel(ctx context.Context, req CancelRequest) (domain.Delivery, error)
 	// Result returns a stored result with the path of its PDF report.
 	Result(ctx context.Context, id string) (ResultDetail, error)
+	// Results lists the newest results with their patient, tablet and
+	// deliveries, for the Dashboard's Results tab.
+	Results(ctx context.Context, q ResultQuery) ([]ResultSummary, error)
 
 	// Tablets lists the paired tablets.
 	Tablets(ctx context.Context) ([]domain.Device, error)
@@ -94,7 +97,7 @@ type API interface {
 	Subscribe(ctx context.Context) (<-chan Event, error)
 	// Show asks the desktop application attached to the hub to bring its
 	// Dashboard to the front (ErrNoWindow-kind Unavailable when none).
-	Show(ctx context.Context) error
+	Show(ctx context.Context, tab string) error
 }
 
 // State is where the hub is in its life.
@@ -122,6 +125,9 @@ type Status struct {
 	Fingerprint string    `json:"fingerprint,omitempty"`
 	StartedAt   time.Time `json:"startedAt,omitempty"`
 	PID         int       `json:"pid"`
+	// Desktop is true when the hub runs inside the desktop application,
+	// whose window a second launch brings forward (Show).
+	Desktop bool `json:"desktop,omitempty"`
 	// Problem says why the hub is not running (failed / not configured),
 	// technical text behind "Details".
 	Problem string          `json:"problem,omitempty"`
@@ -214,6 +220,31 @@ type ResultDetail struct {
 	Result     domain.Result     `json:"result"`
 	ReportPath string            `json:"reportPath,omitempty"`
 	Deliveries []domain.Delivery `json:"deliveries"`
+}
+
+// ResultQuery filters results: Limit is how many of the newest (default
+// 200, at most 2000); Text matches patient name, patient ID, measurement
+// or tablet.
+type ResultQuery struct {
+	Limit int    `json:"limit,omitempty"`
+	Text  string `json:"text,omitempty"`
+}
+
+// ResultSummary is one result as the Results tab lists it: who, what,
+// when, which tablet, and where each delivery stands. Observations and the
+// report are left out (Result has them).
+type ResultSummary struct {
+	ID          string            `json:"id"`
+	OrderID     string            `json:"orderId,omitempty"`
+	PatientName string            `json:"patientName,omitempty"`
+	PatientID   string            `json:"patientId,omitempty"`
+	Measurement string            `json:"measurement"`
+	PerformedAt time.Time         `json:"performedAt"`
+	ReceivedAt  time.Time         `json:"receivedAt"`
+	DeviceID    string            `json:"deviceId,omitempty"`
+	DeviceName  string            `json:"deviceName,omitempty"`
+	HasReport   bool              `json:"hasReport,omitempty"`
+	Deliveries  []domain.Delivery `json:"deliveries"`
 }
 
 // TabletChange changes a tablet: any of a new name, a new group, revoke.
@@ -351,5 +382,7 @@ type Event struct {
 	Group  string          `json:"group,omitempty"`
 	Health []domain.Health `json:"health,omitempty"`
 	State  State           `json:"state,omitempty"`
-	At     time.Time       `json:"at"`
+	// Tab is the Dashboard tab a Show event asks for (empty: as it is).
+	Tab string    `json:"tab,omitempty"`
+	At  time.Time `json:"at"`
 }

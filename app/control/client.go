@@ -135,6 +135,11 @@ func (c *Client) Result(ctx context.Context, id string) (r ResultDetail, err err
 	return r, c.call(ctx, "Result", stringRequest{ID: id}, &r)
 }
 
+// Results implements API.
+func (c *Client) Results(ctx context.Context, q ResultQuery) (out []ResultSummary, err error) {
+	return out, c.call(ctx, "Results", q, &out)
+}
+
 // Tablets implements API.
 func (c *Client) Tablets(ctx context.Context) (out []domain.Device, err error) {
 	return out, c.call(ctx, "Tablets", none{}, &out)
@@ -216,7 +221,9 @@ func (c *Client) ExportDiagnostics(ctx context.Context, req DiagRequest) (r Diag
 }
 
 // Show implements API.
-func (c *Client) Show(ctx context.Context) error { return c.call(ctx, "Show", none{}, nil) }
+func (c *Client) Show(ctx context.Context, tab string) error {
+	return c.call(ctx, "Show", showRequest{Tab: tab}, nil)
+}
 
 // Subscribe implements API: it reads the event stream until ctx is done or
 // the hub goes away.

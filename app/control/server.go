@@ -107,6 +107,10 @@ type idRequest struct {
 	ID int64 `json:"id"`
 }
 
+type showRequest struct {
+	Tab string `json:"tab,omitempty"`
+}
+
 type stringRequest struct {
 	ID string `json:"id"`
 }
@@ -122,6 +126,7 @@ func handlers(api API) map[string]http.HandlerFunc {
 		"Resend":       method(api.Resend),
 		"Cancel":       method(api.Cancel),
 		"Result":       method(func(ctx context.Context, r stringRequest) (ResultDetail, error) { return api.Result(ctx, r.ID) }),
+		"Results":      method(api.Results),
 		"Tablets":      method(func(ctx context.Context, _ none) (any, error) { return api.Tablets(ctx) }),
 		"UpdateTablet": method(api.UpdateTablet),
 		"NewPairingCode": method(func(ctx context.Context, r stringRequest) (Pairing, error) {
@@ -144,7 +149,7 @@ func handlers(api API) map[string]http.HandlerFunc {
 		"ValidateConfig":    method(api.ValidateConfig),
 		"SaveConfig":        method(api.SaveConfig),
 		"ExportDiagnostics": method(api.ExportDiagnostics),
-		"Show":              method(func(ctx context.Context, _ none) (none, error) { return none{}, api.Show(ctx) }),
+		"Show":              method(func(ctx context.Context, r showRequest) (none, error) { return none{}, api.Show(ctx, r.Tab) }),
 	}
 }
 

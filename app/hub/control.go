@@ -64,7 +64,7 @@ func (h *Hub) Status(context.Context) (control.Status, error) {
 	return control.Status{
 		State: state, Version: Version, HubID: h.hubID, HubName: h.cfg.Hub.Name, EHR: h.profile.ID,
 		ConfigPath: h.opts.ConfigPath, DataDir: h.dataDir, LANAddress: h.LANAddress(), Fingerprint: h.Fingerprint(),
-		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Update: h.updateNotice(),
+		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Desktop: h.opts.Desktop, Update: h.updateNotice(),
 	}, nil
 }
 
@@ -304,8 +304,8 @@ func (h *Hub) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 
 // Show implements control.API: it asks the attached window (if any) to
 // come to the front.
-func (h *Hub) Show(context.Context) error {
-	h.publish(control.Event{Kind: control.EventShow})
+func (h *Hub) Show(_ context.Context, tab string) error {
+	h.publish(control.Event{Kind: control.EventShow, Tab: tab})
 	return nil
 }
 

@@ -64,6 +64,10 @@ type Options struct {
 	// Control, when set, is the runner around the hub, which serves the
 	// control endpoint itself (nil: the hub serves its own).
 	Control control.API
+	// Desktop is set when the hub runs inside the desktop application
+	// (tray and Dashboard): a second launch then brings its window forward
+	// instead of opening another.
+	Desktop bool
 }
 
 // component is a supervised long-running part of the hub.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mesi/mconnect/app/control"
+
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub/internal/toyconn"
@@ -59,6 +61,30 @@ func TestToyConnectorNeedsOnlyItsPackageAndARegistryLine(t *testing.T) {
 	}
 	if got := line.Delivered(); len(got) != 1 || got[0].Order == nil || got[0].Order.PlacerNumber != "T-1" {
 		t.Fatalf("toy outbound got %+v", got)
+	}
+	// The Results tab's list: the patient comes from the appointment, or
+	// from an unsolicited result itself; the text filter narrows it.
+	if _, _, err := h.AcceptResult(ctx, domain.Result{DeviceID: "d1", Measurement: "Spirometry",
+		Patient: &domain.Patient{ID: "P9", Name: domain.PersonName{Family: "Walk-in"}}}); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := h.Results(ctx, control.ResultQuery{})
+	if err != nil || len(sums) != 2 {
+		t.Fatalf("results %+v %v", sums, err)
+	}
+	byPatient := map[string]control.ResultSummary{}
+	for _, s := range sums {
+		byPatient[s.PatientID] = s
+	}
+	if s := byPatient["P1"]; s.PatientName != "Toy" || s.Measurement != "ECG" || len(s.Deliveries) != 1 ||
+		s.Deliveries[0].State != domain.DeliveryDelivered || s.Deliveries[0].Connection != "toyehr" {
+		t.Errorf("ordered result %+v", s)
+	}
+	if s := byPatient["P9"]; s.PatientName != "Walk-in" || len(s.Deliveries) != 1 {
+		t.Errorf("unsolicited result %+v", s)
+	}
+	if sums, _ := h.Results(ctx, control.ResultQuery{Text: "walk"}); len(sums) != 1 || sums[0].PatientID != "P9" {
+		t.Errorf("filtered results %+v", sums)
 	}
 	conns, _ := h.Connections(ctx)
 	if len(conns) != 1 || conns[0].Section != "toy" || conns[0].Label != "Toy EHR" || len(conns[0].Checks) != 1 {

@@ -219,7 +219,8 @@ func (r *Runner) Status(ctx context.Context) (control.Status, error) {
 		st.State = state
 		return st, err
 	}
-	st := control.Status{State: state, Problem: problem, Version: Version, PID: os.Getpid(), ConfigPath: r.opts.ConfigPath}
+	st := control.Status{State: state, Problem: problem, Version: Version, PID: os.Getpid(), ConfigPath: r.opts.ConfigPath,
+		Desktop: r.opts.Desktop}
 	if cfg != nil {
 		st.HubName, st.DataDir, st.EHR = cfg.Hub.Name, cfg.DataDirPath(), cfg.EHR
 	}
@@ -264,6 +265,11 @@ func (r *Runner) Cancel(ctx context.Context, req control.CancelRequest) (domain.
 // Result implements control.API.
 func (r *Runner) Result(ctx context.Context, id string) (control.ResultDetail, error) {
 	return via(r, func(h *Hub) (control.ResultDetail, error) { return h.Result(ctx, id) })
+}
+
+// Results implements control.API.
+func (r *Runner) Results(ctx context.Context, q control.ResultQuery) ([]control.ResultSummary, error) {
+	return via(r, func(h *Hub) ([]control.ResultSummary, error) { return h.Results(ctx, q) })
 }
 
 // Tablets implements control.API.
@@ -393,7 +399,7 @@ func (r *Runner) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 
 // Show implements control.API: the window attached to this runner comes
 // to the front (a second launch of the app asks for it).
-func (r *Runner) Show(context.Context) error {
-	r.events.Publish(control.Event{Kind: control.EventShow})
+func (r *Runner) Show(_ context.Context, tab string) error {
+	r.events.Publish(control.Event{Kind: control.EventShow, Tab: tab})
 	return nil
 }

@@ -79,7 +79,11 @@ func (h *Hub) wire() error {
 			h.pulls = append(h.pulls, parts.Pull)
 		}
 		if parts.Outbound != nil {
-			if err := h.register(env.Name, parts.Outbound.Outbound, policy, parts.Outbound.Label); err != nil {
+			p := policy
+			if parts.Outbound.ResumesInterrupted {
+				p.Ambiguous = outbox.AmbiguousResend
+			}
+			if err := h.register(env.Name, parts.Outbound.Outbound, p, parts.Outbound.Label); err != nil {
 				return err
 			}
 		}

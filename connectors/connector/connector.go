@@ -77,6 +77,12 @@ type Outbound struct {
 	domain.Outbound
 	// Label names it for people ("Birpis (HL7 over MLLP)").
 	Label string
+	// ResumesInterrupted says that the outbound tells by itself, at its
+	// next attempt, whether a send cut off by a stop or a crash reached the
+	// EHR (it records resumable steps with Outgoing.Record before the EHR
+	// can see anything): such a send is always taken up again, never held
+	// as ambiguous for a person, whatever delivery.ambiguous says.
+	ResumesInterrupted bool
 }
 
 // PullSource is a connector that is asked for a group's appointments when

@@ -22,4 +22,9 @@
 // a short hash of the full name. The watcher's own work (reading, archiving,
 // moving to error/) is retried at most MaxRetries times, so no file is
 // handed over again and again.
+//
+// Staging (Writer.Stage, Publish): a file written under a staging name of
+// its own in the writer's temp folder and moved into place by one rename is
+// at every moment either staged or published, so a writer killed in between
+// can tell afterwards which it was.
 package folder

@@ -3,9 +3,11 @@ package gdt
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Charset names the byte encoding of a GDT file.
@@ -158,9 +160,11 @@ func charmapOf(c Charset) *charmap.Charmap {
 	return nil
 }
 
-// encode turns s into bytes of the charset. Characters the charset cannot
-// hold are written as '?' and reported through replaced so callers can warn.
-func encode(c Charset, s string) (out []byte, replaced int, err error) {
+// encode turns s into bytes of the charset. A character the charset
+// cannot hold is transliterated (Š as S, ß as ss, € as EUR) and, when even
+// that is impossible, written as '?'; each is reported in replaced
+// ("Š as S") so callers can warn. Nothing is replaced silently.
+func encode(c Charset, s string) (out []byte, replaced []string, err error) {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -168,66 +172,92 @@ func encode(c Charset, s string) (out []byte, replaced int, err error) {
 			break
 		}
 	}
+	var one func(r rune) (byte, bool)
 	switch c {
 	case CharsetUTF8:
 		if !utf8.ValidString(s) {
-			return nil, 0, fmt.Errorf("value is not valid UTF-8")
+			return nil, nil, fmt.Errorf("value is not valid UTF-8")
 		}
-		return []byte(s), 0, nil
+		return []byte(s), nil, nil
 	case CharsetDIN66003:
-		out = make([]byte, 0, len(s))
-		for _, r := range s {
-			switch r {
-			case '§':
-				out = append(out, '@')
-			case 'Ä':
-				out = append(out, '[')
-			case 'Ö':
-				out = append(out, '\\')
-			case 'Ü':
-				out = append(out, ']')
-			case 'ä':
-				out = append(out, '{')
-			case 'ö':
-				out = append(out, '|')
-			case 'ü':
-				out = append(out, '}')
-			case 'ß':
-				out = append(out, '~')
-			case '@', '[', '\\', ']', '{', '|', '}', '~':
-				// These ASCII characters do not exist in DIN 66003.
-				out = append(out, '?')
-				replaced++
-			default:
-				if r < 0x80 {
-					out = append(out, byte(r))
-				} else {
-					out = append(out, '?')
-					replaced++
-				}
+		one = func(r rune) (byte, bool) {
+			if b, ok := din66003Enc[r]; ok {
+				return b, true
 			}
+			switch r {
+			case '@', '[', '\\', ']', '{', '|', '}', '~':
+				return 0, false // these ASCII characters do not exist in DIN 66003
+			}
+			return byte(r), r < 0x80
 		}
-		return out, replaced, nil
-	}
-	if ascii {
-		return []byte(s), 0, nil
-	}
-	cm := charmapOf(c)
-	if cm == nil {
-		return nil, 0, fmt.Errorf("charset %q cannot be encoded", c)
+	default:
+		if ascii {
+			return []byte(s), nil, nil
+		}
+		cm := charmapOf(c)
+		if cm == nil {
+			return nil, nil, fmt.Errorf("charset %q cannot be encoded", c)
+		}
+		one = func(r rune) (byte, bool) {
+			if r < 0x80 {
+				return byte(r), true
+			}
+			return cm.EncodeRune(r)
+		}
 	}
 	out = make([]byte, 0, len(s))
 	for _, r := range s {
-		if r < 0x80 {
-			out = append(out, byte(r))
+		if b, ok := one(r); ok {
+			out = append(out, b)
 			continue
 		}
-		if b, ok := cm.EncodeRune(r); ok {
-			out = append(out, b)
-		} else {
-			out = append(out, '?')
-			replaced++
+		t := transliterate(r, func(x rune) bool { _, ok := one(x); return ok })
+		if t == "" {
+			t = "?"
 		}
+		for _, x := range t {
+			b, _ := one(x)
+			out = append(out, b)
+		}
+		replaced = append(replaced, string(r)+" as "+t)
 	}
 	return out, replaced, nil
+}
+
+var din66003Enc = map[rune]byte{'§': '@', 'Ä': '[', 'Ö': '\\', 'Ü': ']', 'ä': '{', 'ö': '|', 'ü': '}', 'ß': '~'}
+
+// translitTable holds the letters and signs that do not decompose into a
+// base letter and accents.
+var translitTable = map[rune]string{
+	'ß': "ss", 'ẞ': "SS", 'Æ': "AE", 'æ': "ae", 'Œ': "OE", 'œ': "oe", 'Ø': "O", 'ø': "o",
+	'Ł': "L", 'ł': "l", 'Đ': "D", 'đ': "d", 'Þ': "Th", 'þ': "th", 'ı': "i", 'Ŀ': "L", 'ŀ': "l",
+	'€': "EUR", '–': "-", '—': "-", '‘': "'", '’': "'", '‚': ",", '“': "\"", '”': "\"", '„': "\"",
+	'…': "...", '\u00a0': " ", '§': "S.", '°': "o",
+}
+
+// transliterate writes r with characters can holds: a letter without its
+// accents (Š as S, ő as o), or as in translitTable; "" when impossible.
+func transliterate(r rune, can func(rune) bool) string {
+	all := func(t string) bool {
+		for _, x := range t {
+			if !can(x) {
+				return false
+			}
+		}
+		return t != ""
+	}
+	if t, ok := translitTable[r]; ok && all(t) {
+		return t
+	}
+	var b strings.Builder
+	for _, x := range norm.NFD.String(string(r)) {
+		if unicode.Is(unicode.Mn, x) {
+			continue // a combining accent
+		}
+		b.WriteRune(x)
+	}
+	if t := b.String(); t != string(r) && all(t) {
+		return t
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package gdt
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ func FuzzParse(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = Complete(data)
+		_ = CheckOrderType(data)
 		rec, err := Parse(data, ParseOptions{})
 		if err != nil {
 			if rec != nil {
@@ -43,6 +45,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("parsed record does not start with 8000")
 		}
 		if msg, err := MapOrder(rec, data, MapOptions{}); err == nil {
+			if err := CheckOrderType(data); err != nil {
+				t.Fatalf("maps to an order of type %q but the record type check refuses it: %v", rec.Type(), err)
+			}
 			for _, fl := range msg.Order.Fields {
 				if strings.TrimFunc(fl.Value, blank) != "" && fl.Text == "" {
 					t.Fatalf("field %s %q has no text", fl.Key, fl.Value)
@@ -76,6 +81,56 @@ func FuzzParse(f *testing.F) {
 		for i := range a {
 			if a[i].ID != b[i].ID || a[i].Value != b[i].Value {
 				t.Fatalf("line %d: %+v became %+v", i, a[i], b[i])
+			}
+		}
+	})
+}
+
+// FuzzParseLenient: a record that parses strictly (CR LF everywhere, no
+// warning) still parses to the same fields after what real transfers do to
+// it — CRs lost, the last line end lost, an empty line added at the end —
+// with a warning naming it.
+func FuzzParseLenient(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.gdt"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			for mode := uint8(0); mode < 4; mode++ {
+				f.Add(b, mode)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		rec, err := Parse(data, ParseOptions{})
+		if err != nil || len(rec.Warnings) > 0 || rec.Charset != CharsetCP437 && rec.Charset != CharsetUTF8 {
+			return
+		}
+		if bytes.Count(data, []byte("\n")) != bytes.Count(data, []byte("\r\n")) || !bytes.HasSuffix(data, []byte("\r\n")) {
+			return
+		}
+		changed := data
+		switch mode % 4 {
+		case 0:
+			changed = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+		case 1:
+			changed = data[:len(data)-2]
+		case 2:
+			changed = bytes.ReplaceAll(data[:len(data)-2], []byte("\r\n"), []byte("\n"))
+		case 3:
+			changed = append(append([]byte(nil), data...), "\r\n"...)
+		}
+		again, err := Parse(changed, ParseOptions{Charset: rec.Charset})
+		if err != nil {
+			t.Fatalf("mode %d: %v", mode%4, err)
+		}
+		if len(again.Warnings) == 0 {
+			t.Fatalf("mode %d: read without a warning", mode%4)
+		}
+		if len(again.Lines) != len(rec.Lines) {
+			t.Fatalf("mode %d: %d lines, %d before", mode%4, len(again.Lines), len(rec.Lines))
+		}
+		for i := range rec.Lines {
+			if rec.Lines[i].ID != again.Lines[i].ID || rec.Lines[i].Value != again.Lines[i].Value {
+				t.Fatalf("mode %d: line %d: %+v became %+v", mode%4, i, rec.Lines[i], again.Lines[i])
 			}
 		}
 	})

@@ -212,9 +212,12 @@ func TestParseErrors(t *testing.T) {
 		{file: "bad_missing_8000.gdt", want: "must start with field 8000", line: 1},
 		{file: "bad_8100_mismatch.gdt", want: "record length mismatch: 8100 says 424 bytes, record has 417", line: 2},
 		{file: "bad_charset_7bit.gdt", want: "byte 0xE1 at offset 3 is not 7-bit", line: 8},
-		{file: "bad_lf_only.gdt", want: "LF only", line: 1},
+		{file: "bad_two_records.gdt", want: "a second record starts here", line: 26},
+		{file: "bad_free_text.gdt", want: "length prefix \"fre\" is not 3 digits", line: 8},
+		{file: "bad_no_8000_lf_chars.gdt", want: "no record type (8000)", line: 1},
 		{file: "doctolib_6302_cp437.gdt", opts: ParseOptions{Charset: CharsetUTF8}, want: "invalid UTF-8 byte 0x81", line: 12},
-		{file: "bad_type_6300.gdt", want: `record type "6300" (request master data) is not accepted`, mapping: true},
+		{file: "bad_type_6300.gdt", want: `line 1 (field 8000): record type 6300 (request master data) is not an order`, mapping: true},
+		{file: "bad_result_6310.gdt", want: `line 1 (field 8000): record type 6310 is a result, not an order`, mapping: true},
 		{file: "bad_birthdate.gdt", want: "line 14 (field 3103): birth date is not a valid DDMMYYYY date", mapping: true},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package gdt
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 const (
 	MetaVersion    = "gdt.version"    // 9218 of the order
 	MetaCharset    = "gdt.charset"    // charset the order was read in
+	MetaCharsetTag = "gdt.charsetTag" // 9206 of the order as sent (echoed when the result keeps its charset)
 	MetaSenderID   = "gdt.senderId"   // 8316 of the order (the EHR)
 	MetaReceiverID = "gdt.receiverId" // 8315 of the order (the hub)
 	MetaRecordType = "gdt.recordType" // 8000 of the order
@@ -22,6 +24,7 @@ const (
 	MetaRequestRef = "gdt.requestRef" // 2999
 	MetaDeviceCode = "gdt.deviceCode" // 8402
 	MetaPlacerFrom = "gdt.placerFrom" // which field gave the placer number: 8310, 2999 or "derived"
+	MetaWarnings   = "gdt.warnings"   // what was read leniently (Record.Warnings, "; "-joined)
 )
 
 // Kind says what an inbound record asks for.
@@ -86,14 +89,73 @@ type MapOptions struct {
 }
 
 // UnsupportedRecordError is returned for record types the hub does not take.
-type UnsupportedRecordError struct{ Type string }
+type UnsupportedRecordError struct {
+	Type string
+	Line int // line of the 8000 field (0: unknown, taken as 1)
+}
 
 func (e *UnsupportedRecordError) Error() string {
+	line := max(e.Line, 1)
+	if e.Type == "6310" {
+		return fmt.Sprintf("gdt: line %d (field 8000): record type 6310 is a result, not an order", line)
+	}
 	name := RecordTypeName(e.Type)
-	if name == "" {
+	switch {
+	case e.Type == "6100":
+		name = "patient master data (BDT)"
+	case name == "":
 		name = "unknown record type"
 	}
-	return fmt.Sprintf("gdt: line 1 (field 8000): record type %q (%s) is not accepted; the hub takes 6301, 6302, 6303 and 6311", e.Type, name)
+	return fmt.Sprintf("gdt: line %d (field 8000): record type %s (%s) is not an order; the hub takes 6301, 6302, 6303 and 6311", line, quoteType(e.Type), name)
+}
+
+func quoteType(t string) string {
+	if isDigits(t) && len(t) == 4 {
+		return t
+	}
+	return fmt.Sprintf("%q", t)
+}
+
+// CheckOrderType reads the record type (8000) before anything else is
+// checked, so that a file that is not an order is refused for that reason
+// and not for its framing: "record type 6310 is a result, not an order",
+// "no record type (8000)". It looks at every line, whatever its line end
+// and length prefix, and returns nil for 6301, 6302, 6303 and 6311.
+//
+// A file with no line that begins like a GDT line (binary, text) is left
+// to Parse, which says so; so is an empty one. A last line without its
+// line end is not read: it may be half written.
+func CheckOrderType(data []byte) error {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	gdtLines := 0
+	for num := 1; len(data) > 0; num++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			break // a line without its end may be half written: "0138000630"
+		}
+		line := bytes.TrimRight(data[:j], "\r")
+		data = data[j+1:]
+		if len(line) < 7 {
+			continue
+		}
+		if _, ok := digits(line[:7]); !ok {
+			continue
+		}
+		gdtLines++
+		if string(line[3:7]) != FieldRecordType {
+			continue
+		}
+		typ := strings.TrimSpace(string(line[7:]))
+		switch typ {
+		case "6301", "6302", "6303", "6311":
+			return nil
+		}
+		return &UnsupportedRecordError{Type: typ, Line: num}
+	}
+	if gdtLines == 0 {
+		return nil
+	}
+	return &Error{Field: FieldRecordType, Msg: "no record type (8000): this is not a GDT order"}
 }
 
 // SourceMessageID returns the ID by which the same file content is recognised: hex SHA-256.
@@ -125,7 +187,8 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 	case "6311":
 		msg.Kind = KindShow
 	default:
-		return nil, &UnsupportedRecordError{Type: typ}
+		l, _ := rec.Line(FieldRecordType)
+		return nil, &UnsupportedRecordError{Type: typ, Line: l.Num}
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -250,6 +313,7 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 	}
 	setMeta(MetaVersion, get(FieldVersion))
 	setMeta(MetaCharset, string(rec.Charset))
+	setMeta(MetaCharsetTag, get(FieldCharset))
 	setMeta(MetaSenderID, get(FieldSenderID))
 	setMeta(MetaReceiverID, get(FieldReceiverID))
 	setMeta(MetaRecordType, typ)
@@ -257,6 +321,7 @@ func MapOrder(rec *Record, raw []byte, opts MapOptions) (*Message, error) {
 	setMeta(MetaOrderUID, get(FieldOrderUID))
 	setMeta(MetaRequestRef, get(FieldRequestRef))
 	setMeta(MetaDeviceCode, o.ServiceCode)
+	setMeta(MetaWarnings, strings.Join(rec.Warnings, "; "))
 	msg.Order = o
 	return msg, nil
 }

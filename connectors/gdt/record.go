@@ -136,10 +136,20 @@ type rawLine struct {
 	content []byte
 }
 
-// Parse reads one GDT record. It checks every line's length prefix against
-// its encoded byte count, that the record starts with 8000, that 8100 (when
-// present) equals the record's byte count, and that the content is valid in
-// the charset. Every field is kept in order.
+// Parse reads one GDT record. Lines are read by their line ends; each
+// line's length prefix must agree with it, counted in bytes or in
+// characters and with CR LF or LF as the line end (real EHRs do each). The
+// record must start with 8000; 8100 (when present) is checked against the
+// record's size counted the same ways. Every field is kept in order.
+//
+// Read leniently, each with a warning on the record: LF-only line ends,
+// prefixes counting characters or LF, a last line without its line end,
+// empty lines, and an 8100 that disagrees with the file but does not
+// promise more than the file holds. Refused, because a field could not be
+// read for certain: a line that is not LLL FFFF content, a prefix that
+// matches no counting, a CR inside a line, a second record, a file shorter
+// than its 8100 however counted (truncated), content invalid in the
+// charset.
 func Parse(data []byte, opts ParseOptions) (*Record, error) {
 	if len(data) == 0 {
 		return nil, ErrEmpty
@@ -148,66 +158,134 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 	if bom {
 		data = data[len(utf8BOM):]
 	}
+	rec := &Record{}
 	var raws []rawLine
+	var lfLines, charLines, lfCounted, noEOLCounted, emptyLines []int
+	noFinalEOL := false
+	offsets := map[int]bool{} // prefix minus line (bytes, characters) of lines with a line end
+	counts := map[int]bool{}  // the line ends the prefixes count: 2 CR LF, 1 LF
+	// Sizes of the record as the writer may have counted it (8100).
+	var crlfBytes, lfBytes, crlfChars, lfChars int
 	rest := data
 	for num := 1; len(rest) > 0; num++ {
-		if len(rest) < 3 {
-			return nil, &Error{Line: num, Msg: fmt.Sprintf("truncated: %d bytes left at end of file, no complete line", len(rest))}
+		seg := rest
+		eol := 0 // bytes of the line end as found: 2 CR LF, 1 LF, 0 none
+		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+			eol = 1
+			if len(seg) > 0 && seg[len(seg)-1] == '\r' {
+				seg = seg[:len(seg)-1]
+				eol = 2
+			}
+		} else {
+			rest = nil
 		}
-		n, ok := digits(rest[:3])
+		if len(seg) == 0 {
+			if eol > 0 {
+				emptyLines = append(emptyLines, num)
+			}
+			continue
+		}
+		if _, ok := digits(seg[:min(3, len(seg))]); ok && eol == 0 && len(seg) < 7 {
+			return nil, &Error{Line: num, Msg: fmt.Sprintf("truncated: %d bytes left at end of file, no complete line", len(seg))}
+		}
+		if len(seg) < 3 {
+			return nil, &Error{Line: num, Msg: fmt.Sprintf("line of %d bytes is too short for a length prefix and a field ID", len(seg))}
+		}
+		n, ok := digits(seg[:3])
 		if !ok {
-			return nil, &Error{Line: num, Msg: fmt.Sprintf("length prefix %s is not 3 digits (not a GDT file or binary content)", quoteBytes(rest[:3]))}
+			return nil, &Error{Line: num, Msg: fmt.Sprintf("length prefix %s is not 3 digits (not a GDT file, binary content, or free text the hub cannot assign to a field)", quoteBytes(seg[:3]))}
 		}
-		if n < lineOverhead {
+		if n < lineOverhead-1 {
 			return nil, &Error{Line: num, Msg: fmt.Sprintf("length prefix %03d is shorter than the minimum of %d bytes", n, lineOverhead)}
 		}
-		nl := bytes.IndexByte(rest, '\n')
-		if n > len(rest) {
-			if nl < 0 {
-				return nil, &Error{Line: num, Msg: fmt.Sprintf("truncated: length prefix says %d bytes, only %d left in file and no CR LF", n, len(rest))}
-			}
+		if len(seg) < 7 {
+			return nil, &Error{Line: num, Msg: fmt.Sprintf("line of %d bytes is too short for a length prefix and a field ID", len(seg))}
 		}
-		if nl < 0 {
-			return nil, &Error{Line: num, Msg: "truncated: line does not end with CR LF"}
+		id := string(seg[3:7])
+		if _, ok := digits(seg[3:7]); !ok {
+			return nil, &Error{Line: num, Msg: fmt.Sprintf("field ID %s is not 4 digits", quoteBytes(seg[3:7]))}
 		}
-		actual := nl + 1
-		if actual != n {
-			id := ""
-			if len(rest) >= 7 {
-				if _, ok := digits(rest[3:7]); ok {
-					id = string(rest[3:7])
-				}
+		if id == FieldRecordType && len(raws) > 0 {
+			return nil, &Error{Line: num, Field: id, Msg: "a second record starts here; one record per file expected"}
+		}
+		content := seg[7:]
+		if bytes.IndexByte(content, '\r') >= 0 {
+			return nil, &Error{Line: num, Field: id, Msg: "stray CR inside the line"}
+		}
+		b := 7 + len(content)
+		c := b
+		if utf8.Valid(content) {
+			c = 7 + utf8.RuneCount(content)
+		}
+		crlfBytes, lfBytes, crlfChars, lfChars = crlfBytes+b+2, lfBytes+b+1, crlfChars+c+2, lfChars+c+1
+		if eol == 0 && len(raws) > 0 && !offsets[n-b] && !offsets[n-c] {
+			// The last line lacks its line end: its prefix must count the
+			// line end as the other lines do, or a line cut short by one
+			// character would pass for one whose CR LF is missing.
+			return nil, &Error{Line: num, Field: id, Msg: fmt.Sprintf("truncated: length prefix says %d bytes, the line has %d and no line end", n, len(seg))}
+		}
+		if eol > 0 {
+			offsets[n-b], offsets[n-c] = true, true
+		}
+		switch {
+		case n == b+2 || n == b+1:
+			if n == b+1 && eol != 1 {
+				lfCounted = append(lfCounted, num)
 			}
+			counts[n-b] = true
+		case n == c+2 || n == c+1:
+			charLines = append(charLines, num)
+			counts[n-c] = true
+		case n == b || n == c:
+			noEOLCounted = append(noEOLCounted, num)
+		case eol == 0 && n > b+2:
+			return nil, &Error{Line: num, Field: id, Msg: fmt.Sprintf("truncated: length prefix says %d bytes, only %d left in file and no CR LF", n, len(seg))}
+		default:
 			hint := ""
-			if nl > 0 && rest[nl-1] != '\r' {
-				hint = " (line ends with LF only; GDT wants CR LF)"
+			if eol == 1 {
+				hint = " (line ends with LF only)"
 			}
-			return nil, &Error{Line: num, Field: id, Msg: fmt.Sprintf("wrong line length: prefix says %d bytes, line has %d%s", n, actual, hint)}
+			return nil, &Error{Line: num, Field: id, Msg: fmt.Sprintf("wrong line length: prefix says %d bytes, line has %d%s", n, len(seg)+eol, hint)}
 		}
-		line := rest[:n]
-		rest = rest[n:]
-		if line[n-2] != '\r' {
-			return nil, &Error{Line: num, Msg: "line ends with LF only; GDT wants CR LF"}
+		switch eol {
+		case 1:
+			lfLines = append(lfLines, num)
+		case 0:
+			noFinalEOL = true
 		}
-		if _, ok := digits(line[3:7]); !ok {
-			return nil, &Error{Line: num, Msg: fmt.Sprintf("field ID %s is not 4 digits", quoteBytes(line[3:7]))}
-		}
-		content := line[7 : n-2]
-		if i := bytes.IndexAny(content, "\r\n"); i >= 0 {
-			return nil, &Error{Line: num, Field: string(line[3:7]), Msg: "stray CR inside the line"}
-		}
-		raws = append(raws, rawLine{num: num, id: string(line[3:7]), content: content})
+		raws = append(raws, rawLine{num: num, id: id, content: content})
+	}
+	if len(raws) == 0 {
+		return nil, &Error{Msg: "no GDT lines, only line ends"}
 	}
 	if raws[0].id != FieldRecordType {
-		return nil, &Error{Line: 1, Field: raws[0].id, Msg: "record must start with field 8000 (record type)"}
-	}
-	for _, l := range raws[1:] {
-		if l.id == FieldRecordType {
-			return nil, &Error{Line: l.num, Field: l.id, Msg: "a second record starts here; one record per file expected"}
+		for _, l := range raws {
+			if l.id == FieldRecordType {
+				return nil, &Error{Line: 1, Field: raws[0].id, Msg: "record must start with field 8000 (record type)"}
+			}
 		}
+		return nil, &Error{Line: 1, Field: raws[0].id, Msg: "no record type (8000): record must start with field 8000"}
 	}
-	rec := &Record{}
-	// 8100: total bytes from the first byte of 8000 to the last CR LF.
+	if len(lfLines) > 0 {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("%s end with LF only; GDT wants CR LF (read by their line ends)", lineList(lfLines)))
+	}
+	if len(lfCounted) > 0 {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("length prefixes of %s count LF, not CR LF, as the line end", lineList(lfCounted)))
+	}
+	if len(noEOLCounted) > 0 {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("length prefixes of %s do not count the line end", lineList(noEOLCounted)))
+	}
+	if len(charLines) > 0 {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("length prefixes of %s count characters, not bytes", lineList(charLines)))
+	}
+	if noFinalEOL {
+		rec.Warnings = append(rec.Warnings, "the last line has no line end")
+	}
+	if len(emptyLines) > 0 {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("empty %s ignored", lineList(emptyLines)))
+	}
+	// 8100: total bytes from the first byte of 8000 to the last line end.
 	var has8100 bool
 	for _, l := range raws {
 		if l.id != FieldRecordBytes {
@@ -218,12 +296,40 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 		if !ok || len(l.content) == 0 || len(l.content) > 7 {
 			return nil, &Error{Line: l.num, Field: l.id, Msg: fmt.Sprintf("record length %s is not a number of up to 7 digits", quoteBytes(l.content))}
 		}
-		if want != len(data) {
-			kind := "file is longer than declared"
-			if len(data) < want {
-				kind = "file is shorter than declared (truncated?)"
+		// The sizes the writer may have meant: as the file is, and counted
+		// the way its own prefixes count (not every way: a file cut short
+		// at a line end must not pass for one with another count).
+		sizes := []int{len(data)}
+		if counts[2] {
+			sizes = append(sizes, crlfBytes)
+		}
+		if counts[1] {
+			sizes = append(sizes, lfBytes)
+		}
+		if len(charLines) > 0 && counts[2] {
+			sizes = append(sizes, crlfChars)
+		}
+		if len(charLines) > 0 && counts[1] {
+			sizes = append(sizes, lfChars)
+		}
+		if bom {
+			sizes = append(sizes, len(data)+len(utf8BOM))
+		}
+		match, most := false, 0
+		for _, sz := range sizes {
+			match = match || sz == want
+			most = max(most, sz)
+		}
+		switch {
+		case match:
+		case want > most:
+			return nil, &Error{Line: l.num, Field: l.id, Msg: fmt.Sprintf("record length mismatch: 8100 says %d bytes, record has %d: file is shorter than declared (truncated?)", want, len(data))}
+		default:
+			w := fmt.Sprintf("8100 says %d, file has %d", want, len(data))
+			if crlfBytes != len(data) {
+				w += fmt.Sprintf(" (%d with CR LF line ends)", crlfBytes)
 			}
-			return nil, &Error{Line: l.num, Field: l.id, Msg: fmt.Sprintf("record length mismatch: 8100 says %d bytes, record has %d: %s", want, len(data), kind)}
+			rec.Warnings = append(rec.Warnings, w)
 		}
 		break
 	}
@@ -249,7 +355,7 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 		cs = CharsetAuto
 	}
 	if cs == CharsetAuto {
-		cs = detect(data, code, bom, rec)
+		cs = detect(data, code, version, bom, rec)
 	}
 	rec.Charset = cs
 	rec.Lines = make([]Line, 0, len(raws))
@@ -263,9 +369,45 @@ func Parse(data []byte, opts ParseOptions) (*Record, error) {
 	return rec, nil
 }
 
-// detect picks the charset for CharsetAuto.
-func detect(data []byte, code string, bom bool, rec *Record) Charset {
-	declared, known := CharsetFromCode(code)
+// lineList names line numbers for a warning: "line 3", "lines 1-24",
+// "lines 10, 14".
+func lineList(nums []int) string {
+	if len(nums) == 1 {
+		return fmt.Sprintf("line %d", nums[0])
+	}
+	contiguous := nums[len(nums)-1]-nums[0] == len(nums)-1
+	if contiguous {
+		return fmt.Sprintf("lines %d-%d", nums[0], nums[len(nums)-1])
+	}
+	parts := make([]string, 0, min(len(nums), 6))
+	for i, n := range nums {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("… (%d lines)", len(nums)))
+			break
+		}
+		parts = append(parts, strconv.Itoa(n))
+	}
+	return "lines " + strings.Join(parts, ", ")
+}
+
+// charsetOfCode is the charset 9206 names in a GDT version ("" unknown).
+func charsetOfCode(code, version string) Charset {
+	cs, ok := CharsetFromCode(code)
+	if !ok {
+		return ""
+	}
+	if cs == CharsetWindows1252 && strings.HasPrefix(version, "03") {
+		return CharsetISO885915
+	}
+	return cs
+}
+
+// detect picks the charset for CharsetAuto. In GDT 3.x, 9206=3 is
+// ISO 8859-15 (Š š Ž ž Œ œ Ÿ € differ from ISO 8859-1); in 2.x it is
+// ISO 8859-1, read as Windows-1252 (its superset as EHRs write it).
+func detect(data []byte, code, version string, bom bool, rec *Record) Charset {
+	declared := charsetOfCode(code, version)
+	known := declared != ""
 	if code != "" && !known {
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("field 9206 has unknown charset code %q", code))
 	}
@@ -325,7 +467,8 @@ type EncodeOptions struct {
 // (re)computed and placed second unless Without8100. 9206 lines are written
 // as given: callers set them to match the charset. Values must fit one line
 // (MaxContentBytes encoded bytes) and hold no CR or LF; split long text with
-// SplitText first. Characters the charset lacks are written as '?'.
+// SplitText first. Characters the charset lacks are transliterated (Š as
+// S; '?' only where no letter is near), each named in r.Warnings.
 func Encode(r *Record, opts EncodeOptions) ([]byte, error) {
 	cs := opts.Charset
 	if cs == "" || cs == CharsetAuto {
@@ -349,9 +492,12 @@ func Encode(r *Record, opts EncodeOptions) ([]byte, error) {
 		if strings.ContainsAny(l.Value, "\r\n") {
 			return nil, &Error{Field: l.ID, Msg: "value holds a line break; split it into repeated fields"}
 		}
-		b, _, err := encode(cs, l.Value)
+		b, replaced, err := encode(cs, l.Value)
 		if err != nil {
 			return nil, &Error{Field: l.ID, Msg: err.Error()}
+		}
+		if len(replaced) > 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("field %s: charset %s lacks %s (written as the nearest letters)", l.ID, cs, strings.Join(replaced, ", ")))
 		}
 		if len(b) > MaxContentBytes {
 			return nil, &Error{Field: l.ID, Msg: fmt.Sprintf("value is %d bytes encoded, more than the %d a line can hold", len(b), MaxContentBytes)}

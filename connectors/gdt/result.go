@@ -89,7 +89,11 @@ func BuildResult(out domain.Outgoing, opts ResultOptions) (*Record, Charset, err
 	r.Add(FieldRecordType, "6310")
 	r.Add(FieldReceiverID, receiver)
 	r.Add(FieldSenderID, sender)
-	r.Add(FieldCharset, cs.Code())
+	code := cs.Code()
+	if tag := meta(MetaCharsetTag); tag != "" && charsetOfCode(tag, version) == cs {
+		code = tag // GDT 3.x 9206=3 is ISO 8859-15: answer as asked
+	}
+	r.Add(FieldCharset, code)
 	r.Add(FieldVersion, version)
 
 	// Identifiers and patient: echo what the order sent, verbatim.
@@ -144,14 +148,14 @@ func BuildResult(out domain.Outgoing, opts ResultOptions) (*Record, Charset, err
 	}
 	echo(FieldSex, sexCode)
 
-	code := meta(MetaDeviceCode)
-	if code == "" && o != nil {
-		code = o.ServiceCode
+	device := meta(MetaDeviceCode)
+	if device == "" && o != nil {
+		device = o.ServiceCode
 	}
-	if code == "" {
-		code = deviceCodes[strings.ToUpper(res.Measurement)]
+	if device == "" {
+		device = deviceCodes[strings.ToUpper(res.Measurement)]
 	}
-	r.Add(FieldDeviceCode, code)
+	r.Add(FieldDeviceCode, device)
 
 	at := res.PerformedAt
 	if at.IsZero() {

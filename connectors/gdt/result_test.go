@@ -178,3 +178,65 @@ func TestBuildResultEchoesAndWraps(t *testing.T) {
 		t.Error("no error without patient")
 	}
 }
+
+// TestResultCharsets: a 3.x order with 9206=3 is answered in ISO 8859-15
+// with 9206=3 (Š kept); a name the target charset lacks is transliterated
+// and named in a warning, never silently '?'.
+func TestResultCharsets(t *testing.T) {
+	t.Parallel()
+	res := sampleResult()
+	res.Report = nil
+	o := orderFrom(t, "gdt30_9206-3_iso8859-15.gdt")
+	if o.Meta[MetaCharset] != string(CharsetISO885915) {
+		t.Fatalf("order read as %s", o.Meta[MetaCharset])
+	}
+	rec, cs, err := BuildResult(domain.Outgoing{Result: res, Order: o}, ResultOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Encode(rec, EncodeOptions{Charset: cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte("01092063\r\n")) || !bytes.Contains(raw, []byte("3101\xa6u\xa8tar")) || len(rec.Warnings) > 0 {
+		t.Errorf("ISO 8859-15 answer: warnings %q\n%q", rec.Warnings, raw)
+	}
+
+	tests := []struct {
+		cs      Charset
+		family  string
+		want    string // 3101 as read back
+		warning string
+	}{
+		{CharsetCP437, "Šuštar", "Sustar", "field 3101: charset cp437 lacks Š as S, š as s"},
+		{CharsetWindows1252, "Dvořák", "Dvorák", "ř as r"},
+		{CharsetCP437, "Łukasz Œuvre", "Lukasz OEuvre", "Ł as L, Œ as OE"},
+		{CharsetDIN66003, "Ørsted", "Orsted", "Ø as O"},
+		{CharsetCP437, "李", "?", "李 as ?"},
+		{CharsetISO885915, "Šuštar", "Šuštar", ""},
+	}
+	for _, tt := range tests {
+		res := sampleResult()
+		res.Report = nil
+		res.Patient = &domain.Patient{ID: "1", Name: domain.PersonName{Family: tt.family, Given: "Ana"}}
+		rec, cs, err := BuildResult(domain.Outgoing{Result: res}, ResultOptions{Charset: tt.cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := Encode(rec, EncodeOptions{Charset: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(raw, ParseOptions{Charset: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := back.Get(FieldSurname); got != tt.want {
+			t.Errorf("%s %s: written as %q, want %q", tt.cs, tt.family, got, tt.want)
+		}
+		warnings := strings.Join(rec.Warnings, "\n")
+		if tt.warning == "" && warnings != "" || !strings.Contains(warnings, tt.warning) {
+			t.Errorf("%s %s: warnings %q, want %q", tt.cs, tt.family, rec.Warnings, tt.warning)
+		}
+	}
+}

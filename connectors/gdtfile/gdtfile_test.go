@@ -405,8 +405,8 @@ func TestBadInput(t *testing.T) {
 	in := r.opts.InboundDir
 	cases := map[string]string{ // file -> text the note must hold
 		"bad_line_length.gdt":   "gdt: line 5 (field 9206): wrong line length: prefix says 11 bytes, line has 10",
-		"bad_missing_8000.gdt":  "gdt: line 1 (field 3000): record must start with field 8000",
-		"bad_type_6300.gdt":     `record type "6300" (request master data) is not accepted`,
+		"bad_missing_8000.gdt":  "gdt: field 8000: no record type (8000)",
+		"bad_type_6300.gdt":     `record type 6300 (request master data) is not an order`,
 		"bad_8100_mismatch.gdt": "gdt: line 2 (field 8100): record length mismatch",
 		"bad_truncated.gdt":     "gdt: line 24: truncated",
 		"bad_empty.gdt":         "gdt: empty file",

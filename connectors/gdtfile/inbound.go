@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,30 +158,32 @@ func (in *Inbound) Run(ctx context.Context) error {
 // error/ with the error as its note; folder.Retryable leaves it in place.
 func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 	log := in.log.WithField("file", f.Name)
+	// A result or another record that is no order is refused at once:
+	// waiting for the rest of it would change nothing.
+	if err := gdt.CheckOrderType(f.Data); err != nil {
+		in.fail(log, f.Name, err)
+		return err
+	}
 	if why := stillBeingWritten(f.Data); why != "" {
 		if !f.Settled {
 			return folder.Incomplete(fmt.Errorf("gdtfile: %s", why))
 		}
 		log.WithField("reason", why).Warn("GDT file still looks incomplete but has not changed for a while; reading it as it is")
 	}
-	rec, err := gdt.Parse(f.Data, gdt.ParseOptions{Charset: in.opts.Charset})
+	msg, err := readOrder(f.Data, in.opts)
 	if err != nil {
 		in.fail(log, f.Name, err)
 		return err
 	}
+	rec := msg.Record
 	for _, w := range rec.Warnings {
 		log.WithField("warning", w).Warn("GDT file accepted with a warning")
-	}
-	msg, err := gdt.MapOrder(rec, f.Data, gdt.MapOptions{Connection: in.opts.Name, Groups: in.opts.Groups, Measurements: in.opts.Measurements})
-	if err != nil {
-		in.fail(log, f.Name, err)
-		return err
 	}
 	o := msg.Order
 	log = log.WithField("recordType", rec.Type()).WithField("patientId", o.Patient.ID).WithField("placer", o.PlacerNumber)
 	if msg.Kind == gdt.KindShow {
 		log.Info("GDT 6311 'show examination' received: the hub has no viewer; acknowledged")
-		in.ok()
+		in.accepted(f.Name, rec)
 		return nil
 	}
 	acc, err := in.sink.AcceptOrder(ctx, o)
@@ -194,8 +197,35 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 		return folder.Retryable(fmt.Errorf("gdtfile: storing order: %w", err))
 	}
 	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
-	in.ok()
+	in.accepted(f.Name, rec)
 	return nil
+}
+
+// readOrder turns a file's bytes into a mapped message: the record type
+// first (a result or a fragment is refused for what it is), then the
+// framing and the fields.
+func readOrder(data []byte, opts Options) (*gdt.Message, error) {
+	if err := gdt.CheckOrderType(data); err != nil {
+		return nil, err
+	}
+	rec, err := gdt.Parse(data, gdt.ParseOptions{Charset: opts.Charset})
+	if err != nil {
+		return nil, err
+	}
+	return gdt.MapOrder(rec, data, gdt.MapOptions{Connection: opts.Name, Groups: opts.Groups, Measurements: opts.Measurements})
+}
+
+// accepted reports a file taken: health says what was read leniently, so
+// that a person can ask the EHR's vendor to fix its export.
+func (in *Inbound) accepted(name string, rec *gdt.Record) {
+	if len(rec.Warnings) == 0 {
+		in.ok()
+		return
+	}
+	w := strings.Join(rec.Warnings, "; ")
+	in.rep.Seed(time.Now())
+	in.rep.Failed(domain.SeverityWarning, "read-leniently", map[string]string{"file": name, "folder": in.watcher.Dir(), "warning": w},
+		fmt.Errorf("%s was accepted with warnings: %s", name, w))
 }
 
 // ftpLocked tells health that an address was locked out of the FTP

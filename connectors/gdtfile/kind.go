@@ -2,11 +2,11 @@ package gdtfile
 
 import (
 	"context"
-	"crypto/tls"
 	"path/filepath"
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/gdt"
@@ -179,6 +179,13 @@ func Kind() connector.Kind {
 }
 
 func build(env connector.Env, s config.Section) (connector.Parts, error) {
+	parts, _, err := assemble(env, s)
+	return parts, err
+}
+
+// assemble builds the parts and also returns the inbound (tests ask it for
+// the FTP endpoint's bound address).
+func assemble(env connector.Env, s config.Section) (connector.Parts, *Inbound, error) {
 	c := s.(*Config)
 	o := ProfileDefaults(env.Profile)
 	o.Name, o.Profile = env.Name, env.Profile.ID
@@ -186,7 +193,7 @@ func build(env connector.Env, s config.Section) (connector.Parts, error) {
 	o.DeleteProcessed = c.AfterProcess == "delete"
 	cs, err := gdt.ParseCharset(c.Charset)
 	if err != nil {
-		return connector.Parts{}, &config.KeyError{Key: Section + ".charset", Err: err}
+		return connector.Parts{}, nil, &config.KeyError{Key: Section + ".charset", Err: err}
 	}
 	o.Charset = cs
 	if cs != gdt.CharsetAuto {
@@ -207,25 +214,26 @@ func build(env connector.Env, s config.Section) (connector.Parts, error) {
 	if c.FTP.Enabled {
 		pw, err := env.Secret(Section+".ftp.password", c.FTP.Password)
 		if err != nil {
-			return connector.Parts{}, err
+			return connector.Parts{}, nil, err
 		}
 		o.FTP = FTPOptions{Enabled: true, Addr: c.FTP.Listen, User: c.FTP.User, Password: pw,
 			PassivePorts: c.FTP.PassivePorts, RequireTLS: c.FTP.RequireTLS, MaxConnections: c.FTP.MaxConnections}
 		if c.FTP.TLS {
 			cert, err := env.Certificate()
 			if err != nil {
-				return connector.Parts{}, err
+				return connector.Parts{}, nil, err
 			}
-			o.FTP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			// The hub's hardened server settings: TLS 1.2+, AEAD suites only.
+			o.FTP.TLSConfig = tlscert.ServerConfig(cert)
 		}
 	}
 	in, err := NewInbound(o, env.Orders, env.Log, env.Health)
 	if err != nil {
-		return connector.Parts{}, &config.KeyError{Key: Section, Err: err}
+		return connector.Parts{}, nil, &config.KeyError{Key: Section, Err: err}
 	}
 	out, err := NewOutbound(o, env.Log, env.Health)
 	if err != nil {
-		return connector.Parts{}, &config.KeyError{Key: Section, Err: err}
+		return connector.Parts{}, nil, &config.KeyError{Key: Section, Err: err}
 	}
 	folderCheck := func(dir string) func(context.Context) connector.CheckResult {
 		return func(context.Context) connector.CheckResult { return probe.Folder(dir) }
@@ -242,7 +250,7 @@ func build(env connector.Env, s config.Section) (connector.Parts, error) {
 	}
 	return connector.Parts{
 		Inbound:  []connector.Component{{Name: in.rep.Component(), Run: in.Run, CountsOrders: true}},
-		Outbound: &connector.Outbound{Outbound: out, Label: env.Profile.Name + " (GDT files)"},
+		Outbound: &connector.Outbound{Outbound: out, Label: env.Profile.Name + " (GDT files)", ResumesInterrupted: true},
 		Checks:   checks,
-	}, nil
+	}, in, nil
 }

@@ -10,8 +10,10 @@
 // problem; when the store is unavailable the file stays and is retried.
 //
 // Outbound (a domain.Outbound) writes the PDF report and then a 6310 result
-// GDT file into the configured folders, atomically and never over a file the
-// EHR has not picked up yet.
+// GDT file into the configured folders, never over a file the EHR has not
+// picked up yet: each through a staging file of the delivery, published by
+// one rename, with the steps recorded as resumable progress so that a send
+// cut off by a crash is finished or written again, never left ambiguous.
 package gdtfile
 
 import (

@@ -95,10 +95,31 @@ func short(id string) string {
 	return strings.ToUpper(id)
 }
 
+// Steps of a delivery recorded with Outgoing.Record, both resumable: a
+// send cut off by a crash is taken up again and tells by itself what had
+// happened (see Deliver).
+const (
+	// stepStaging: staging files are being written; nothing of the result
+	// GDT file is published yet (the PDF may be).
+	stepStaging = "gdt-staging"
+	// stepStaged + PDF name: the result GDT file is staged and about to be
+	// published by a rename.
+	stepStaged = "gdt-staged:"
+)
+
 // Deliver writes the PDF (when the result has one) and then the result GDT
 // file, so the EHR never sees a GDT file whose PDF is missing. A result file
 // of the fixed name that the EHR has not picked up yet makes it return a
 // temporary error; the outbox retries.
+//
+// Both files are written to staging files of this delivery first and
+// published by one rename each, the GDT file last. Before a staging file is
+// written the step is recorded as resumable, so a send cut off by a crash
+// is never left ambiguous: at the next attempt, a recorded "staged" step
+// with the GDT staging file gone means the rename happened (delivered, not
+// written again); a staging file still there, or an earlier step, means
+// the EHR has not seen the GDT file (written again; a PDF published
+// before is found by its content and reused).
 func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", domain.Temporary(err, "")
@@ -113,6 +134,21 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 	if err != nil {
 		return "", o.failed(err)
 	}
+	gdtStage, pdfStage := o.stagingNames(out)
+	if pdfName, ok := strings.CutPrefix(out.Progress.Step, stepStaged); ok && !gdtW.Staged(gdtStage) {
+		// Published before the hub stopped: the EHR has it.
+		answer := "wrote " + o.opts.ResultFileName
+		if pdfName != "" {
+			answer += " and " + pdfName
+		}
+		answer += " (published before the hub stopped)"
+		log.WithField("pdf", pdfName).Info("GDT result found published after a restart; not written again")
+		o.rep.Moved("delivering", map[string]string{"folder": o.opts.ResultDir, "file": answer})
+		return answer, nil
+	}
+	if err := o.record(ctx, out, stepStaging); err != nil {
+		return "", o.failed(err)
+	}
 	ropts := gdt.ResultOptions{
 		HubID: o.opts.HubID, EHRID: o.opts.EHRID,
 		Version: o.opts.Version, Charset: o.opts.ResultCharset,
@@ -121,7 +157,7 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 	var pdfPath string
 	if res.Report != nil && res.Report.Path != "" {
 		name := o.pdfName(out)
-		pdfPath, err = o.writePDF(pdfW, name, res.Report)
+		pdfPath, err = o.writePDF(pdfW, pdfStage, name, res.Report)
 		if err != nil {
 			return "", o.failed(err)
 		}
@@ -143,11 +179,17 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 	if err != nil {
 		return "", o.failed(domain.Permanent(fmt.Errorf("gdtfile: result %s: %w", res.ID, err), ""))
 	}
+	if _, err := gdtW.Stage(gdtStage, bytes.NewReader(data)); err != nil {
+		return "", o.failed(domain.Temporary(fmt.Errorf("gdtfile: writing result file: %w", err), ""))
+	}
+	if err := o.record(ctx, out, stepStaged+filepath.Base(pdfPath)); err != nil {
+		return "", o.failed(err)
+	}
 	var gdtPath string
 	if o.opts.ResultNaming == NamingCounting {
-		gdtPath, err = gdtW.WriteNumbered(o.opts.ResultFileName, bytes.NewReader(data))
+		gdtPath, err = gdtW.PublishNumbered(gdtStage, o.opts.ResultFileName)
 	} else {
-		gdtPath, err = gdtW.WriteFile(o.opts.ResultFileName, bytes.NewReader(data))
+		gdtPath, err = gdtW.Publish(gdtStage, o.opts.ResultFileName)
 	}
 	if err != nil {
 		if errors.Is(err, folder.ErrExists) || errors.Is(err, folder.ErrNoFreeNumber) {
@@ -168,8 +210,35 @@ func (o *Outbound) Deliver(ctx context.Context, out domain.Outgoing) (string, er
 		patientID = res.Patient.ID
 	}
 	log.WithField("file", filepath.Base(gdtPath)).WithField("pdf", filepath.Base(pdfPath)).WithField("patientId", patientID).Info("GDT result written")
+	if len(rec.Warnings) > 0 {
+		w := strings.Join(rec.Warnings, "; ")
+		log.WithField("warning", w).Warn("GDT result written with characters the EHR's charset lacks replaced")
+		o.rep.Seed(time.Now())
+		o.rep.Failed(domain.SeverityWarning, "transliterated", map[string]string{"folder": o.opts.ResultDir, "file": filepath.Base(gdtPath)},
+			fmt.Errorf("result %s: %s", res.ID, w))
+		return answer + " (" + w + ")", nil
+	}
 	o.rep.Moved("delivering", map[string]string{"folder": o.opts.ResultDir, "file": answer})
 	return answer, nil
+}
+
+// stagingNames are the delivery's own staging file names (the GDT file,
+// the PDF): one delivery, one pair of names.
+func (o *Outbound) stagingNames(out domain.Outgoing) (gdtName, pdfName string) {
+	id := fmt.Sprintf("d%d-%s", out.Delivery.ID, safeName(out.Result.ID))
+	return "gdt-result-" + id + ".gdt", "gdt-report-" + id + ".pdf"
+}
+
+// record saves the step as resumable; without an outbox that keeps
+// progress (Record nil) there is nothing to save.
+func (o *Outbound) record(ctx context.Context, out domain.Outgoing, step string) error {
+	if out.Record == nil {
+		return nil
+	}
+	if err := out.Record(ctx, domain.Progress{Step: step, Resumable: true}); err != nil {
+		return domain.Temporary(fmt.Errorf("gdtfile: recording how far the delivery got: %w", err), "")
+	}
+	return nil
 }
 
 // writer returns a writer for dir. A folder that vanished is created again;
@@ -185,10 +254,11 @@ func (o *Outbound) writer(dir string) (*folder.Writer, error) {
 	return nil, domain.Temporary(fmt.Errorf("gdtfile: output folder unavailable: %w", err), "")
 }
 
-// writePDF copies the stored report into the PDF folder. If a file of that
-// name is there with the same content (an earlier attempt), it is reused;
-// a different file of that name gets a numbered sibling.
-func (o *Outbound) writePDF(w *folder.Writer, name string, att *domain.Attachment) (string, error) {
+// writePDF copies the stored report into the PDF folder through the
+// delivery's staging file. If a file of that name is there with the same
+// content (an earlier attempt), it is reused; a different file of that
+// name gets a numbered sibling.
+func (o *Outbound) writePDF(w *folder.Writer, staging, name string, att *domain.Attachment) (string, error) {
 	src, err := os.Open(att.Path)
 	if err != nil {
 		return "", domain.Permanent(fmt.Errorf("gdtfile: PDF report %s cannot be read: %w", att.Path, err), "")
@@ -196,24 +266,32 @@ func (o *Outbound) writePDF(w *folder.Writer, name string, att *domain.Attachmen
 	defer src.Close()
 	ext := filepath.Ext(name)
 	stem := strings.TrimSuffix(name, ext)
+	staged := false
 	for i := 0; i < 100; i++ {
 		cand := name
 		if i > 0 {
 			cand = fmt.Sprintf("%s-%d%s", stem, i, ext)
 		}
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return "", domain.Temporary(err, "")
+		existing := filepath.Join(w.Dir(), cand)
+		if _, err := os.Lstat(existing); err == nil {
+			if same, _ := sameContent(existing, att); same {
+				_ = w.Unstage(staging)
+				return existing, nil
+			}
+			continue
 		}
-		p, err := w.WriteFile(cand, src)
+		if !staged {
+			if _, err := w.Stage(staging, src); err != nil {
+				return "", domain.Temporary(fmt.Errorf("gdtfile: writing PDF: %w", err), "")
+			}
+			staged = true
+		}
+		p, err := w.Publish(staging, cand)
 		if err == nil {
 			return p, nil
 		}
 		if !errors.Is(err, folder.ErrExists) {
 			return "", domain.Temporary(fmt.Errorf("gdtfile: writing PDF: %w", err), "")
-		}
-		existing := filepath.Join(w.Dir(), cand)
-		if same, _ := sameContent(existing, att); same {
-			return existing, nil
 		}
 	}
 	return "", domain.Temporary(fmt.Errorf("gdtfile: no free PDF name for %s", name), "")

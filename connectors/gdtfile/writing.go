@@ -9,10 +9,11 @@ import (
 // stillBeingWritten tells from the content whether a GDT file looks like
 // its writer is not done yet, and says why ("" when it looks complete):
 //
-//   - the record length (8100) promises more bytes than the file has, counted
-//     as written or with every line end as CR LF (EHRs that write LF only
-//     count either way); a file short of exactly its final line end is
-//     complete (real EHRs leave it out, and no writer pauses there), or
+//   - the record length (8100) promises more bytes than the file has,
+//     counted as written or, where LF-only lines have prefixes counting
+//     CR LF (their CRs were lost), with every line end as CR LF; a file
+//     short of exactly its final line end is complete (real EHRs leave it
+//     out, and no writer pauses there), or
 //   - there is no 8100 and the last line has no line end.
 //
 // Content that does not begin like a GDT line (binary, text) is never waited
@@ -35,7 +36,6 @@ func stillBeingWritten(data []byte) string {
 	if !gdtStart(data[bom:]) {
 		return "" // not GDT at all: nothing to wait for, the parser says why
 	}
-	crlf := n + bytes.Count(data, []byte("\n")) - bytes.Count(data, []byte("\r\n"))
 	noEOL := data[n-1] != '\n'
 	declared, ok := recordLength(data[bom:])
 	if !ok {
@@ -44,12 +44,39 @@ func stillBeingWritten(data []byte) string {
 		}
 		return ""
 	}
-	for _, size := range []int{n, crlf, n - bom, crlf - bom} {
+	sizes := []int{n, n - bom}
+	if lfLinesCountCRLF(data[bom:]) {
+		// CRs lost in transfer: the writer counted them.
+		crlf := n + bytes.Count(data, []byte("\n")) - bytes.Count(data, []byte("\r\n"))
+		sizes = append(sizes, crlf, crlf-bom)
+	}
+	for _, size := range sizes {
 		if declared <= size || (noEOL && declared == size+2) {
 			return ""
 		}
 	}
 	return fmt.Sprintf("8100 says %d bytes, the file has %d so far", declared, n)
+}
+
+// lfLinesCountCRLF reports whether a line ending with LF only has a length
+// prefix counting CR LF (a file whose CRs were lost on the way), as opposed
+// to a file whose prefixes count LF.
+func lfLinesCountCRLF(data []byte) bool {
+	for rest := data; len(rest) > 0; {
+		j := bytes.IndexByte(rest, '\n')
+		if j < 0 {
+			return false
+		}
+		line := rest[:j+1]
+		rest = rest[j+1:]
+		if len(line) < 8 || line[len(line)-2] == '\r' {
+			continue
+		}
+		if v, err := strconv.Atoi(string(line[:3])); err == nil {
+			return v == len(line)+1 // else LF counted (or wrong): not CR LF
+		}
+	}
+	return false
 }
 
 // gdtStart reports whether data begins like a GDT line: a 3-digit length

@@ -20,7 +20,9 @@ func TestStillBeingWritten(t *testing.T) {
 		return b
 	}
 	good := read("doctolib_6302_cp437.gdt")
-	lf := read("bad_lf_only.gdt")
+	lf := read("lenient_lf_only.gdt")
+	// Prefixes and 8100 counting LF; more lines than the last line has bytes.
+	lfCounted := []byte("01280006302\n013810000106\n" + strings.Repeat("0096227x\n", 8) + "0093110M\n")
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -43,6 +45,8 @@ func TestStillBeingWritten(t *testing.T) {
 		{"empty", nil, ""},
 		{"binary is not waited for", read("bad_binary.gdt"), ""},
 		{"first bytes of a line", []byte("01380"), "no line end"},
+		{"LF file counting LF, cut at a line end", lfCounted[:len(lfCounted)-9], "8100 says 106 bytes, the file has 97"},
+		{"LF file counting LF, complete", lfCounted, ""},
 	} {
 		if got := stillBeingWritten(tc.data); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
@@ -51,7 +55,7 @@ func TestStillBeingWritten(t *testing.T) {
 }
 
 func FuzzStillBeingWritten(f *testing.F) {
-	for _, name := range []string{"doctolib_6302_cp437.gdt", "bad_lf_only.gdt", "bad_truncated.gdt", "bad_8100_mismatch.gdt"} {
+	for _, name := range []string{"doctolib_6302_cp437.gdt", "lenient_lf_only.gdt", "bad_truncated.gdt", "bad_8100_mismatch.gdt"} {
 		b, _ := os.ReadFile(filepath.Join(gdtTestdata, name))
 		f.Add(b)
 	}
@@ -202,5 +206,36 @@ func TestRealFilesAreNotWaitedFor(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Error("no GDT files in the corpus")
+	}
+}
+
+// TestSlowWriterPausingInTheFirstLine: the writer stops inside the record
+// type line ("0138000630"); the half line is not taken for an unknown
+// record type: the file is waited for and becomes the order.
+func TestSlowWriterPausingInTheFirstLine(t *testing.T) {
+	t.Parallel()
+	opts := DoctolibDefaults()
+	opts.QuietPeriod = 30 * time.Millisecond
+	opts.IncompleteWait = time.Minute
+	sink := newSink()
+	r := startInbound(t, opts, sink)
+	raw, _ := os.ReadFile(filepath.Join(gdtTestdata, "doctolib_6302_cp437.gdt"))
+	path := filepath.Join(r.opts.InboundDir, "FIRST.GDT")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(raw[:10])
+	waitFor(t, "the half line seen as being written", func() bool { return r.hasLog("looks still being written") })
+	if sink.count() != 0 || !exists(path) {
+		t.Fatal("half line processed or moved")
+	}
+	f.Write(raw[10:])
+	f.Close()
+	waitFor(t, "order", func() bool { return sink.count() == 1 })
+	waitFor(t, "archived", func() bool { return exists(filepath.Join(r.opts.InboundDir, "archive", "FIRST.GDT")) })
+	if des, _ := os.ReadDir(filepath.Join(r.opts.InboundDir, "error")); len(des) != 0 {
+		t.Errorf("%d files in error/", len(des))
 	}
 }

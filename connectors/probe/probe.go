@@ -112,7 +112,31 @@ func Folder(dir string) connector.CheckResult {
 	f.Close()
 	os.Remove(filepath.Clean(f.Name()))
 	r.OK, r.Code = true, CodeWritable
+	if free, ok := freeBytes(dir); ok {
+		r.Args["free"] = HumanBytes(free)
+		if free < NearlyFull {
+			r.OK, r.Code = false, CodeDiskNearFull
+		}
+	}
 	return r
+}
+
+// NearlyFull is the free space below which a folder check fails: writers
+// and the database would soon.
+const NearlyFull = 200 << 20
+
+// HumanBytes writes n as people read disk space: "1.5 GB", "320 MB".
+func HumanBytes(n uint64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }
 
 // LocalAddr turns a listen address (":2121", "0.0.0.0:2121") into one this

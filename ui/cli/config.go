@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/connectors/registry"
@@ -17,23 +19,77 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
+// configFlag adds the --config flag every command that reads the config has.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "the config `FILE` (default: what mconnect config path prints)")
+}
+
+// parseFlags parses a command's flags; it takes no other arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usageErr("%s: flags:\n%s", fs.Name(), flagUsage(fs))
-		}
-		return usageErr("%s: %v\n%s", fs.Name(), err, flagUsage(fs))
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if len(rest) > 0 {
+		return usageErr("%s: unexpected argument %q\n%s", fs.Name(), rest[0], commandHelp(fs))
 	}
 	return nil
 }
 
-func flagUsage(fs *flag.FlagSet) string {
-	s := ""
-	fs.VisitAll(func(f *flag.Flag) { s += fmt.Sprintf("  --%s\t%s\n", f.Name, f.Usage) })
+// parseArgs parses a command's flags and returns its other arguments, which
+// may stand before the flags, after them, or both (`delivery show 7 --config F`).
+// --help and -h are a help request; an unknown flag is named.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		rest, args = append(rest, args[0]), args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &helpRequest{commandHelp(fs)}
+		}
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+			msg = "unknown flag -" + strings.TrimLeft(name, "-")
+			if len(strings.TrimLeft(name, "-")) > 1 {
+				msg = "unknown flag --" + strings.TrimLeft(name, "-")
+			}
+		}
+		return nil, usageErr("%s: %s\n%s", fs.Name(), msg, commandHelp(fs))
+	}
+	return append(rest, fs.Args()...), nil
+}
+
+// commandHelp is one command's usage lines and its flags.
+func commandHelp(fs *flag.FlagSet) string {
+	syn := synopsis(fs.Name())
+	if fs.Name() == "mconnect" {
+		syn = strings.SplitAfter(usage, "\n")[1]
+	}
+	s := "usage:\n" + syn
+	if f := flagUsage(fs); f != "" {
+		s += "\nflags:\n" + f
+	}
 	return s
+}
+
+// flagUsage lists the flags: name, value placeholder, what it does, default.
+func flagUsage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if name != "" {
+			left += " " + name
+		}
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" {
+			text += " (default " + d + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", left, text)
+	})
+	tw.Flush()
+	return b.String()
 }
 
 // configPath returns the given path or the OS default.
@@ -61,14 +117,14 @@ func loadConfig(path string) (*config.Config, string, error) {
 }
 
 func cmdConfig(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr("config: say example, validate or path")
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp("config", args, "say example, validate or path")
 	}
 	switch args[0] {
 	case "example":
 		fs := newFlags("config example")
-		ehr := fs.String("ehr", "", "EHR ID (required)")
-		data := fs.String("data", "", "put the database and every folder under this folder")
+		ehr := fs.String("ehr", "", "the EHR's `ID` (required)")
+		data := fs.String("data", "", "put the database and every folder under this `DIR` (default: "+config.DefaultDataDir()+")")
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
@@ -87,7 +143,7 @@ func cmdConfig(args []string, stdout io.Writer) error {
 		return err
 	case "validate":
 		fs := newFlags("config validate")
-		path := fs.String("config", "", "config file (default: the OS user config folder)")
+		path := configFlag(fs)
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
@@ -98,6 +154,9 @@ func cmdConfig(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s: valid\n", p)
 		return nil
 	case "path":
+		if err := parseFlags(newFlags("config path"), args[1:]); err != nil {
+			return err
+		}
 		p, err := config.DefaultPath()
 		if err != nil {
 			return err
@@ -105,5 +164,5 @@ func cmdConfig(args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, p)
 		return nil
 	}
-	return usageErr("config: unknown subcommand %q (example, validate, path)", args[0])
+	return usageErr("config: unknown subcommand %q (example, validate, path)\n%s", args[0], synopsis("config"))
 }

@@ -18,40 +18,36 @@ import (
 // running hub's control endpoint (a resend is attempted at once), or with
 // no hub running on the data folder itself.
 func cmdDelivery(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr("delivery: say list, show, resend or cancel")
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp("delivery", args, "say list, show, resend or cancel")
 	}
 	sub, rest := args[0], args[1:]
 	fs := newFlags("delivery " + sub)
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
 	var states, conn, reason *string
 	var limit *int
 	var failed, ambiguous *bool
 	switch sub {
 	case "list":
-		states = fs.String("state", "", "only these states, comma-separated (queued,inflight,retrying,failed,ambiguous,delivered,cancelled)")
-		conn = fs.String("connection", "", "only this connection")
-		limit = fs.Int("limit", 50, "at most this many, newest first")
+		states = fs.String("state", "", "only these `STATES`, comma-separated (queued,inflight,retrying,failed,ambiguous,delivered,cancelled)")
+		conn = fs.String("connection", "", "only this connection (`NAME`)")
+		limit = fs.Int("limit", 50, "at most `N`, newest first")
 	case "resend":
 		failed = fs.Bool("failed", false, "resend every failed delivery")
 		ambiguous = fs.Bool("ambiguous", false, "resend every ambiguous delivery")
-		conn = fs.String("connection", "", "with --failed/--ambiguous: only this connection")
-		reason = fs.String("reason", "", "why (written to the audit log; required)")
+		conn = fs.String("connection", "", "with --failed/--ambiguous: only this connection (`NAME`)")
+		reason = fs.String("reason", "", "why, in `TEXT` (written to the audit log; required)")
 	case "cancel":
-		reason = fs.String("reason", "", "why (written to the audit log; required)")
+		reason = fs.String("reason", "", "why, in `TEXT` (written to the audit log; required)")
 	case "show":
 	default:
-		return usageErr("delivery: unknown subcommand %q (list, show, resend, cancel)", sub)
+		return usageErr("delivery: unknown subcommand %q (list, show, resend, cancel)\n%s", sub, synopsis("delivery"))
 	}
 	// The delivery ID may stand before or after the flags.
-	var ids []string
-	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		ids, rest = append(ids, rest[0]), rest[1:]
+	ids, err := parseArgs(fs, rest)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(rest); err != nil {
-		return usageErr("delivery %s: %v\n%s", sub, err, flagUsage(fs))
-	}
-	ids = append(ids, fs.Args()...)
 	cfg, cfgPath, err := loadConfig(*path)
 	if err != nil {
 		return err

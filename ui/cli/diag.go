@@ -23,12 +23,15 @@ import (
 // the data folder itself, without taking its lock (SQLite's WAL allows a
 // reader beside a writer).
 func cmdDiag(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "export" {
-		return usageErr("diag: say export (mconnect diag export --config FILE --out FILE.zip [--include-patient-data])")
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp("diag", args, "say export")
+	}
+	if args[0] != "export" {
+		return usageErr("diag: unknown subcommand %q (export)\n%s", args[0], synopsis("diag"))
 	}
 	fs := newFlags("diag export")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
-	out := fs.String("out", "", "the zip file to write (required)")
+	path := configFlag(fs)
+	out := fs.String("out", "", "the zip `FILE` to write (required)")
 	patient := fs.Bool("include-patient-data", false, "keep patient names, birth dates, addresses, phones and e-mails, and add the newest orders")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -9,7 +9,9 @@ import (
 func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	fs := newFlags("mconnect")
 	dashboard := fs.Bool("dashboard", false, "open the Dashboard at start")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
+	pair := fs.Bool("pair", false, "show a pairing code for a new tablet at start (Tablets tab)")
+	tab := fs.String("tab", "", "open the Dashboard on this tab: worklist, results, tablets, groups, connections, log, settings")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -23,5 +25,10 @@ func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	if abs, err := filepath.Abs(p); err == nil {
 		p = abs
 	}
-	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard, Stderr: stderr})
+	switch *tab {
+	case "", "worklist", "results", "tablets", "groups", "connections", "log", "settings":
+	default:
+		return usageErr("--tab %q: not a tab (worklist, results, tablets, groups, connections, log, settings)", *tab)
+	}
+	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard || *tab != "" || *pair, Tab: *tab, Pair: *pair, Stderr: stderr})
 }

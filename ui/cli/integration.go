@@ -19,30 +19,31 @@ import (
 //	mconnect integration client list [--config FILE]
 //	mconnect integration client revoke ID --reason TEXT [--config FILE]
 func cmdIntegration(args []string, stdout io.Writer) error {
-	if len(args) < 2 || args[0] != "client" {
-		return usageErr("integration: say client add|list|revoke (mconnect integration client add --name NAME)")
+	switch {
+	case len(args) == 0 || isHelp(args[0]):
+		return groupHelp("integration", args, "say client add, list or revoke")
+	case args[0] != "client":
+		return usageErr("integration: unknown subcommand %q (client)\n%s", args[0], synopsis("integration"))
+	case len(args) == 1 || isHelp(args[1]):
+		return groupHelp("integration client", args[1:], "say add, list or revoke")
 	}
 	sub, rest := args[1], args[2:]
 	fs := newFlags("integration client " + sub)
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
 	var name, reason *string
 	switch sub {
 	case "add":
-		name = fs.String("name", "", "who the client is, e.g. \"Join production\" (required)")
+		name = fs.String("name", "", "who the client is, a `NAME` such as \"Join production\" (required)")
 	case "revoke":
-		reason = fs.String("reason", "", "why (written to the audit log; required)")
+		reason = fs.String("reason", "", "why, in `TEXT` (written to the audit log; required)")
 	case "list":
 	default:
-		return usageErr("integration client: unknown subcommand %q (add, list, revoke)", sub)
+		return usageErr("integration client: unknown subcommand %q (add, list, revoke)\n%s", sub, synopsis("integration client"))
 	}
-	var ids []string
-	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		ids, rest = append(ids, rest[0]), rest[1:]
+	ids, err := parseArgs(fs, rest)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(rest); err != nil {
-		return usageErr("integration client %s: %v\n%s", sub, err, flagUsage(fs))
-	}
-	ids = append(ids, fs.Args()...)
 	cfg, cfgPath, err := loadConfig(*path)
 	if err != nil {
 		return err

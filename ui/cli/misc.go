@@ -16,8 +16,8 @@ import (
 
 func cmdPairCode(args []string, stdout io.Writer) error {
 	fs := newFlags("pair-code")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
-	group := fs.String("group", "", "tablet group the new tablet joins (default: the default group)")
+	path := configFlag(fs)
+	group := fs.String("group", "", "the tablet group `ID` the new tablet joins (default: the default group)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,11 +52,22 @@ func cmdPairCode(args []string, stdout io.Writer) error {
 }
 
 func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr("secret: say set NAME, delete NAME or check")
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp("secret", args, "say set NAME, delete NAME or check")
 	}
+	sub := args[0]
+	switch sub {
+	case "set", "delete", "check":
+	default:
+		return usageErr("secret: unknown subcommand %q (set, delete, check)\n%s", sub, synopsis("secret"))
+	}
+	names, err := parseArgs(newFlags("secret "+sub), args[1:])
+	if err != nil {
+		return err
+	}
+	args = append([]string{sub}, names...)
 	s := secrets.New()
-	switch args[0] {
+	switch sub {
 	case "set":
 		if len(args) != 2 {
 			return usageErr("secret set: give exactly one NAME; the value is read from standard input")
@@ -80,18 +91,20 @@ func cmdSecret(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		return s.Delete(args[1])
 	case "check":
+		if len(args) != 1 {
+			return usageErr("secret check: unexpected argument %q", args[1])
+		}
 		if err := s.Check(); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "OS keyring reachable")
-		return nil
 	}
-	return usageErr("secret: unknown subcommand %q (set, delete, check)", args[0])
+	return nil
 }
 
 func cmdVersion(args []string, stdout io.Writer) error {
 	fs := newFlags("version")
-	path := fs.String("config", "", "also print the LAN endpoint's TLS fingerprint for this config")
+	path := fs.String("config", "", "also print the LAN endpoint's TLS fingerprint for this config `FILE`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

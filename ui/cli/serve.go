@@ -33,7 +33,7 @@ func startHub(cfg *config.Config, path string, stderr io.Writer) (*hub.Runner, e
 
 func cmdServe(args []string, stderr io.Writer) error {
 	fs := newFlags("serve")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

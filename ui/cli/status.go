@@ -18,7 +18,7 @@ import (
 // component reports an error.
 func cmdStatus(args []string, stdout io.Writer) error {
 	fs := newFlags("status")
-	path := fs.String("config", "", "config file (default: the OS user config folder)")
+	path := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err

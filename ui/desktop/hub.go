@@ -41,6 +41,12 @@ type Options struct {
 	// ShowDashboard opens the Dashboard at start. Without a tray the
 	// Dashboard always opens.
 	ShowDashboard bool
+	// Tab is the Dashboard tab to open at start (empty: the last one).
+	Tab string
+	// Pair shows a pairing code on the Tablets tab at start.
+	Pair bool
+	// Setup adds the Settings tab and the first-start wizard.
+	Setup *view.SetupDeps
 	// Tray asks for a system tray icon. Run falls back to window-only, with
 	// a notice in the Dashboard, when the desktop cannot show one (on
 	// Linux: no D-Bus session bus).

@@ -2,11 +2,16 @@ package desktop
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"fyne.io/fyne/v2/app"
+	"fyne.io/systray"
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
+	"github.com/mesi/mconnect/ui/desktop/setup"
 	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
@@ -24,8 +29,12 @@ func Run(h Hub, opts Options) error {
 	if err := view.AddTranslations(); err != nil {
 		log.WithError(err).Warn("ui: showing English texts")
 	}
+	if err := setup.Register(); err != nil {
+		log.WithError(err).Warn("ui: showing the setup screens in English")
+	}
 	// Before the app exists: see view.CheckTray.
 	ts := view.CheckTray(log)
+	prepareProfile(log)
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.AppIcon())
@@ -37,12 +46,35 @@ func Run(h Hub, opts Options) error {
 	}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
+		Tab:           opts.Tab,
+		Pair:          opts.Pair,
+		Setup:         opts.Setup,
 		Tray:          opts.Tray,
 		Log:           log,
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
+		SetTooltip:    systray.SetTooltip,
 	})
 	a.Run()
 	shell.Stop()
 	return nil
+}
+
+// prepareProfile creates what a fresh desktop profile lacks before Fyne
+// and the graphics stack look for it: Fyne's cache folder (Fyne creates only
+// its last level) and, when the session has none, a private runtime
+// folder (XDG_RUNTIME_DIR), which Mesa and Wayland complain about
+// otherwise.
+func prepareProfile(log logrus.FieldLogger) {
+	if dir, err := os.UserCacheDir(); err == nil {
+		if err := os.MkdirAll(filepath.Join(dir, "fyne", AppID), 0o700); err != nil {
+			log.WithError(err).Debug("ui: cache folder")
+		}
+	}
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("mconnect-runtime-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err == nil && os.Chmod(dir, 0o700) == nil {
+			os.Setenv("XDG_RUNTIME_DIR", dir)
+		}
+	}
 }

@@ -12,12 +12,14 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/mesi/mconnect/app/autostart"
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub"
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/ui/desktop/view"
 )
 
 // guiHub adapts a hub reached through the control API (in this process, or
@@ -26,6 +28,8 @@ import (
 type guiHub struct {
 	api  control.API // nil when there is no hub
 	info Info
+
+	desktop bool // the hub runs inside another desktop application
 
 	mu      sync.Mutex
 	health  []domain.Health
@@ -75,6 +79,7 @@ func (g *guiHub) attach(ctx context.Context, api control.API) error {
 		return err
 	}
 	g.api = api
+	g.desktop = st.Desktop
 	g.health = st.Health
 	g.info.HubName, g.info.DataDir = st.HubName, st.DataDir
 	g.info.LANAddress, g.info.TLSFingerprint = st.LANAddress, st.Fingerprint
@@ -88,7 +93,12 @@ func (g *guiHub) attach(ctx context.Context, api control.API) error {
 type StartOptions struct {
 	ConfigPath    string // absolute
 	ShowDashboard bool
-	Stderr        io.Writer
+	// Tab is the Dashboard tab to open (worklist, results, tablets,
+	// groups, connections, log, settings); empty: the last one.
+	Tab string
+	// Pair shows a pairing code on the Tablets tab at start.
+	Pair   bool
+	Stderr io.Writer
 }
 
 // Main runs the desktop application until the person quits. When a hub
@@ -98,8 +108,11 @@ type StartOptions struct {
 // process, or explains why it cannot.
 func Main(opts StartOptions) error {
 	p, stderr := opts.ConfigPath, opts.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	g := &guiHub{info: Info{Version: hub.Version, ConfigPath: p, HubName: "mCONNECT Hub", DataDir: config.DefaultDataDir()}}
-	runner := hub.NewRunner(hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr})
+	runner := hub.NewRunner(hub.Options{ConfigPath: p, Secrets: secrets.New(), LogStderr: stderr, Desktop: true})
 	defer runner.Stop()
 	cfg, err := registry.Load(p)
 	switch {
@@ -120,6 +133,18 @@ func Main(opts StartOptions) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			aerr := g.attach(ctx, c)
 			cancel()
+			if aerr == nil && g.desktop {
+				// Already open in the tray: bring its window forward.
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				serr := c.Show(ctx, opts.Tab)
+				cancel()
+				c.Close()
+				if serr != nil {
+					return fmt.Errorf("mCONNECT Hub already runs but did not come forward: %w", serr)
+				}
+				fmt.Fprintln(stderr, "mCONNECT Hub is already running; its window was brought to the front.")
+				return nil
+			}
 			if aerr == nil {
 				g.info.Attached = true
 				logrus.StandardLogger().WithField("dataDir", cfg.DataDirPath()).Info("attached to the hub running on this data folder")
@@ -138,7 +163,19 @@ func Main(opts StartOptions) error {
 	if h := runner.Hub(); h != nil {
 		log = h.Log()
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
+	deps := &view.SetupDeps{ConfigPath: p, DataDir: g.info.DataDir, Secrets: secrets.New(),
+		Configured: func() {
+			// The hub starts with the new file in a fresh process, which
+			// opens the Tablets tab with a pairing code.
+			log.Info("ui: configuration saved; starting the hub")
+			if err := relaunch("--config", p, "--tab", "tablets", "--pair"); err != nil {
+				log.WithError(err).Error("ui: could not start again")
+			}
+		}}
+	if exe, err := os.Executable(); err == nil {
+		deps.Autostart = autostart.New(exe)
+	}
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Pair: opts.Pair, Setup: deps, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
 		API: g.api})
 	if err != nil {
 		return fmt.Errorf("GUI: %w", err)

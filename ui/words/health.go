@@ -116,6 +116,9 @@ var healthTexts = map[string]text{
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
 	"hub.start-failed":   {"The hub could not start", "See Details for why."},
 	"hub.not-running":    {"mCONNECT Hub is not running", ""},
+	// GDT files (connectors/gdtfile)
+	"files-in.read-leniently":  {"An order file was not quite GDT", "{{.file}} was accepted although it does not follow the GDT format exactly (Details say where). Nothing is missing; if this repeats, ask the EHR's vendor to fix its GDT export."},
+	"files-out.transliterated": {"A name was written without some of its letters", "The EHR's character set lacks some letters of a result's patient name or text; they were written as the nearest plain letters (Details say which). The result reached the EHR."},
 }
 
 // Area names the kind of component a health report comes from: "device",

@@ -103,5 +103,41 @@ seven = bytearray(record(din, 'din66003'))
 k = seven.index(b'Wei~')
 seven[k + 3] = 0xE1  # CP437 sharp s in a file declared 7-bit
 write('bad_charset_7bit.gdt', bytes(seven))
-write('bad_lf_only.gdt', good.replace(b'\r\n', b'\n'))
 write('bad_birthdate.gdt', record([(f, '31022001' if f == '3103' else v) for f, v in doctolib], 'cp437'))
+
+# Files real EHRs write that are read leniently (each with a warning).
+write('lenient_lf_only.gdt', good.replace(b'\r\n', b'\n'))  # CRs lost, prefixes and 8100 count CR LF
+
+
+def record_lf(fields, cs, count_chars=False):
+    """LF line ends, prefixes counting LF (and characters when asked)."""
+    out = b''
+    for fid, val in fields:
+        b = enc(val, cs)
+        n = len(val) if count_chars else len(b)
+        out += b'%03d' % (8 + n) + fid.encode() + b + b'\n'
+    return out
+
+
+write('lenient_lf_counted.gdt', record_lf(tomedo, 'utf-8'))
+write('lenient_chars_counted.gdt', record_lf(tomedo, 'utf-8', count_chars=True))
+wrong = bytearray(good)
+j = good.index(b'0148100')
+wrong[j + 7:j + 12] = b'%05d' % (len(good) - 4)
+write('lenient_8100_smaller.gdt', bytes(wrong))
+write('lenient_no_final_eol.gdt', good[:-2])
+write('lenient_empty_last_line.gdt', good + b'\r\n')
+# GDT 3.0, 9206=3: ISO 8859-15 (0xA6 is Š, 0xA8 š, 0xB4 Ž, 0xA4 €).
+iso15 = [
+    ('8000', '6302'), ('8315', 'MESI'), ('8316', 'PRAXIS'), ('9206', '3'), ('9218', '03.00'),
+    ('8310', 'S-1'), ('8402', 'EKG01'), ('3000', '42'), ('3101', 'Šuštar'), ('3102', 'Žarko'),
+    ('3103', '01011970'), ('6227', 'Zuzahlung 10 €'),
+]
+write('gdt30_9206-3_iso8859-15.gdt', record(iso15, 'iso-8859-15'))
+
+# Refused: what cannot be read for certain, or is not an order.
+write('bad_two_records.gdt', good + record(doctolib, 'cp437'))
+free = good.replace(b'0148402EKG01\r\n', b'0148402EKG01\r\nfree text without a prefix\r\n')
+write('bad_free_text.gdt', free)
+write('bad_result_6310.gdt', record([('8000', '6310')] + doctolib[1:], 'cp437'))
+write('bad_no_8000_lf_chars.gdt', record_lf([('3000', '1'), ('3101', 'Müller')], 'utf-8', count_chars=True))

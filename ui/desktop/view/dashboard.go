@@ -29,6 +29,8 @@ type dashboard struct {
 	heading   *widget.Label
 	subline   *widget.Label
 	rows      *fyne.Container
+	tests     *fyne.Container // the connections' cards with Test connection
+	onSetup   func()          // opens the setup wizard (first start)
 	root      fyne.CanvasObject
 }
 
@@ -58,11 +60,16 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		page.Add(problemBox(info.Problem))
 	}
 	if info.FirstRun {
-		page.Add(firstRunBox(info.ConfigPath))
+		page.Add(firstRunBox(info.ConfigPath, func() {
+			if d.onSetup != nil {
+				d.onSetup()
+			}
+		}))
 	}
 	d.rows = container.NewVBox()
+	d.tests = container.NewVBox()
 	split := container.NewHSplit(
-		widget.NewCard(txtConnections(), "", d.rows),
+		widget.NewCard(txtConnections(), "", container.NewVBox(d.tests, d.rows)),
 		widget.NewCard(txtAbout(), "", aboutBox(info)),
 	)
 	split.Offset = 0.62
@@ -72,6 +79,12 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		container.NewVScroll(page))
 	d.update(nil)
 	return d
+}
+
+// showTests puts the connections' cards above the components' health.
+func (d *dashboard) showTests(c *connTests) {
+	d.tests.Objects = []fyne.CanvasObject{c.root}
+	d.tests.Refresh()
 }
 
 // content is the window's content.
@@ -127,16 +140,37 @@ func (d *dashboard) row(h domain.Health) fyne.CanvasObject {
 	meta.SizeName = theme.SizeNameCaptionText
 	meta.Wrapping = fyne.TextWrapWord
 	lines = append(lines, meta)
-	if h.LastError != "" {
-		e := wrapped(txtLastError(h.LastError))
-		e.SizeName = theme.SizeNameCaptionText
-		e.Selectable = true
-		if h.Severity >= domain.SeverityError {
-			e.Importance = widget.DangerImportance
-		}
-		lines = append(lines, e)
+	if tech := technical(h); tech != "" {
+		// The technical text (an error chain, an EHR's answer) is for
+		// support: behind "Details".
+		detail := wrapped(tech)
+		detail.SizeName = theme.SizeNameCaptionText
+		detail.TextStyle.Monospace = true
+		detail.Selectable = true
+		detail.Hide()
+		toggle := widget.NewButton(txtDetails(), func() {
+			if detail.Visible() {
+				detail.Hide()
+			} else {
+				detail.Show()
+			}
+		})
+		toggle.Importance = widget.LowImportance
+		lines = append(lines, container.NewHBox(toggle), detail)
 	}
 	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(lines...))
+}
+
+// technical is a report's text for support: its last error and detail.
+func technical(h domain.Health) string {
+	var parts []string
+	if h.LastError != "" {
+		parts = append(parts, txtLastError(h.LastError))
+	}
+	if h.Detail != "" && h.Detail != h.LastError {
+		parts = append(parts, h.Detail)
+	}
+	return strings.Join(parts, "\n")
 }
 
 // noticeBox explains, in amber, something the person should know about
@@ -161,23 +195,36 @@ func problemBox(problem string) fyne.CanvasObject {
 		container.NewBorder(nil, nil, container.NewVBox(icon), nil, tight(title, text)))
 }
 
-// firstRunBox tells clinic staff and IT what to do when there is no
-// configuration yet.
-func firstRunBox(configPath string) fyne.CanvasObject {
+// firstRunBox tells clinic staff what to do when there is no
+// configuration yet (the setup wizard), and IT how to script it, behind
+// Details.
+func firstRunBox(configPath string, setup func()) fyne.CanvasObject {
 	path := configPath
 	if path == "" {
 		path = "FILE"
 	}
 	title := widget.NewLabel(txtFirstRunTitle())
 	title.TextStyle.Bold = true
+	start := widget.NewButtonWithIcon(txtFirstRunSetup(), theme.SettingsIcon(), setup)
+	start.Importance = widget.HighImportance
 	cmds := widget.NewLabel(txtFirstRunCommands(path))
 	cmds.TextStyle.Monospace = true
 	cmds.Selectable = true
 	cmds.Wrapping = fyne.TextWrapBreak
+	it := container.NewVBox(wrapped(txtFirstRunIT()), cmds, wrapped(txtFirstRunIDs()))
+	it.Hide()
+	more := widget.NewButton(txtDetails(), func() {
+		if it.Visible() {
+			it.Hide()
+		} else {
+			it.Show()
+		}
+	})
+	more.Importance = widget.LowImportance
 	icon := widget.NewIcon(theme.NewPrimaryThemedResource(theme.InfoIcon()))
 	return panel(theme.Color(theme.ColorNamePrimary),
 		container.NewBorder(nil, nil, container.NewVBox(icon), nil,
-			tight(title, wrapped(txtFirstRunText()), cmds, wrapped(txtFirstRunIDs()))))
+			tight(title, wrapped(txtFirstRunText()), container.NewHBox(start, more), it)))
 }
 
 // aboutBox lists what support and IT ask for: version, files, the address

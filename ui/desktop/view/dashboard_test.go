@@ -43,7 +43,7 @@ func showDashboard(t *testing.T, info Info, notice string, hs []domain.Health) (
 	w := test.NewWindow(d.content())
 	t.Cleanup(w.Close)
 	w.Resize(DashboardSize)
-	return d, labelsOf(d.content())
+	return d, visibleLabels(d.content())
 }
 
 func labelsOf(o fyne.CanvasObject) []*widget.Label {
@@ -120,16 +120,17 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "error", info: fullInfo, hs: []domain.Health{listener, sender, watcher},
 			heading: "2 problems", importance: widget.DangerImportance, icon: "tray-error.png",
-			want:   []string{"Results to Birpis does not answer", "Results waiting: 3", "Last message: 13:30:00"},
-			danger: []string{"Last error: " + longErr},
+			want: []string{"Results to Birpis does not answer", "Results waiting: 3", "Last message: 13:30:00"},
+			// The error chain is for support: behind Details, not in the row.
+			wantNot: []string{longErr},
 		},
 		{
 			name: "first run", info: Info{FirstRun: true, ConfigPath: "/cfg/mconnect.json", Version: "1.2.3"},
 			heading: "Not set up yet", importance: widget.WarningImportance, icon: "tray-warning.png",
-			want: []string{"No configuration yet", "no configuration file yet",
-				"mconnect config example --ehr <id> > /cfg/mconnect.json\nmconnect serve --config /cfg/mconnect.json",
-				"bestpractice, birpis, doctolib", "No components have reported yet.", "not set"},
-			wantNot: []string{"could not start"},
+			want: []string{"No configuration yet", "Set up the connection: choose your EHR",
+				"No components have reported yet.", "not set"},
+			// For IT, behind Details: no terminal step in front of staff.
+			wantNot: []string{"could not start", "mconnect config example"},
 		},
 		{
 			name: "problem", info: Info{Problem: "listen tcp :8443: address already in use", Version: "1.2.3"},
@@ -141,7 +142,7 @@ func TestDashboardStates(t *testing.T) {
 		{
 			name: "window only", info: fullInfo, notice: txtNoTray("no D-Bus session bus"), hs: []domain.Health{listener},
 			heading: "All connections OK", importance: widget.SuccessImportance, icon: "tray-ok.png",
-			want: []string{"No tray icon: no D-Bus session bus. Closing this window quits mCONNECT Hub."},
+			want: []string{"No tray icon: no D-Bus session bus. Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking."},
 		},
 	}
 	for _, tc := range tests {
@@ -161,6 +162,18 @@ func TestDashboardStates(t *testing.T) {
 			for _, s := range tc.wantNot {
 				if l := findLabel(labels, s); l != nil {
 					t.Errorf("label %q should not be shown", l.Text)
+				}
+			}
+			if tc.name == "first run" && findButton(d.content(), "Set up the EHR connection…") == nil {
+				t.Error("no button to set up the EHR connection")
+			}
+			if tc.name == "error" {
+				var hidden bool
+				for _, l := range allLabels(d.content()) {
+					hidden = hidden || (!l.Visible() && strings.Contains(l.Text, "Last error: "+longErr))
+				}
+				if !hidden || findButton(d.content(), "Details") == nil {
+					t.Error("the last error is not behind Details")
 				}
 			}
 			for _, s := range tc.danger {
@@ -300,7 +313,7 @@ func TestGUIFollowsSubscription(t *testing.T) {
 	hub := newFakeHub(fullInfo, health("store", domain.SeverityOK))
 	type change struct{ label, icon bool }
 	changes := make(chan change, 16)
-	g := newGUI(hub, true, "", func() {}, func() {})
+	g := newGUI(hub, true, "", trayActions{open: func() {}, quit: func() {}})
 	g.trayChanged = func(label, icon bool) { changes <- change{label, icon} }
 	w := test.NewWindow(g.dash.content())
 	defer w.Close()
@@ -375,7 +388,7 @@ func TestGUIFollowsSubscription(t *testing.T) {
 func TestGUIWindowOnly(t *testing.T) {
 	test.NewTempApp(t)
 	hub := newFakeHub(fullInfo)
-	g := newGUI(hub, false, txtNoTray("no D-Bus session bus"), nil, nil)
+	g := newGUI(hub, false, txtNoTray("no D-Bus session bus"), trayActions{})
 	stop := g.start()
 	defer stop()
 	if g.tray != nil {

@@ -28,6 +28,21 @@ type fakeAPI struct {
 	changes  []control.TabletChange
 	pairings []string
 	events   chan control.Event
+
+	results        []control.ResultSummary
+	attempts       map[int64][]domain.Attempt
+	report         string // every result's report path
+	resends        []control.ResendRequest
+	cancels        []control.CancelRequest
+	logLines       []control.LogLine
+	logQs          []control.LogQuery
+	savedGroups    []domain.Group
+	deletedGroups  []string
+	deleteGroupErr error
+	configJSON     string
+	conns          []control.Connection
+	outcomes       []control.CheckOutcome
+	tested         []string
 }
 
 func unavailable(what string) error {
@@ -104,17 +119,89 @@ func (f *fakeAPI) DeleteOrder(_ context.Context, req control.DeleteOrderRequest)
 func (f *fakeAPI) Deliveries(context.Context, control.DeliveryQuery) ([]domain.Delivery, error) {
 	return nil, unavailable("deliveries")
 }
-func (f *fakeAPI) Delivery(context.Context, int64) (control.DeliveryDetail, error) {
-	return control.DeliveryDetail{}, unavailable("deliveries")
+
+func (f *fakeAPI) Delivery(_ context.Context, id int64) (control.DeliveryDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.results {
+		for _, d := range r.Deliveries {
+			if d.ID == id {
+				return control.DeliveryDetail{Delivery: d, Attempts: f.attempts[id]}, nil
+			}
+		}
+	}
+	return control.DeliveryDetail{}, control.Errorf(control.NotFound, "no delivery %d", id)
 }
-func (f *fakeAPI) Resend(context.Context, control.ResendRequest) (control.ResendResult, error) {
-	return control.ResendResult{}, unavailable("resend")
+
+// setDeliveries changes the state of every delivery in states to to.
+func (f *fakeAPI) setDeliveries(match func(domain.Delivery) bool, to domain.DeliveryState) int {
+	n := 0
+	for i := range f.results {
+		for j, d := range f.results[i].Deliveries {
+			if match(d) {
+				f.results[i].Deliveries[j].State = to
+				n++
+			}
+		}
+	}
+	return n
 }
-func (f *fakeAPI) Cancel(context.Context, control.CancelRequest) (domain.Delivery, error) {
-	return domain.Delivery{}, unavailable("cancel")
+
+func (f *fakeAPI) Resend(_ context.Context, req control.ResendRequest) (control.ResendResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resends = append(f.resends, req)
+	if f.err != nil {
+		return control.ResendResult{}, f.err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return control.ResendResult{}, control.InvalidField("reason", "say why the result is sent again")
+	}
+	n := f.setDeliveries(func(d domain.Delivery) bool {
+		return (req.ID != 0 && d.ID == req.ID) || (req.Failed && d.State == domain.DeliveryFailed) ||
+			(req.Ambiguous && d.State == domain.DeliveryAmbiguous)
+	}, domain.DeliveryQueued)
+	return control.ResendResult{Count: n}, nil
 }
-func (f *fakeAPI) Result(context.Context, string) (control.ResultDetail, error) {
-	return control.ResultDetail{}, unavailable("results")
+
+func (f *fakeAPI) Cancel(_ context.Context, req control.CancelRequest) (domain.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancels = append(f.cancels, req)
+	if f.err != nil {
+		return domain.Delivery{}, f.err
+	}
+	f.setDeliveries(func(d domain.Delivery) bool { return d.ID == req.ID }, domain.DeliveryCancelled)
+	return domain.Delivery{ID: req.ID, State: domain.DeliveryCancelled}, nil
+}
+
+func (f *fakeAPI) Result(_ context.Context, id string) (control.ResultDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.results {
+		if r.ID == id {
+			return control.ResultDetail{Result: domain.Result{ID: id}, ReportPath: f.report, Deliveries: r.Deliveries}, nil
+		}
+	}
+	return control.ResultDetail{}, control.Errorf(control.NotFound, "no result %s", id)
+}
+
+func (f *fakeAPI) Results(_ context.Context, q control.ResultQuery) ([]control.ResultSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	text := strings.ToLower(q.Text)
+	var out []control.ResultSummary
+	for _, r := range f.results {
+		if text != "" && !strings.Contains(strings.ToLower(r.PatientName+" "+r.PatientID+" "+r.Measurement), text) {
+			continue
+		}
+		r.Deliveries = slices.Clone(r.Deliveries)
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func (f *fakeAPI) Tablets(context.Context) ([]domain.Device, error) {
@@ -171,15 +258,55 @@ func (f *fakeAPI) Groups(context.Context) ([]domain.Group, error) {
 	}
 	return slices.Clone(f.groups), nil
 }
-func (f *fakeAPI) SaveGroup(context.Context, domain.Group) (domain.Group, error) {
-	return domain.Group{}, unavailable("groups")
+func (f *fakeAPI) SaveGroup(_ context.Context, g domain.Group) (domain.Group, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.savedGroups = append(f.savedGroups, g)
+	if f.err != nil {
+		return domain.Group{}, f.err
+	}
+	if g.ID == "" {
+		g.ID = strings.ToLower(strings.ReplaceAll(g.Name, " ", "-"))
+		f.groups = append(f.groups, g)
+	}
+	for i := range f.groups {
+		if g.Default {
+			f.groups[i].Default = f.groups[i].ID == g.ID
+		}
+		if f.groups[i].ID == g.ID {
+			f.groups[i].Name = g.Name
+		}
+	}
+	return g, nil
 }
-func (f *fakeAPI) DeleteGroup(context.Context, string) error { return unavailable("groups") }
+
+func (f *fakeAPI) DeleteGroup(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deletedGroups = append(f.deletedGroups, id)
+	if f.deleteGroupErr != nil {
+		return f.deleteGroupErr
+	}
+	f.groups = slices.DeleteFunc(f.groups, func(g domain.Group) bool { return g.ID == id })
+	return nil
+}
 func (f *fakeAPI) Connections(context.Context) ([]control.Connection, error) {
-	return nil, unavailable("connections")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conns == nil {
+		return nil, unavailable("connections")
+	}
+	return slices.Clone(f.conns), nil
 }
-func (f *fakeAPI) TestConnection(context.Context, string) ([]control.CheckOutcome, error) {
-	return nil, unavailable("connections")
+
+func (f *fakeAPI) TestConnection(_ context.Context, name string) ([]control.CheckOutcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, name)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.outcomes, nil
 }
 func (f *fakeAPI) APIClients(context.Context, string) ([]control.APIClient, error) {
 	return nil, unavailable("API clients")
@@ -190,11 +317,29 @@ func (f *fakeAPI) AddAPIClient(context.Context, control.AddAPIClientRequest) (co
 func (f *fakeAPI) RevokeAPIClient(context.Context, control.RevokeAPIClientRequest) (control.APIClient, error) {
 	return control.APIClient{}, unavailable("API clients")
 }
-func (f *fakeAPI) LogTail(context.Context, control.LogQuery) ([]control.LogLine, error) {
-	return nil, unavailable("log")
+func (f *fakeAPI) LogTail(_ context.Context, q control.LogQuery) ([]control.LogLine, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logQs = append(f.logQs, q)
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []control.LogLine
+	for _, l := range f.logLines {
+		if q.Text == "" || strings.Contains(l.Message, q.Text) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
+
 func (f *fakeAPI) Config(context.Context) (control.ConfigDoc, error) {
-	return control.ConfigDoc{}, unavailable("config")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.configJSON == "" {
+		return control.ConfigDoc{}, unavailable("config")
+	}
+	return control.ConfigDoc{JSON: []byte(f.configJSON)}, nil
 }
 func (f *fakeAPI) ValidateConfig(context.Context, control.ConfigDoc) (control.ConfigCheck, error) {
 	return control.ConfigCheck{}, unavailable("config")
@@ -217,7 +362,7 @@ func (f *fakeAPI) Subscribe(ctx context.Context) (<-chan control.Event, error) {
 	return f.events, nil
 }
 
-func (f *fakeAPI) Show(context.Context) error { return unavailable("show") }
+func (f *fakeAPI) Show(context.Context, string) error { return unavailable("show") }
 
 var _ control.API = (*fakeAPI)(nil)
 

@@ -19,15 +19,17 @@ type gui struct {
 	// trayChanged, if set, is called on Fyne's goroutine after the tray
 	// model changed, so that Run pushes the new menu or icon to the driver.
 	trayChanged func(labelChanged, iconChanged bool)
+	// onHealth, if set, sees every snapshot (the notifications).
+	onHealth func([]domain.Health)
 }
 
 // newGUI builds the Dashboard (and the tray model when withTray) for h.
 // notice explains a missing tray; open and quit are the tray's actions.
-func newGUI(h Hub, withTray bool, notice string, open, quit func()) *gui {
+func newGUI(h Hub, withTray bool, notice string, act trayActions) *gui {
 	info := h.Info()
 	g := &gui{hub: h, dash: newDashboard(info, notice, time.Now)}
 	if withTray {
-		g.tray = newTrayMenu(info, open, quit)
+		g.tray = newTrayMenu(info, act)
 	}
 	return g
 }
@@ -45,6 +47,9 @@ func (g *gui) start() (cancel func()) {
 
 func (g *gui) apply(hs []domain.Health) {
 	g.dash.update(hs)
+	if g.onHealth != nil {
+		g.onHealth(hs)
+	}
 	if g.tray == nil {
 		return
 	}

@@ -91,8 +91,13 @@ func txtFirstRunTitle() string {
 
 func txtFirstRunText() string {
 	return lang.X("firstRun.text",
-		"mCONNECT Hub has no configuration file yet, so it is not connected to the practice software (EHR) "+
-			"and tablets cannot reach it. Your IT contact creates the file for your EHR and starts the hub with it:")
+		"mCONNECT Hub is not connected to the practice software (EHR) yet, and tablets cannot reach it. "+
+			"Set up the connection: choose your EHR, fill in what it needs, and mCONNECT Hub checks it before saving.")
+}
+
+func txtFirstRunSetup() string { return lang.X("firstRun.setup", "Set up the EHR connection…") }
+func txtFirstRunIT() string {
+	return lang.X("firstRun.it", "For IT: the configuration file can also be written by hand or by a script, then used at the next start:")
 }
 
 func txtFirstRunCommands(path string) string {
@@ -110,7 +115,7 @@ func txtFirstRunIDs() string {
 
 func txtNoTray(reason string) string {
 	return lang.X("notice.noTray",
-		"No tray icon: {{.Reason}}. Closing this window quits mCONNECT Hub.",
+		"No tray icon: {{.Reason}}. Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking.",
 		map[string]any{"Reason": reason})
 }
 
@@ -139,4 +144,53 @@ func formatTime(t, now time.Time) string {
 		return t.Format("15:04:05")
 	}
 	return t.Format("2006-01-02 15:04")
+}
+
+func txtTrayPair() string   { return lang.X("tray.pair", "Pair a tablet…") }
+func txtTrayExport() string { return lang.X("tray.export", "Export diagnostics…") }
+func txtTrayTablets(online, total int) string {
+	return lang.X("tray.tablets", "Tablets online: {{.Online}} of {{.Total}}", map[string]any{"Online": online, "Total": total})
+}
+func txtTrayResults(waiting, needPerson int) string {
+	if needPerson > 0 {
+		return lang.X("tray.resultsAttention", "Results: {{.Waiting}} waiting, {{.Attention}} need a person",
+			map[string]any{"Waiting": waiting, "Attention": needPerson})
+	}
+	return lang.X("tray.results", "Results waiting to be sent: {{.Waiting}}", map[string]any{"Waiting": waiting})
+}
+func txtQuitTitle() string { return lang.X("quit.title", "Quit mCONNECT Hub?") }
+func txtQuitText() string {
+	return lang.X("quit.text", "Tablets and the EHR will not be served until mCONNECT Hub is started again.")
+}
+func txtQuitConfirm() string { return lang.X("quit.confirm", "Quit") }
+func txtCloseTitle() string  { return lang.X("close.title", "Keep mCONNECT Hub running?") }
+func txtCloseText() string {
+	return lang.X("close.text",
+		"This desktop shows no tray icon, so closing the window would stop the hub: tablets and the EHR would not be served. Minimise the window to keep it running.")
+}
+func txtCloseMinimise() string { return lang.X("close.minimise", "Minimise") }
+func txtNotifyMany(n int) string {
+	return lang.X("notify.many", "mCONNECT Hub: {{.Count}} things need your attention", map[string]any{"Count": n})
+}
+func txtNotifyManyText() string {
+	return lang.X("notify.manyText", "Open the Dashboard to see what happened and what to do.")
+}
+func txtExportTitle() string { return lang.X("export.title", "Export diagnostics") }
+func txtExportText() string {
+	return lang.X("export.text",
+		"A support bundle holds the hub's health, settings (without passwords), log and database statistics. Send it to MESI support when asked.")
+}
+func txtExportPatientData() string {
+	return lang.X("export.patientData", "Include patient data (names, orders, results) — only if support asks for it")
+}
+func txtExportChoose() string  { return lang.X("export.choose", "Choose file…") }
+func txtExportRunning() string { return lang.X("export.running", "Writing the support bundle…") }
+func txtExportFailed() string {
+	return lang.X("export.failed", "The support bundle could not be written")
+}
+func txtExportDone(path string) string {
+	return lang.X("export.done", "The support bundle was saved as {{.Path}}.", map[string]any{"Path": path})
+}
+func txtExportMissing(parts string) string {
+	return lang.X("export.missing", "Left out because they could not be read: {{.Parts}}.", map[string]any{"Parts": parts})
 }

@@ -167,3 +167,28 @@ func txtPairClose() string { return lang.X("tablets.pairClose", "Done") }
 func txtPairQRFailed() string {
 	return lang.X("tablets.pairQRFailed", "The QR code could not be drawn; type the 6-digit code on the tablet.")
 }
+
+func txtTestConnection() string { return lang.X("connections.test", "Test connection") }
+func txtOpenFolder() string     { return lang.X("connections.openFolder", "Open folder") }
+func txtEndpointFolder() string { return lang.X("connections.endpointFolder", "Folder:") }
+func txtEndpointListen() string { return lang.X("connections.endpointListen", "Listens on:") }
+func txtEndpointRemote() string { return lang.X("connections.endpointRemote", "Sends to:") }
+
+func txtDayFilter(d string) string {
+	switch d {
+	case dayToday:
+		return lang.X("worklist.day.today", "Today")
+	case dayTomorrow:
+		return lang.X("worklist.day.tomorrow", "Tomorrow")
+	case dayYesterday:
+		return lang.X("worklist.day.yesterday", "Yesterday")
+	case dayNext7:
+		return lang.X("worklist.day.next7", "Next 7 days")
+	case dayPast7:
+		return lang.X("worklist.day.past7", "Past 7 days")
+	default:
+		return lang.X("worklist.day.any", "Any day")
+	}
+}
+
+func txtTabSettings() string { return lang.X("tab.settings", "Settings") }

@@ -3,6 +3,7 @@ package view
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -34,6 +35,8 @@ type tabEnv struct {
 	spawn func(func())
 	do    func(func())
 	post  func(func())
+	// open shows a file or folder in the OS's viewer (nil: cannot).
+	open func(*url.URL) error
 }
 
 // spawnCall runs a control-API call off Fyne's goroutine. Tests of Start
@@ -44,7 +47,11 @@ var spawnCall = func(f func()) { go f() }
 // newTabEnv is the production environment: calls on their own goroutine,
 // answers and events applied through fyne.Do.
 func newTabEnv(api control.API, win fyne.Window) *tabEnv {
-	return &tabEnv{api: api, now: time.Now, win: win, spawn: spawnCall, do: fyne.Do, post: fyne.Do}
+	env := &tabEnv{api: api, now: time.Now, win: win, spawn: spawnCall, do: fyne.Do, post: fyne.Do}
+	if a := fyne.CurrentApp(); a != nil {
+		env.open = a.OpenURL
+	}
+	return env
 }
 
 // call runs fn with a bounded context off Fyne's goroutine and hands its

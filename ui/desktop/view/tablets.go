@@ -66,6 +66,7 @@ type tablets struct {
 	groups   []domain.Group
 	selected string
 	ticks    int
+	visible  bool // the window is on screen
 	// revokeDialog is the open revoke confirmation (nil when closed).
 	revokeDialog *confirmDialog
 }
@@ -177,8 +178,12 @@ func (t *tablets) start() (cancel func()) {
 	}
 }
 
-// tick updates the pairing countdown and, now and then, online / offline.
+// tick updates the pairing countdown and, now and then, online / offline;
+// nothing while the window is hidden (in the tray).
 func (t *tablets) tick() {
+	if !t.visible {
+		return
+	}
 	t.ticks++
 	t.showCountdown()
 	if t.ticks%onlineEvery == 0 {

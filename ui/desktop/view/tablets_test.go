@@ -30,6 +30,7 @@ func startTablets(t *testing.T, api control.API) (*tabTest, *tablets) {
 	t.Helper()
 	tt := newTabTest(t, api)
 	tb := newTablets(tt.env)
+	tb.visible = true
 	tt.win.SetContent(tb.content())
 	t.Cleanup(tb.start())
 	return tt, tb
@@ -115,6 +116,12 @@ func TestTabletsPairing(t *testing.T) {
 	}
 
 	now = now.Add(61 * time.Second)
+	tb.visible = false
+	tb.tick() // hidden in the tray: nothing is redrawn
+	if tb.pairLeft.Text != "The code works for 5:00 more." {
+		t.Errorf("countdown updated while hidden: %q", tb.pairLeft.Text)
+	}
+	tb.visible = true
 	tb.tick()
 	if tb.pairLeft.Text != "The code works for 3:59 more." {
 		t.Errorf("countdown after 61 s %q", tb.pairLeft.Text)

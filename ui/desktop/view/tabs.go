@@ -11,22 +11,68 @@ import (
 // Log, Settings; those built so far), the hub's overview under
 // Connections.
 type tabs struct {
+	conns    *connTests
 	worklist *worklist
+	results  *results
 	tablets  *tablets
+	groups   *groups
+	log      *logTab
+	settings *settingsTab // nil without SetupDeps
 	app      *container.AppTabs
+	// connIndex is the Connections tab's place.
+	connIndex int
+	// visible is whether the window is on screen (the Log follows only then).
+	visible bool
+}
+
+// selectionChanged lets the Log tab follow the log only while shown.
+func (t *tabs) selectionChanged() {
+	t.log.setActive(t.visible && t.app.Selected() != nil && t.app.Selected().Content == t.log.content())
+}
+
+// selectTab opens a tab by its name: "worklist", "results", "tablets",
+// "groups", "connections", "log".
+func (t *tabs) selectTab(name string) {
+	order := []string{"worklist", "results", "tablets", "groups", "connections", "log", "settings"}
+	for i, n := range order {
+		if n == name && i < len(t.app.Items) {
+			t.app.SelectIndex(i)
+			return
+		}
+	}
+}
+
+// setVisible says whether the window is on screen.
+func (t *tabs) setVisible(on bool) {
+	t.visible = on
+	t.tablets.visible = on
+	t.selectionChanged()
 }
 
 // newTabs builds the tabs around the overview. Open on the overview when
 // the person must read it first (no tray icon, no hub running).
-func newTabs(env *tabEnv, overview fyne.CanvasObject, overviewFirst bool) *tabs {
-	t := &tabs{worklist: newWorklist(env), tablets: newTablets(env)}
+func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool, deps *SetupDeps, pair func()) *tabs {
+	overview := dash.content()
+	conns := newConnTests(env)
+	dash.showTests(conns)
+	t := &tabs{conns: conns, worklist: newWorklist(env), results: newResults(env), tablets: newTablets(env),
+		groups: newGroups(env), log: newLogTab(env)}
 	t.app = container.NewAppTabs(
 		container.NewTabItemWithIcon(txtTabWorklist(), theme.ListIcon(), t.worklist.content()),
+		container.NewTabItemWithIcon(txtTabResults(), theme.DocumentIcon(), t.results.content()),
 		container.NewTabItemWithIcon(txtTabTablets(), theme.ComputerIcon(), t.tablets.content()),
+		container.NewTabItemWithIcon(txtTabGroups(), theme.GridIcon(), t.groups.content()),
 		container.NewTabItemWithIcon(txtTabConnections(), theme.InfoIcon(), overview),
+		container.NewTabItemWithIcon(txtTabLog(), theme.DocumentIcon(), t.log.content()),
 	)
+	t.connIndex = 4
+	if deps != nil {
+		t.settings = newSettingsTab(env, deps, pair)
+		t.app.Append(container.NewTabItemWithIcon(txtTabSettings(), theme.SettingsIcon(), t.settings.content()))
+	}
+	t.app.OnSelected = func(*container.TabItem) { t.selectionChanged() }
 	if overviewFirst {
-		t.app.SelectIndex(len(t.app.Items) - 1)
+		t.app.SelectIndex(t.connIndex)
 	}
 	return t
 }
@@ -36,7 +82,12 @@ func (t *tabs) content() fyne.CanvasObject { return t.app }
 // start loads every tab and follows the hub's events until the returned
 // cancel is called.
 func (t *tabs) start() (cancel func()) {
-	stops := []func(){t.worklist.start(), t.tablets.start()}
+	t.conns.load()
+	stops := []func(){t.worklist.start(), t.results.start(), t.tablets.start(), t.groups.start(), t.log.start()}
+	if t.settings != nil {
+		stops = append(stops, t.settings.start())
+	}
+	t.selectionChanged()
 	return func() {
 		for _, s := range stops {
 			s()

@@ -37,7 +37,7 @@ func TestStartShowsTheTabs(t *testing.T) {
 			for _, it := range tabs.Items {
 				names = append(names, it.Text)
 			}
-			if want := []string{"Worklist", "Tablets", "Connections"}; !slices.Equal(names, want) {
+			if want := []string{"Worklist", "Results", "Tablets", "Groups", "Connections", "Log"}; !slices.Equal(names, want) {
 				t.Errorf("tabs %q, want %q", names, want)
 			}
 			if got := tabs.Selected().Text; got != tc.want {

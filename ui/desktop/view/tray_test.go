@@ -5,7 +5,10 @@ import (
 	"testing"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/ui/words"
 )
+
+func wordsHealth(h domain.Health) (string, string) { return words.Health(h, langLookup) }
 
 func health(component string, sev domain.Severity) domain.Health {
 	return domain.Health{Component: component, Code: "listening", Severity: sev}
@@ -39,10 +42,18 @@ func TestTrayState(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tm := newTrayMenu(tc.info, func() {}, func() {})
+			tm := newTrayMenu(tc.info, trayActions{open: func() {}, quit: func() {}})
 			tm.update(tc.hs)
 			labels := tm.labels()
-			want := []string{tc.wantLine, "-", "Open Dashboard", "-", "Quit"}
+			want := []string{tc.wantLine}
+			if len(tc.hs) > 0 {
+				want = append(want, "-")
+				for _, h := range sortedHealth(tc.hs) {
+					title, _ := wordsHealth(h)
+					want = append(want, severityMark(h.Severity)+" "+title)
+				}
+			}
+			want = append(want, "-", "Open Dashboard", "-", "Quit")
 			if !slices.Equal(labels, want) {
 				t.Errorf("menu = %q, want %q", labels, want)
 			}
@@ -56,14 +67,29 @@ func TestTrayState(t *testing.T) {
 func TestTrayMenuItems(t *testing.T) {
 	t.Parallel()
 	var opened, quit int
-	tm := newTrayMenu(Info{}, func() { opened++ }, func() { quit++ })
-	items := tm.menu.Items
-	if !items[0].Disabled || items[0].Action != nil {
-		t.Error("status line must be a disabled label without an action")
+	var paired, exported int
+	tm := newTrayMenu(Info{}, trayActions{open: func() { opened++ }, quit: func() { quit++ },
+		pair: func() { paired++ }, export: func() { exported++ }})
+	tm.update([]domain.Health{okStore, errSender})
+	tm.setCounts(trayCounts{online: 1, tablets: 3, countsKnown: true, waiting: 4, needPerson: 2, resultsKnown: true})
+	want := []string{"1 problem", "-", "✗ conn:birpis/mllp-out: listening", "✓ store: listening",
+		"Tablets online: 1 of 3", "Results: 4 waiting, 2 need a person",
+		"-", "Open Dashboard", "Pair a tablet…", "Export diagnostics…", "-", "Quit"}
+	if got := tm.labels(); !slices.Equal(got, want) {
+		t.Errorf("menu %q, want %q", got, want)
 	}
-	items[2].Action()
-	if opened != 1 || quit != 0 {
-		t.Errorf("Open Dashboard: opened=%d quit=%d", opened, quit)
+	items := tm.menu.Items
+	if !items[0].Disabled || items[0].Action != nil || !items[2].Disabled {
+		t.Error("status and component lines must be disabled labels without an action")
+	}
+	tm.item("Open Dashboard").Action()
+	tm.item("Pair a tablet…").Action()
+	tm.item("Export diagnostics…").Action()
+	if opened != 1 || quit != 0 || paired != 1 || exported != 1 {
+		t.Errorf("actions: opened=%d paired=%d exported=%d quit=%d", opened, paired, exported, quit)
+	}
+	if tm.tip() != "mCONNECT Hub: 1 problem" {
+		t.Errorf("tooltip %q", tm.tip())
 	}
 	last := items[len(items)-1]
 	if !last.IsQuit {
@@ -77,16 +103,17 @@ func TestTrayMenuItems(t *testing.T) {
 
 func TestTrayUpdateReportsChanges(t *testing.T) {
 	t.Parallel()
-	tm := newTrayMenu(Info{}, func() {}, func() {})
+	tm := newTrayMenu(Info{}, trayActions{open: func() {}, quit: func() {}})
 	steps := []struct {
 		hs                    []domain.Health
 		wantLabel, wantIcon   bool
 		wantLine, wantIconRes string
 	}{
 		{[]domain.Health{okStore}, true, false, "All connections OK", "tray-ok.png"},
-		{[]domain.Health{okStore, okDevice}, false, false, "All connections OK", "tray-ok.png"},
+		{[]domain.Health{okStore, okDevice}, true, false, "All connections OK", "tray-ok.png"}, // a new component line
+		{[]domain.Health{okDevice, okStore}, false, false, "All connections OK", "tray-ok.png"},
 		{[]domain.Health{okStore, warnMLLP}, true, true, "1 problem", "tray-warning.png"},
-		{[]domain.Health{errSender, okStore}, false, true, "1 problem", "tray-error.png"},
+		{[]domain.Health{errSender, okStore}, true, true, "1 problem", "tray-error.png"},
 		{[]domain.Health{errSender, warnMLLP}, true, false, "2 problems", "tray-error.png"},
 		{[]domain.Health{okStore}, true, true, "All connections OK", "tray-ok.png"},
 	}

@@ -65,10 +65,19 @@ type Options struct {
 	// API is the hub's control API the tabs work through; nil when no hub
 	// runs (no configuration, or it could not start).
 	API control.API
+	// Tab is the tab to open at start ("results", ...; empty: the last).
+	Tab string
+	// Pair shows a pairing code on the Tablets tab at start.
+	Pair bool
+	// Setup, when set, adds the Settings tab and, at first start (no
+	// configuration), opens the setup wizard.
+	Setup *SetupDeps
+	// SetTooltip, if set, sets the tray icon's tooltip.
+	SetTooltip func(string)
 }
 
 // DashboardSize is the Dashboard window's initial size.
-var DashboardSize = fyne.NewSize(900, 600)
+var DashboardSize = fyne.NewSize(1100, 700)
 
 // trayCheckTimeout bounds the D-Bus check at start.
 const trayCheckTimeout = 3 * time.Second
@@ -102,7 +111,7 @@ func CheckTray(log logrus.FieldLogger) TraySupport {
 func AddTranslations() error { return addTranslations() }
 
 // Shell is the running GUI: the Dashboard window, the tray when there is
-// one, and the subscription to the hub's health.
+// one, the subscription to the hub's health, and the notifications.
 type Shell struct {
 	app    fyne.App
 	win    fyne.Window
@@ -110,12 +119,31 @@ type Shell struct {
 	desk   desktop.App // nil when window-only
 	onQuit func()
 	log    logrus.FieldLogger
+	env    *tabEnv
+	info   Info
 
-	tabs *tabs
+	tabs    *tabs
+	notes   *notifier
+	tooltip func(string)
+	// pendingTab is where the last notification leads; Open Dashboard
+	// goes there once.
+	pendingTab string
+	// windowOnly: nothing on the desktop shows the tray icon, so the
+	// window is the only way to the hub.
+	windowOnly bool
+	closeAsk   *confirmDialog
+	setup      *SetupDeps
 
 	quitOnce sync.Once
 	stop     func()
 }
+
+// Preference keys for the window.
+const (
+	prefWidth  = "dashboard.width"
+	prefHeight = "dashboard.height"
+	prefTab    = "dashboard.tab"
+)
 
 // Start builds the Dashboard and, when asked for and supported, the tray,
 // on a, and subscribes to h. Call it on the main goroutine before a.Run;
@@ -125,18 +153,18 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	if log == nil {
 		log = logrus.StandardLogger()
 	}
-	s := &Shell{app: a, onQuit: opts.OnQuit, log: log}
+	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip, setup: opts.Setup}
 
 	notice := ""
 	if opts.Tray {
 		d, ok := a.(desktop.App)
 		switch {
-		case !ok && h.Info().Attached:
+		case !ok && s.info.Attached:
 			notice = txtNoTrayAttached(txtNoTrayHere())
 		case !ok:
 			notice = txtNoTray(txtNoTrayHere())
 			log.Info("ui: no system tray on this platform, window only")
-		case ts.Err != nil && h.Info().Attached:
+		case ts.Err != nil && s.info.Attached:
 			notice = txtNoTrayAttached(ts.Err.Error())
 			log.WithError(ts.Err).Warn("ui: no system tray, window only")
 		case ts.Err != nil:
@@ -151,48 +179,252 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		}
 	}
 	// Without a tray icon the person can see, the Dashboard is the only way
-	// to the hub: it opens at start and closing it quits.
-	windowOnly := s.desk == nil || notice != ""
+	// to the hub: it opens at start, and closing it asks first.
+	s.windowOnly = s.desk == nil || notice != ""
 
 	s.win = a.NewWindow(txtWindowTitle())
 	s.win.SetIcon(assets.AppIcon())
-	s.gui = newGUI(h, s.desk != nil, notice, s.ShowDashboard, s.Quit)
-	s.tabs = newTabs(newTabEnv(opts.API, s.win), s.gui.dash.content(),
-		notice != "" || h.Info().Problem != "" || h.Info().FirstRun)
+	s.env = newTabEnv(opts.API, s.win)
+	act := trayActions{open: s.openFromTray, quit: s.askQuit}
+	if opts.API != nil {
+		act.pair, act.export = s.pairFromTray, s.exportFromTray
+	}
+	s.gui = newGUI(h, s.desk != nil, notice, act)
+	s.tabs = newTabs(s.env, s.gui.dash, notice != "" || s.info.Problem != "" || s.info.FirstRun, opts.Setup,
+		func() { s.tabs.selectTab("tablets"); s.tabs.tablets.pair() })
+	if opts.Setup != nil && s.info.FirstRun {
+		s.gui.dash.onSetup = s.openWizard
+	}
 	s.win.SetContent(s.tabs.content())
-	s.win.Resize(DashboardSize)
+	s.restoreWindow(notice != "" || s.info.Problem != "" || s.info.FirstRun)
+	if opts.Tab != "" {
+		s.tabs.selectTab(opts.Tab)
+	}
 
 	if s.desk != nil {
 		s.desk.SetSystemTrayIcon(s.gui.tray.icon())
 		s.desk.SetSystemTrayMenu(s.gui.tray.menu)
+		s.setTooltip()
 		s.gui.trayChanged = func(labelChanged, iconChanged bool) {
 			if iconChanged {
 				s.desk.SetSystemTrayIcon(s.gui.tray.icon())
 			}
 			if labelChanged {
 				s.gui.tray.menu.Refresh()
+				s.setTooltip()
 			}
 		}
 	}
-	if windowOnly {
+	if s.windowOnly {
 		s.win.SetMaster()
-		s.win.SetCloseIntercept(s.Quit)
-	} else {
-		s.win.SetCloseIntercept(s.win.Hide)
 	}
+	s.win.SetCloseIntercept(s.closeWindow)
 
+	s.notes = newNotifier(time.Now, s.notify)
+	s.gui.onHealth = s.notes.observe
 	stopHealth, stopTabs := s.gui.start(), s.tabs.start()
-	s.stop = func() { stopTabs(); stopHealth() }
-	if opts.ShowDashboard || windowOnly {
+	stopShow := s.env.subscribe(func(ev control.Event) {
+		if ev.Tab != "" {
+			s.tabs.selectTab(ev.Tab)
+		}
+		s.ShowDashboard()
+	}, control.EventShow)
+	stopCounts := s.followCounts()
+	stopTicks := s.tickNotes()
+	s.stop = func() { stopTicks(); stopCounts(); stopShow(); stopTabs(); stopHealth() }
+	if opts.ShowDashboard || s.windowOnly || (opts.Setup != nil && s.info.FirstRun) {
 		s.win.Show()
+		s.tabs.setVisible(true)
+	}
+	if opts.Setup != nil && s.info.FirstRun {
+		s.openWizard()
+	}
+	if opts.Pair && opts.API != nil {
+		s.pairFromTray()
 	}
 	return s
+}
+
+// restoreWindow sizes the window and opens the tab as the person left
+// them (unless the overview must be read first).
+func (s *Shell) restoreWindow(overviewFirst bool) {
+	p := s.app.Preferences()
+	size := DashboardSize
+	if w, h := p.FloatWithFallback(prefWidth, 0), p.FloatWithFallback(prefHeight, 0); w >= 640 && h >= 400 {
+		size = fyne.NewSize(float32(w), float32(h))
+	}
+	s.win.Resize(size)
+	if !overviewFirst {
+		if i := p.IntWithFallback(prefTab, 0); i >= 0 && i < len(s.tabs.app.Items) {
+			s.tabs.app.SelectIndex(i)
+		}
+	}
+}
+
+// saveWindow remembers the window's size and tab.
+func (s *Shell) saveWindow() {
+	p := s.app.Preferences()
+	sz := s.win.Canvas().Size()
+	if sz.Width >= 640 && sz.Height >= 400 {
+		p.SetFloat(prefWidth, float64(sz.Width))
+		p.SetFloat(prefHeight, float64(sz.Height))
+	}
+	p.SetInt(prefTab, s.tabs.app.SelectedIndex())
+}
+
+func (s *Shell) setTooltip() {
+	if s.tooltip != nil && s.gui.tray != nil {
+		s.tooltip(s.gui.tray.tip())
+	}
 }
 
 // ShowDashboard brings the Dashboard to the front.
 func (s *Shell) ShowDashboard() {
 	s.win.Show()
+	s.tabs.setVisible(true)
 	s.win.RequestFocus()
+}
+
+// openFromTray shows the Dashboard, on the tab the last notification
+// was about.
+func (s *Shell) openFromTray() {
+	if s.pendingTab != "" {
+		s.tabs.selectTab(s.pendingTab)
+		s.pendingTab = ""
+	}
+	s.ShowDashboard()
+}
+
+func (s *Shell) pairFromTray() {
+	s.tabs.selectTab("tablets")
+	s.ShowDashboard()
+	s.tabs.tablets.pair()
+}
+
+func (s *Shell) exportFromTray() {
+	s.ShowDashboard()
+	exportDiagnostics(s.env)
+}
+
+// hideDashboard hides the window (the tray stays); what only the window
+// needs stops.
+func (s *Shell) hideDashboard() {
+	s.saveWindow()
+	s.tabs.setVisible(false)
+	s.win.Hide()
+}
+
+// closeWindow is what closing the window does: with a tray icon it hides
+// the window; without one, a hub running in this process would stop, so
+// the person is asked, never surprised.
+func (s *Shell) closeWindow() {
+	switch {
+	case !s.windowOnly:
+		s.hideDashboard()
+	case s.env.api == nil || s.info.Attached:
+		// Nothing here serves tablets or the EHR (no hub, or `serve` runs it).
+		s.saveWindow()
+		s.Quit()
+	default:
+		s.closeAsk = confirm(s.win, txtCloseTitle(), txtCloseText(), txtQuitConfirm(), func() {
+			s.closeAsk = nil
+			s.saveWindow()
+			s.Quit()
+		})
+		s.closeAsk.cancel.SetText(txtCloseMinimise())
+		s.closeAsk.cancel.OnTapped = func() {
+			s.closeAsk.pop.Hide()
+			s.closeAsk = nil
+			s.hideDashboard()
+		}
+	}
+}
+
+// askQuit confirms the tray's Quit when tablets and the EHR would no
+// longer be served.
+func (s *Shell) askQuit() {
+	if s.env.api == nil || s.info.Attached {
+		s.Quit()
+		return
+	}
+	s.ShowDashboard()
+	confirm(s.win, txtQuitTitle(), txtQuitText(), txtQuitConfirm(), s.Quit)
+}
+
+// notify shows a desktop notification and remembers its tab.
+func (s *Shell) notify(n notification) {
+	s.pendingTab = n.tab
+	s.log.WithField("title", n.title).Info("ui: notification")
+	s.app.SendNotification(fyne.NewNotification(n.title, n.body))
+}
+
+// tickNotes lets lasting warnings reach their notification without a
+// new health report.
+func (s *Shell) tickNotes() (cancel func()) {
+	if tickEvery <= 0 {
+		return func() {}
+	}
+	t := time.NewTicker(30 * time.Second)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				fyne.Do(func() { s.notes.observe(s.gui.hub.Health()) })
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}
+
+// followCounts keeps the tray's tablet and result counts current, from
+// the hub's events (no polling).
+func (s *Shell) followCounts() (cancel func()) {
+	if s.gui.tray == nil || s.env.api == nil {
+		return func() {}
+	}
+	s.loadCounts()
+	pending := false
+	return s.env.subscribe(func(ev control.Event) {
+		if pending {
+			return
+		}
+		pending = true
+		s.env.post(func() { pending = false; s.loadCounts() })
+	}, control.EventTablets, control.EventDeliveries, control.EventOrders)
+}
+
+func (s *Shell) loadCounts() {
+	call(s.env, func(ctx context.Context, api control.API) (trayCounts, error) {
+		var c trayCounts
+		if ds, err := api.Tablets(ctx); err == nil {
+			now := time.Now()
+			for _, d := range ds {
+				if d.Revoked {
+					continue
+				}
+				c.tablets++
+				if d.Online(now) {
+					c.online++
+				}
+			}
+			c.countsKnown = true
+		}
+		waiting, err1 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
+			domain.DeliveryQueued, domain.DeliveryInflight, domain.DeliveryRetrying}, Limit: 10000})
+		attention, err2 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
+			domain.DeliveryFailed, domain.DeliveryAmbiguous}, Limit: 10000})
+		if err1 == nil && err2 == nil {
+			c.waiting, c.needPerson, c.resultsKnown = len(waiting), len(attention), true
+		}
+		return c, nil
+	}, func(c trayCounts, _ error) {
+		if s.gui.tray.setCounts(c) && s.desk != nil {
+			s.gui.tray.menu.Refresh()
+		}
+	})
 }
 
 // Quit stops the GUI: OnQuit first (once), then the app.

@@ -75,7 +75,7 @@ func TestStartModes(t *testing.T) {
 		{"tray, started hidden", true, TraySupport{Host: true}, Options{Tray: true}, true, false, false, ""},
 		{"tray, dashboard asked for", true, TraySupport{Host: true}, Options{Tray: true, ShowDashboard: true}, true, true, false, ""},
 		{"no session bus", true, TraySupport{Err: noBus}, Options{Tray: true}, false, true, true,
-			"No tray icon: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set). Closing this window quits mCONNECT Hub."},
+			"No tray icon: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set). Keep this window open (or minimised): closing it stops mCONNECT Hub, after asking."},
 		{"bus without tray host", true, TraySupport{}, Options{Tray: true}, true, true, true, "This desktop may not show tray icons."},
 		{"tray not asked for", true, TraySupport{Host: true}, Options{}, false, true, true, ""},
 		{"platform without tray", false, TraySupport{Host: true}, Options{Tray: true}, false, true, true, "No tray icon: this system has no tray."},
@@ -158,7 +158,7 @@ func TestStartTrayFollowsHealth(t *testing.T) {
 	}
 
 	items := menu.Items
-	items[2].Action() // Open Dashboard
+	s.gui.tray.item("Open Dashboard").Action()
 	if ta.win.shown != 1 {
 		t.Errorf("Open Dashboard showed the window %d times", ta.win.shown)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -39,6 +40,7 @@ type worklist struct {
 	search    *widget.Entry
 	group     *widget.Select
 	state     *widget.Select
+	day       *widget.Select
 	count     *widget.Label
 	message   *messageBox
 	list      *widget.List
@@ -54,7 +56,7 @@ type worklist struct {
 	current  *domain.Order // the selected order with every field
 	seq      int           // generation of the last query: older answers are dropped
 	// deleteDialog is the open delete dialog (nil when closed).
-	deleteDialog *deleteDialog
+	deleteDialog *reasonDialog
 }
 
 func newWorklist(env *tabEnv) *worklist {
@@ -76,6 +78,14 @@ func newWorklist(env *tabEnv) *worklist {
 	w.state.SetSelectedIndex(0)
 	w.state.OnChanged = func(string) { w.reload() }
 
+	dayLabels := make([]string, len(dayFilters))
+	for i, d := range dayFilters {
+		dayLabels[i] = txtDayFilter(d)
+	}
+	w.day = widget.NewSelect(dayLabels, nil)
+	w.day.SetSelectedIndex(0)
+	w.day.OnChanged = func(string) { w.reload() }
+
 	w.count = widget.NewLabel("")
 	w.count.SizeName = theme.SizeNameCaptionText
 	w.message = newMessageBox()
@@ -94,7 +104,7 @@ func newWorklist(env *tabEnv) *worklist {
 	w.detail = container.NewVBox()
 	w.detailMsg = newMessageBox()
 
-	filters := container.NewVBox(w.search, container.NewGridWithColumns(2, w.group, w.state))
+	filters := container.NewVBox(w.search, container.NewGridWithColumns(3, w.group, w.state, w.day))
 	left := container.NewBorder(container.NewVBox(filters, w.message.root, w.count), nil, nil, nil, w.list)
 	right := container.NewBorder(
 		container.NewVBox(w.detailMsg.root, container.NewHBox(w.raw, layout.NewSpacer(), w.deleteBt)),
@@ -138,6 +148,52 @@ func (w *worklist) query() control.OrderQuery {
 	return q
 }
 
+// Day filters: when the appointment is (or, without a time, when the
+// order came).
+const (
+	dayAny       = "any"
+	dayToday     = "today"
+	dayTomorrow  = "tomorrow"
+	dayYesterday = "yesterday"
+	dayNext7     = "next7"
+	dayPast7     = "past7"
+)
+
+var dayFilters = []string{dayAny, dayToday, dayTomorrow, dayYesterday, dayNext7, dayPast7}
+
+// onDay keeps the appointments of the chosen days.
+func (w *worklist) onDay(orders []domain.Order) []domain.Order {
+	f := dayFilters[max(w.day.SelectedIndex(), 0)]
+	if f == dayAny {
+		return orders
+	}
+	now := w.env.now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	from, to := today, today.AddDate(0, 0, 1)
+	switch f {
+	case dayTomorrow:
+		from, to = today.AddDate(0, 0, 1), today.AddDate(0, 0, 2)
+	case dayYesterday:
+		from, to = today.AddDate(0, 0, -1), today
+	case dayNext7:
+		to = today.AddDate(0, 0, 7)
+	case dayPast7:
+		from = today.AddDate(0, 0, -6)
+	}
+	out := orders[:0:0]
+	for _, o := range orders {
+		at := o.ScheduledAt
+		if at.IsZero() {
+			at = o.ReceivedAt
+		}
+		at = at.In(now.Location())
+		if !at.Before(from) && at.Before(to) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // reload asks the hub for the appointments the search and filters select.
 func (w *worklist) reload() {
 	if w.env.api == nil {
@@ -160,6 +216,7 @@ func (w *worklist) reload() {
 
 // show puts a query's answer on screen.
 func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) {
+	orders = w.onDay(orders)
 	if err != nil {
 		w.orders = nil
 		w.message.problem(err)
@@ -169,7 +226,7 @@ func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) 
 		switch {
 		case len(orders) > 0:
 			w.message.clear()
-		case q.Text == "" && q.Group == "" && w.state.SelectedIndex() == 0:
+		case q.Text == "" && q.Group == "" && w.state.SelectedIndex() == 0 && w.day.SelectedIndex() == 0:
 			w.message.info(txtNoOrders())
 		default:
 			w.message.info(txtNoOrdersMatch())
@@ -386,48 +443,9 @@ func (w *worklist) askDelete() {
 		return
 	}
 	o := *w.current
-	reason := widget.NewMultiLineEntry()
-	reason.SetPlaceHolder(txtDeleteReason())
-	reason.SetMinRowsVisible(3)
-	var pop *widget.PopUp
-	confirm := widget.NewButton(txtDeleteConfirm(), func() {
-		if strings.TrimSpace(reason.Text) == "" {
-			return
-		}
-		pop.Hide()
-		w.deleteDialog = nil
-		w.deleteOrder(o, reason.Text)
-	})
-	confirm.Importance = widget.DangerImportance
-	confirm.Disable()
-	reason.OnChanged = func(s string) {
-		if strings.TrimSpace(s) == "" {
-			confirm.Disable()
-		} else {
-			confirm.Enable()
-		}
-	}
-	cancel := widget.NewButton(txtCancel(), func() {
-		pop.Hide()
-		w.deleteDialog = nil
-	})
-	title := widget.NewLabel(txtDeleteTitle())
-	title.TextStyle.Bold = true
-	body := container.NewBorder(
-		container.NewVBox(title, wrapped(txtDeleteText(orderTitle(&o)))),
-		container.NewHBox(layout.NewSpacer(), cancel, confirm), nil, nil, reason)
-	pop = widget.NewModalPopUp(container.NewPadded(body), w.env.win.Canvas())
-	pop.Resize(fyne.NewSize(460, 300))
-	w.deleteDialog = &deleteDialog{pop: pop, reason: reason, confirm: confirm, cancel: cancel}
-	pop.Show()
-	w.env.win.Canvas().Focus(reason)
-}
-
-// deleteDialog is the open delete dialog's parts.
-type deleteDialog struct {
-	pop             *widget.PopUp
-	reason          *widget.Entry
-	confirm, cancel *widget.Button
+	w.deleteDialog = askReason(w.env.win, txtDeleteTitle(), txtDeleteText(orderTitle(&o)), txtDeleteReason(),
+		txtDeleteConfirm(), true, func(reason string) { w.deleteOrder(o, reason) },
+		func() { w.deleteDialog = nil })
 }
 
 func (w *worklist) deleteOrder(o domain.Order, reason string) {

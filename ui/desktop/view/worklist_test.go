@@ -197,6 +197,19 @@ func TestWorklistSearchAndFilters(t *testing.T) {
 		t.Errorf("every state sent states %v", q.States)
 	}
 
+	// Day filter: today's appointments (o-1 is an hour ago), none tomorrow.
+	w.search.SetText("")
+	w.group.SetSelectedIndex(0)
+	w.day.SetSelected("Today")
+	if !slices.ContainsFunc(w.orders, func(o domain.Order) bool { return o.ID == "o-1" }) {
+		t.Errorf("today's appointments %d, without o-1", len(w.orders))
+	}
+	w.day.SetSelected("Tomorrow")
+	if w.list.Length() != 0 {
+		t.Errorf("tomorrow shows %d rows", w.list.Length())
+	}
+	w.day.SetSelected("Any day")
+
 	w.search.SetText("nobody")
 	if labels := visibleLabels(tt.win.Content()); !hasText(labels, "No appointments match the search and filters.") {
 		t.Errorf("no-match state not shown; labels: %q", texts(labels))

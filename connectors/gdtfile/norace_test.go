@@ -1,0 +1,5 @@
+//go:build !race
+
+package gdtfile
+
+const raceEnabled = false
