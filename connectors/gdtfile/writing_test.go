@@ -214,6 +214,9 @@ func TestRealFilesAreNotWaitedFor(t *testing.T) {
 // record type: the file is waited for and becomes the order.
 func TestSlowWriterPausingInTheFirstLine(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = time.Minute
