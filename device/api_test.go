@@ -16,6 +16,7 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/app/tlscert"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // clock is a settable clock for Options.Now.
@@ -586,12 +587,12 @@ func TestPlainHTTPWarns(t *testing.T) {
 	var mu = make(chan struct{}, 1)
 	mu <- struct{}{}
 	rep := domain.HealthFunc(func(h domain.Health) { <-mu; reports = append(reports, h); mu <- struct{}{} })
-	st, err := store.Open(filepath.Join(t.TempDir(), "hub.db"), store.Options{})
+	st, err := store.Open(filepath.Join(testfs.TempDir(t), "hub.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	s, err := NewServer(Options{Listen: "127.0.0.1:0", DataDir: dir, PlainHTTP: true}, st, &fakeHub{st: st}, nil, rep)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 type closerFunc func() error
@@ -135,7 +136,7 @@ func TestDiscoveryInNetns(t *testing.T) {
 // discoveryChild runs inside the namespace: a hub with discovery on lo, and
 // a browser that must find it with the right TXT records.
 func discoveryChild(t *testing.T) {
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	st, err := store.Open(filepath.Join(dir, "hub.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/app/tlscert"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 var errInjected = errors.New("injected failure")
@@ -116,7 +117,7 @@ type env struct {
 
 func newEnv(t testing.TB, mod func(*Options)) *env {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	st, err := store.Open(filepath.Join(dir, "hub.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

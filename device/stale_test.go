@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // staleHub is a hub whose EHR can be made unreachable: its worklist
@@ -41,7 +42,7 @@ func (h *staleHub) set(stale bool, since time.Time) {
 // not refresh as stale, in the documented fields (the spec transport
 // validates every answer), and a change of staleness changes the ETag.
 func TestWorklistStaleField(t *testing.T) {
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	st, err := store.Open(filepath.Join(dir, "hub.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

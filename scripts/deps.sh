@@ -10,6 +10,8 @@ pkgs=(
   # tests: a real window, screenshots, the real Secret Service, real peers
   xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring
   python3 python3-hl7 curl iproute2 ca-certificates
+  # Windows semantics: test binaries under Wine (scripts/wine.sh)
+  wine64 gcc-mingw-w64-x86-64
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -152,5 +152,6 @@ dbus-run-session -- bash -c '
   scripts/fuzz.sh "${MCONNECT_FUZZTIME:-10s}"
   echo "== go test -race"
   go test -race -count=1 -timeout 25m ./...
+  scripts/wine.sh # == Windows semantics: the non-GUI test suites as Windows binaries under Wine (docs/WINDOWS.md)
 ' &
 wait $!

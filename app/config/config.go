@@ -33,6 +33,7 @@ type Config struct {
 	Log      LogConfig      `json:"log"`
 	Device   DeviceConfig   `json:"device"`
 	Delivery DeliveryConfig `json:"delivery"`
+	Update   UpdateConfig   `json:"update"`
 	// Groups are the tablet groups the hub creates at start (the default
 	// group always exists). Group maps refer to them by ID.
 	Groups []GroupConfig `json:"groups,omitempty"`
@@ -81,6 +82,21 @@ type DeliveryConfig struct {
 	// stopped: "hold" (a person decides) or "resend" (the EHR de-duplicates).
 	Ambiguous string `json:"ambiguous"`
 }
+
+// DefaultUpdateFeed is the update feed asked when update.feed is empty.
+const DefaultUpdateFeed = "https://updates.mesimedical.com/mconnect-hub/feed.json"
+
+// UpdateConfig sets the update notices (app/update): the hub asks the feed
+// at most once a day and shows a newer signed version; it never installs.
+type UpdateConfig struct {
+	// Feed is the https address of the signed update feed.
+	Feed string `json:"feed"`
+	// Check turns the daily check on (default) or off.
+	Check *bool `json:"check,omitempty"`
+}
+
+// Enabled says whether the hub asks the update feed.
+func (u UpdateConfig) Enabled() bool { return u.Check == nil || *u.Check }
 
 // GroupConfig declares a tablet group.
 type GroupConfig struct {

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestDefaultPaths(t *testing.T) {
@@ -20,7 +22,7 @@ func TestDefaultPaths(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			home := t.TempDir()
+			home := testfs.TempDir(t)
 			t.Setenv("HOME", home)
 			t.Setenv("XDG_CONFIG_HOME", tc.configHome)
 			t.Setenv("XDG_DATA_HOME", tc.dataHome)

@@ -112,6 +112,13 @@ func (c *Config) ApplyDefaults() {
 	if c.Delivery.Ambiguous == "" {
 		c.Delivery.Ambiguous = "hold"
 	}
+	if c.Update.Feed == "" {
+		c.Update.Feed = DefaultUpdateFeed
+	}
+	if c.Update.Check == nil {
+		on := true
+		c.Update.Check = &on
+	}
 	for _, sec := range c.Sections {
 		sec.ApplyDefaults()
 	}
@@ -155,6 +162,9 @@ func (c *Config) Validate(schema Schema) error {
 	}
 	if c.Delivery.Ambiguous != "hold" && c.Delivery.Ambiguous != "resend" {
 		ck.Add("delivery.ambiguous", "%q is not hold or resend", c.Delivery.Ambiguous)
+	}
+	if u, err := url.Parse(c.Update.Feed); c.Update.Feed != "" && (err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil) {
+		ck.Add("update.feed", "%q is not an https address", c.Update.Feed)
 	}
 	groupIDs := map[string]bool{"default": true}
 	for i, g := range c.Groups {

@@ -132,6 +132,19 @@ type Status struct {
 	// technical text behind "Details".
 	Problem string          `json:"problem,omitempty"`
 	Health  []domain.Health `json:"health"`
+	// Update is a newer signed version people may install (nil: none
+	// known, or update.check is off). The hub never installs it itself.
+	Update *UpdateNotice `json:"update,omitempty"`
+}
+
+// UpdateNotice describes a newer version of the hub: its version, release
+// date (YYYY-MM-DD), release notes by language ("en" always) and the
+// address of its download page or installer.
+type UpdateNotice struct {
+	Version string            `json:"version"`
+	Date    string            `json:"date"`
+	Notes   map[string]string `json:"notes"`
+	URL     string            `json:"url"`
 }
 
 // Worst returns the highest severity among the components.

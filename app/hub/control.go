@@ -64,7 +64,7 @@ func (h *Hub) Status(context.Context) (control.Status, error) {
 	return control.Status{
 		State: state, Version: Version, HubID: h.hubID, HubName: h.cfg.Hub.Name, EHR: h.profile.ID,
 		ConfigPath: h.opts.ConfigPath, DataDir: h.dataDir, LANAddress: h.LANAddress(), Fingerprint: h.Fingerprint(),
-		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Desktop: h.opts.Desktop,
+		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Desktop: h.opts.Desktop, Update: h.updateNotice(),
 	}, nil
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/mesi/mconnect/app/logging"
 	"github.com/mesi/mconnect/app/outbox"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/app/update"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/registry"
@@ -92,6 +93,7 @@ type Hub struct {
 	device   *device.Server
 	outboxQ  *outbox.Outbox
 	registry *registry.Registry
+	updates  *update.Checker // nil: update.check off
 
 	events      control.Broker
 	pulls       []connector.PullSource
@@ -180,6 +182,7 @@ func open(cfg *config.Config, opts Options, offline bool) (_ *Hub, err error) {
 	if err := h.wire(); err != nil {
 		return nil, err
 	}
+	h.startUpdateChecks()
 	h.seedLastMessages(ctx)
 	return h, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // httpEHR delivers to the parent test's fake EHR: one POST per delivery,
@@ -156,7 +157,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	ehr := &ehrLog{got: map[string]int{}}
 	srv := httptest.NewServer(ehr)
 	defer srv.Close()
-	db := filepath.Join(t.TempDir(), "hub.db")
+	db := filepath.Join(testfs.TempDir(t), "hub.db")
 	var acked []string
 	began := time.Now()
 	for round := 0; round < kills; round++ {

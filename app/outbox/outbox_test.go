@@ -15,6 +15,8 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/sirupsen/logrus"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // fast is a backoff for tests: 10 ms doubling to 50 ms, no jitter.
@@ -22,7 +24,7 @@ var fast = Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, J
 
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "hub.db"), store.Options{})
+	s, err := store.Open(filepath.Join(testfs.TempDir(t), "hub.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

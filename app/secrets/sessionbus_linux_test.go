@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // The tests in this file run the OS keyring code in child processes: the test
@@ -116,7 +118,7 @@ type childEnvironment struct {
 
 func newChildEnvironment(t *testing.T) childEnvironment {
 	t.Helper()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	e := childEnvironment{
 		marker:     fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()),
 		fakeBin:    filepath.Join(base, "bin"),

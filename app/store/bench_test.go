@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // BenchmarkApplyOrderParallel stores orders from 8 concurrent senders (as 8
 // MLLP connections would), each order durable before its call returns.
 func BenchmarkApplyOrderParallel(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"), Options{})
+	s, err := Open(filepath.Join(testfs.TempDir(b), "hub.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func BenchmarkApplyOrderParallel(b *testing.B) {
 
 // BenchmarkApplyOrderSerial stores orders one after the other.
 func BenchmarkApplyOrderSerial(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"), Options{})
+	s, err := Open(filepath.Join(testfs.TempDir(b), "hub.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestDurabilityWriter is the child side of TestSurvivesSIGKILL: it writes
@@ -59,7 +60,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("MCONNECT_DURABILITY_ROUNDS")); err == nil && v > 0 {
 		rounds = v
 	}
-	path := filepath.Join(t.TempDir(), "hub.db")
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
 	next := 0
 	var confirmed []int
 	for round := 0; round < rounds; round++ {

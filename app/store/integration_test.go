@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestIntegrationClients(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hub.db")
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
 	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)

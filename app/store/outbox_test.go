@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 var (
@@ -20,7 +21,7 @@ var (
 func clockStore(t *testing.T) (*Store, *time.Time) {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	s, err := Open(t.TempDir()+"/hub.db", Options{Now: func() time.Time { return now }})
+	s, err := Open(testfs.TempDir(t)+"/hub.db", Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

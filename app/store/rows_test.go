@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // writeFixture rewrites testdata/schema1.db with the current code. The file
@@ -171,7 +172,7 @@ func TestRowsOfSchema1(t *testing.T) {
 	}
 
 	// Work on a copy: opening switches the file to WAL mode.
-	path := filepath.Join(t.TempDir(), "hub.db")
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
 	copyFile(t, fixture, path)
 	ctx := context.Background()
 	s, err := Open(path, Options{})
@@ -337,7 +338,7 @@ func TestRowMappingLosesNothing(t *testing.T) {
 // first schema's code wrote, so a database stays readable by the hub
 // version before (a downgrade after an update).
 func TestRowsWrittenAsBefore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
 	copyFile(t, filepath.Join("testdata", schema1Fixture), path)
 	s, err := Open(path, Options{})
 	if err != nil {

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func openTemp(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	s, err := Open(filepath.Join(testfs.TempDir(t), "hub.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestResultsIdempotent(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
 	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +259,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 
 func TestRefusesCorruptFile(t *testing.T) {
 	for _, content := range []string{"this is not a database at all, just text", "SQLite format 3\x00" + string(make([]byte, 200))} {
-		path := filepath.Join(t.TempDir(), "hub.db")
+		path := filepath.Join(testfs.TempDir(t), "hub.db")
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +315,7 @@ func TestGroupCommitKeepsOrdersApart(t *testing.T) {
 }
 
 func TestWritesAfterCloseAreRefused(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	s, err := Open(filepath.Join(testfs.TempDir(t), "hub.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

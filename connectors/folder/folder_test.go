@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // waitFor polls cond until it holds or a generous deadline passes.
@@ -87,7 +89,7 @@ func start(t *testing.T, opts Options, h Handler) *Watcher {
 
 func TestWatcherExistingAndNewFiles(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	os.WriteFile(filepath.Join(dir, "before.gdt"), []byte("one"), 0o644)
 	rec := newRecorder()
 	start(t, Options{Dir: dir, QuietPeriod: 50 * time.Millisecond, Patterns: []string{"*.gdt"}}, rec.handle(nil))
@@ -111,7 +113,7 @@ func TestWatcherExistingAndNewFiles(t *testing.T) {
 
 func TestWatcherWaitsForQuietPeriod(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	const quiet = time.Second
 	start(t, Options{Dir: dir, QuietPeriod: quiet}, rec.handle(nil))
@@ -144,7 +146,7 @@ func TestWatcherWaitsForQuietPeriod(t *testing.T) {
 
 func TestWatcherCompleteCheckAndBeingWritten(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	var checks atomic.Int32
 	complete := func(b []byte) bool { checks.Add(1); return bytes.HasSuffix(b, []byte("END\r\n")) }
@@ -169,7 +171,7 @@ func TestWatcherCompleteCheckAndBeingWritten(t *testing.T) {
 
 func TestWatcherReady(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	w := start(t, Options{Dir: dir, QuietPeriod: time.Hour}, rec.handle(nil))
 	os.WriteFile(filepath.Join(dir, "up.gdt"), []byte("x"), 0o644)
@@ -179,7 +181,7 @@ func TestWatcherReady(t *testing.T) {
 
 func TestWatcherErrorGoesToErrorFolderWithNote(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond}, rec.handle(func(File, int) error {
 		return errors.New("gdt: line 4 (field 3103): bad date")
@@ -187,7 +189,7 @@ func TestWatcherErrorGoesToErrorFolderWithNote(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.gdt"), []byte("x"), 0o644)
 	note := filepath.Join(dir, "error", "bad.gdt.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "gdt: line 4 (field 3103): bad date") || !strings.Contains(string(b), "file: bad.gdt") {
 		t.Fatalf("note %q", b)
 	}
@@ -198,7 +200,7 @@ func TestWatcherErrorGoesToErrorFolderWithNote(t *testing.T) {
 
 func TestWatcherRetryableLeavesFileInPlace(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	var release atomic.Bool
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, RetryDelay: 20 * time.Millisecond}, rec.handle(func(_ File, n int) error {
@@ -219,7 +221,7 @@ func TestWatcherRetryableLeavesFileInPlace(t *testing.T) {
 
 func TestWatcherRefusesLargeFileWithoutReading(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, Complete: func([]byte) bool { t.Error("large file read for the check"); return false }}, rec.handle(nil))
 	path := filepath.Join(dir, "huge.gdt")
@@ -230,7 +232,7 @@ func TestWatcherRefusesLargeFileWithoutReading(t *testing.T) {
 	f.Close()
 	note := filepath.Join(dir, "error", "huge.gdt.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "file is 104857600 bytes, more than the limit of 10485760 bytes") {
 		t.Fatalf("note %q", b)
 	}
@@ -241,7 +243,7 @@ func TestWatcherRefusesLargeFileWithoutReading(t *testing.T) {
 
 func TestWatcherNameClashKeepsBoth(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	os.MkdirAll(filepath.Join(dir, "archive"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "error"), 0o755)
 	os.WriteFile(filepath.Join(dir, "archive", "MESI.GDT"), []byte("old"), 0o644)
@@ -269,7 +271,7 @@ func TestWatcherNameClashKeepsBoth(t *testing.T) {
 
 func TestWatcherDeleteProcessed(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, DeleteProcessed: true}, rec.handle(nil))
 	path := filepath.Join(dir, "d.gdt")
@@ -282,7 +284,7 @@ func TestWatcherDeleteProcessed(t *testing.T) {
 
 func TestWatcherBoundedConcurrencyOncePerFile(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	const n = 30
 	for i := 0; i < n; i++ {
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.gdt", i)), []byte("x"), 0o644)
@@ -331,10 +333,10 @@ func TestNewWatcherErrors(t *testing.T) {
 	if _, err := NewWatcher(Options{}, func(context.Context, File) error { return nil }); err == nil {
 		t.Error("no folder accepted")
 	}
-	if _, err := NewWatcher(Options{Dir: t.TempDir(), Patterns: []string{"["}}, func(context.Context, File) error { return nil }); err == nil {
+	if _, err := NewWatcher(Options{Dir: testfs.TempDir(t), Patterns: []string{"["}}, func(context.Context, File) error { return nil }); err == nil {
 		t.Error("bad pattern accepted")
 	}
-	file := filepath.Join(t.TempDir(), "file")
+	file := filepath.Join(testfs.TempDir(t), "file")
 	os.WriteFile(file, nil, 0o644)
 	if _, err := NewWatcher(Options{Dir: filepath.Join(file, "sub")}, func(context.Context, File) error { return nil }); err == nil {
 		t.Error("folder under a file accepted")

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestStoredName(t *testing.T) {
@@ -66,7 +68,7 @@ func TestStoredName(t *testing.T) {
 
 func TestLongNamesLandWithTheirNote(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	bad249 := strings.Repeat("b", 245) + ".gdt"
 	bad255 := strings.Repeat("c", 251) + ".GDT"
 	good254 := strings.Repeat("g", 250) + ".gdt"
@@ -110,7 +112,7 @@ func TestLongNamesLandWithTheirNote(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "error", short)); string(b) != "content of c" {
 		t.Errorf("shortened file holds %q", b)
 	}
-	note, _ := os.ReadFile(filepath.Join(dir, "error", short+".error"))
+	note, _ := readNote(filepath.Join(dir, "error", short+".error"))
 	if !strings.Contains(string(note), "file: "+bad255) || !strings.Contains(string(note), "stored as: "+short) ||
 		!strings.Contains(string(note), "bad length") {
 		t.Errorf("note %q", note)
@@ -159,7 +161,7 @@ func (l logWaiter) has(msg string) bool {
 
 func TestArchiveFailureIsBounded(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	w := start(t, Options{Dir: dir, QuietPeriod: 20 * time.Millisecond, RetryDelay: 5 * time.Millisecond, MaxRetries: 3, Patterns: []string{"*.gdt"}}, rec.handle(nil))
 	// The archive folder is replaced by a file: archiving cannot succeed.
@@ -172,7 +174,7 @@ func TestArchiveFailureIsBounded(t *testing.T) {
 	if c := rec.count("a.gdt"); c != 3 {
 		t.Errorf("handled %d times, want MaxRetries = 3", c)
 	}
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "processed and accepted, but could not be moved to the archive folder in 3 attempts") {
 		t.Errorf("note %q", b)
 	}
@@ -183,7 +185,7 @@ func TestArchiveFailureIsBounded(t *testing.T) {
 
 func TestUnfileableFileIsLeftAloneUntilItChanges(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	rec := newRecorder()
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)

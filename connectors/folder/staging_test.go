@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestStagingPublish: a staged file is either staged or published, never
@@ -13,7 +15,7 @@ import (
 // highest.
 func TestStagingPublish(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	w, err := NewWriter(filepath.Join(dir, "out"), "")
 	if err != nil {
 		t.Fatal(err)

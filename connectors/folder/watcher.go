@@ -80,6 +80,10 @@ func IsIncomplete(err error) bool {
 	return errors.As(err, &r)
 }
 
+// errStillOpen says another program still has the file open for writing
+// (Windows only knows).
+var errStillOpen = errors.New("the file is still open for writing in another program")
+
 // Defaults for Options.
 const (
 	DefaultQuietPeriod    = 2 * time.Second
@@ -283,6 +287,7 @@ type done struct {
 	gone       bool     // the file has been moved or deleted
 	park       bool     // give up on this content until the file changes
 	incomplete bool     // the handler says it is still being written
+	open       bool     // its writer still holds it open (Windows)
 	rejected   *watched // moved to the error folder: watch it for growth
 }
 
@@ -442,6 +447,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 				e.parked = true
 			case d.incomplete:
 				e.waiting, e.slow = true, true
+			case d.open:
+				// Later files wait behind it as behind an incomplete one, for
+				// at most IncompleteWait without a change; it is asked again
+				// after a quiet period.
+				e.attempts++
+				e.slow = time.Since(e.changedAt) < w.opts.IncompleteWait
+				e.retryAt = time.Now().Add(w.opts.QuietPeriod)
 			case d.retry:
 				e.attempts++
 				if d.own {
@@ -520,7 +532,18 @@ func (w *Watcher) process(ctx context.Context, name string, attempts, own int, s
 		herr := fmt.Errorf("file is %d bytes, more than the limit of %d bytes; not read", fi.Size(), w.opts.MaxSize)
 		return w.reject(log, name, herr, own, nil)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readWhole(path)
+	if errors.Is(err, errStillOpen) {
+		// Windows: its writer still holds it. Not a failure of the watcher's
+		// own: wait as long as that takes.
+		entry := log.WithField("attempt", attempts+1)
+		if attempts == 0 {
+			entry.Info("file is still open in the program writing it; waiting until it is closed")
+		} else {
+			entry.Debug("file is still open in the program writing it; waiting until it is closed")
+		}
+		return done{name: name, open: true}
+	}
 	if err != nil {
 		if own+1 >= w.opts.MaxRetries {
 			return w.reject(log, name, fmt.Errorf("the file could not be read in %d attempts: %w", own+1, err), own, nil)

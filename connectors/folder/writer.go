@@ -187,7 +187,34 @@ func checkName(name string) error {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
 		return fmt.Errorf("folder: %q is not a plain file name", name)
 	}
+	if reservedName(name) {
+		return fmt.Errorf("folder: %q is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension): "+
+			"a file of that name would not be written on a Windows folder or share", name)
+	}
 	return nil
+}
+
+// reservedName says whether Windows takes name for a device: CON, PRN,
+// AUX, NUL, COM0-9, LPT0-9 (also with superscript digits), in any case,
+// with or without an extension and trailing spaces or dots. Refused on
+// every system, as exchange folders are often Windows shares.
+func reservedName(name string) bool {
+	stem := name
+	if i := strings.IndexByte(stem, '.'); i >= 0 {
+		stem = stem[:i]
+	}
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(stem) >= 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) {
+		switch d := stem[3:]; d {
+		case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+			return true
+		}
+	}
+	return false
 }
 
 // syncDir makes a rename durable. Some platforms cannot sync directories

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestWriterFixedNameNeverOverwrites(t *testing.T) {
 	t.Parallel()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	dir := filepath.Join(base, "results")
 	w, err := NewWriter(dir, "")
 	if err != nil {
@@ -49,7 +51,7 @@ func TestWriterFixedNameNeverOverwrites(t *testing.T) {
 
 func TestWriterNumbered(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	w, err := NewWriter(filepath.Join(dir, "out"), filepath.Join(dir, "tmp"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,11 +82,11 @@ func TestWriterNumbered(t *testing.T) {
 
 func TestWriterNoFreeNumber(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	for i := 0; i < 1000; i++ {
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("R.%03d", i)), nil, 0o644)
 	}
-	w, _ := NewWriter(dir, filepath.Join(t.TempDir(), "tmp"))
+	w, _ := NewWriter(dir, filepath.Join(testfs.TempDir(t), "tmp"))
 	if _, err := w.WriteNumbered("R", strings.NewReader("x")); !errors.Is(err, ErrNoFreeNumber) {
 		t.Fatalf("err %v", err)
 	}
@@ -92,12 +94,12 @@ func TestWriterNoFreeNumber(t *testing.T) {
 
 func TestWriterErrors(t *testing.T) {
 	t.Parallel()
-	file := filepath.Join(t.TempDir(), "f")
+	file := filepath.Join(testfs.TempDir(t), "f")
 	os.WriteFile(file, nil, 0o644)
 	if _, err := NewWriter(filepath.Join(file, "sub"), ""); err == nil || !strings.Contains(err.Error(), "cannot be created") {
 		t.Errorf("err %v", err)
 	}
-	w, _ := NewWriter(t.TempDir(), "")
+	w, _ := NewWriter(testfs.TempDir(t), "")
 	for _, name := range []string{"", "../x", "a/b", ".."} {
 		if _, err := w.WriteFile(name, strings.NewReader("")); err == nil {
 			t.Errorf("name %q accepted", name)

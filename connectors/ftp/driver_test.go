@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestSymlinkedFolderRefused: a folder inside the root that is a symbolic
@@ -120,7 +122,7 @@ func snapshot(t *testing.T, dir string) string {
 
 func TestResolveFollowsEveryComponent(t *testing.T) {
 	t.Parallel()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	root := filepath.Join(base, "in")
 	outside := filepath.Join(base, "elsewhere")
 	os.MkdirAll(filepath.Join(root, "a", "b"), 0o755)

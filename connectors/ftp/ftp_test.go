@@ -23,6 +23,8 @@ import (
 	jftp "github.com/jlaffaye/ftp"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 type uploads struct {
@@ -67,7 +69,7 @@ type env struct {
 // the server before it serves (fake clocks).
 func startServer(t *testing.T, mod func(*Options), setup ...func(*Server)) *env {
 	t.Helper()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	e := &env{root: filepath.Join(base, "in"), results: filepath.Join(base, "out"), up: &uploads{files: map[string]int64{}}}
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
@@ -124,7 +126,7 @@ func TestCurlUpload(t *testing.T) {
 		t.Skip("curl not installed")
 	}
 	e := startServer(t, nil)
-	src := filepath.Join(t.TempDir(), "ORDER01.GDT")
+	src := filepath.Join(testfs.TempDir(t), "ORDER01.GDT")
 	content := bytes.Repeat([]byte("0138000630\r\n"), 1000)
 	os.WriteFile(src, content, 0o644)
 	out, err := exec.Command("curl", "-sS", "--max-time", "30", "-T", src, "ftp://"+e.addr+"/", "--user", "praxis:s3cret-pw").CombinedOutput()
@@ -302,7 +304,7 @@ func TestExplicitFTPS(t *testing.T) {
 	waitFor(t, "TLS upload", func() bool { _, ok := e.up.get("TLS.GDT"); return ok })
 	// curl with --ssl-reqd.
 	if _, err := exec.LookPath("curl"); err == nil {
-		src := filepath.Join(t.TempDir(), "CURL.GDT")
+		src := filepath.Join(testfs.TempDir(t), "CURL.GDT")
 		os.WriteFile(src, []byte("via curl"), 0o644)
 		out, err := exec.Command("curl", "-sS", "--max-time", "30", "--ssl-reqd", "-k", "-T", src, "ftp://"+e.addr+"/", "--user", "praxis:s3cret-pw").CombinedOutput()
 		if err != nil {
@@ -314,7 +316,7 @@ func TestExplicitFTPS(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
+	root := testfs.TempDir(t)
 	for name, o := range map[string]Options{
 		"no root":      {Addr: "127.0.0.1:0", User: "u", Password: "p"},
 		"no password":  {Addr: "127.0.0.1:0", Root: root, User: "u"},
@@ -341,7 +343,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestResolveStaysInside(t *testing.T) {
 	t.Parallel()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	s := &Server{opts: Options{Root: filepath.Join(base, "in"), Mounts: map[string]string{"results": filepath.Join(base, "out")}}}
 	os.MkdirAll(s.opts.Root, 0o755)
 	os.MkdirAll(s.opts.Mounts["results"], 0o755)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // rawConn speaks the FTP control protocol by hand, for clients that
@@ -105,7 +107,7 @@ func TestIdleConnectionsDoNotLockTheEHROut(t *testing.T) {
 	waitFor(t, "upload", func() bool { _, ok := e.up.get("ORDER1.GDT"); return ok })
 	// ... and with curl.
 	if _, err := exec.LookPath("curl"); err == nil {
-		src := filepath.Join(t.TempDir(), "ORDER2.GDT")
+		src := filepath.Join(testfs.TempDir(t), "ORDER2.GDT")
 		os.WriteFile(src, []byte("01380006310\r\n"), 0o644)
 		out, err := exec.Command("curl", "-sS", "--max-time", "30", "-T", src, "ftp://"+e.addr+"/", "--user", "praxis:s3cret-pw").CombinedOutput()
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/gdt"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // orderFile builds a distinct Doctolib-style 6302 file for patient id.
@@ -44,11 +45,11 @@ func BenchmarkThousandFiles(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		sink := newSink()
-		sink.fsync = b.TempDir()
+		sink.fsync = testfs.TempDir(b)
 		sink.notify = make(chan string, len(files))
 		opts := DoctolibDefaults()
 		ctx, cancel := context.WithCancel(context.Background())
-		opts.InboundDir = filepath.Join(b.TempDir(), "in")
+		opts.InboundDir = filepath.Join(testfs.TempDir(b), "in")
 		in, err := NewInbound(opts, sink, nil, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -85,11 +86,11 @@ func BenchmarkFileLatency(b *testing.B) {
 	for _, with8100 := range []bool{true, false} {
 		b.Run(map[bool]string{true: "with8100", false: "quiet500ms"}[with8100], func(b *testing.B) {
 			sink := newSink()
-			sink.fsync = b.TempDir()
+			sink.fsync = testfs.TempDir(b)
 			sink.notify = make(chan string, 1)
 			opts := DoctolibDefaults()
 			opts.QuietPeriod = 500 * time.Millisecond
-			opts.InboundDir = filepath.Join(b.TempDir(), "in")
+			opts.InboundDir = filepath.Join(testfs.TempDir(b), "in")
 			in, err := NewInbound(opts, sink, nil, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -127,7 +128,7 @@ func BenchmarkFileLatency(b *testing.B) {
 
 // BenchmarkResultWith10MBPDF writes a 6310 result and a 10 MB PDF.
 func BenchmarkResultWith10MBPDF(b *testing.B) {
-	dir := b.TempDir()
+	dir := testfs.TempDir(b)
 	pdf := make([]byte, 10<<20)
 	for i := range pdf {
 		pdf[i] = byte(i)

@@ -14,6 +14,7 @@ import (
 	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestFTPSUsesTheHubsServerSettings: the embedded FTPS endpoint, as the
@@ -21,7 +22,7 @@ import (
 // one offering the hub's AEAD suites.
 func TestFTPSUsesTheHubsServerSettings(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	prof, err := catalogue.Lookup("tomedo")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/gdt"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 const gdtTestdata = "../gdt/testdata"
@@ -128,7 +129,7 @@ type rig struct {
 
 func startInbound(t testing.TB, opts Options, sink *fakeSink) *rig {
 	t.Helper()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	if opts.InboundDir == "" {
 		opts.InboundDir = filepath.Join(base, "gdt-in")
 	}
@@ -190,7 +191,7 @@ func TestEndToEnd(t *testing.T) {
 	waitFor(t, "archived", func() bool { return exists(filepath.Join(r.opts.InboundDir, "archive", "DOCTMESI.GDT")) })
 
 	// 2. tomedo UTF-8 file uploaded over FTP with curl.
-	src := filepath.Join(t.TempDir(), "TOMEMESI.GDT")
+	src := filepath.Join(testfs.TempDir(t), "TOMEMESI.GDT")
 	raw2 := copyTestdata(t, "tomedo_6302_utf8.gdt", src)
 	out, err := exec.Command("curl", "-sS", "--max-time", "30", "-T", src, "ftp://"+r.in.FTPAddr()+"/", "--user", "tomedo:ftp-secret").CombinedOutput()
 	if err != nil {
@@ -235,7 +236,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// 3. Results back for both orders.
 	pdf := bytes.Repeat([]byte("%PDF-1.7 mesi report \x00\xff"), 4096)
-	pdfSrc := filepath.Join(t.TempDir(), "stored.pdf")
+	pdfSrc := filepath.Join(testfs.TempDir(t), "stored.pdf")
 	os.WriteFile(pdfSrc, pdf, 0o644)
 	ob, err := NewOutbound(r.opts, nil, nil)
 	if err != nil {
@@ -314,7 +315,7 @@ func TestEndToEnd(t *testing.T) {
 
 func TestOutboundCountingEmbeddedAndUnsolicited(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	opts := TomedoDefaults()
 	opts.ResultDir = filepath.Join(dir, "out")
 	opts.PDFDir = filepath.Join(dir, "out")
@@ -364,7 +365,7 @@ func TestOutboundCountingEmbeddedAndUnsolicited(t *testing.T) {
 
 func TestOutboundMisconfiguration(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	file := filepath.Join(dir, "afile")
 	os.WriteFile(file, nil, 0o644)
 	opts := DoctolibDefaults()
@@ -425,8 +426,10 @@ func TestBadInput(t *testing.T) {
 
 	for name, want := range cases {
 		note := filepath.Join(in, "error", name+".error")
-		waitFor(t, "note for "+name, func() bool { return exists(note) })
-		b, _ := os.ReadFile(note)
+		// Readable, not only there: on Windows a file just renamed into place
+		// refuses opens (sharing violation) until the renaming handle closes.
+		var b []byte
+		waitFor(t, "note for "+name, func() bool { var err error; b, err = readNote(note); return err == nil })
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: note %q lacks %q", name, b, want)
 		}
@@ -465,7 +468,7 @@ func TestSinkOutcomes(t *testing.T) {
 	copyTestdata(t, "tomedo_6303_cancel.gdt", filepath.Join(in, "C.GDT"))
 	note := filepath.Join(in, "error", "C.GDT.error")
 	waitFor(t, "note", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "the hub refused the order (record 6303, placer number T-98765)") || !strings.Contains(string(b), "no such order") {
 		t.Errorf("note %q", b)
 	}
@@ -524,13 +527,13 @@ func TestProfilesAndOptions(t *testing.T) {
 	if _, err := NewInbound(Options{}, newSink(), nil, nil); err == nil {
 		t.Error("no folder accepted")
 	}
-	if _, err := NewInbound(Options{InboundDir: t.TempDir()}, nil, nil, nil); err == nil {
+	if _, err := NewInbound(Options{InboundDir: testfs.TempDir(t)}, nil, nil, nil); err == nil {
 		t.Error("no sink accepted")
 	}
-	if _, err := NewInbound(Options{InboundDir: t.TempDir(), Charset: "klingon"}, newSink(), nil, nil); err == nil {
+	if _, err := NewInbound(Options{InboundDir: testfs.TempDir(t), Charset: "klingon"}, newSink(), nil, nil); err == nil {
 		t.Error("bad charset accepted")
 	}
-	if _, err := NewOutbound(Options{ResultDir: t.TempDir(), ResultNaming: "random"}, nil, nil); err == nil {
+	if _, err := NewOutbound(Options{ResultDir: testfs.TempDir(t), ResultNaming: "random"}, nil, nil); err == nil {
 		t.Error("bad naming accepted")
 	}
 }

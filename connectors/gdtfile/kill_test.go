@@ -20,6 +20,7 @@ import (
 	"github.com/mesi/mconnect/app/outbox"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/gdt"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // killResultName is the fixed result file name of the kill test.
@@ -88,7 +89,7 @@ func killRounds(t *testing.T, naming string) {
 	if v, err := strconv.Atoi(os.Getenv("MCONNECT_GDT_KILLS")); err == nil && v >= 0 {
 		kills = v
 	}
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	ctx := context.Background()
 	st, err := store.Open(filepath.Join(dir, "hub.db"), store.Options{})
 	if err != nil {

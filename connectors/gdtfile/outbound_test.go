@@ -15,6 +15,7 @@ import (
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/gdt"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestResultNameTransliterated: a name the EHR's charset lacks letters of
@@ -22,7 +23,7 @@ import (
 // health say so.
 func TestResultNameTransliterated(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	opts := DoctolibDefaults() // results in CP437
 	opts.ResultDir = filepath.Join(dir, "out")
 	h := &healthLog{}
@@ -65,7 +66,7 @@ func TestResultNameTransliterated(t *testing.T) {
 func TestFTPPickupAfterInterruptedSends(t *testing.T) {
 	t.Parallel()
 	opts := TomedoDefaults()
-	base := t.TempDir()
+	base := testfs.TempDir(t)
 	opts.ResultDir, opts.PDFDir = filepath.Join(base, "out"), filepath.Join(base, "out")
 	opts.TempDir = filepath.Join(base, "out", ".mconnect-tmp") // staging inside the served folder, hidden
 	opts.FTP = FTPOptions{Enabled: true, Addr: "127.0.0.1:0", User: "tomedo", Password: "pw", ServeResults: true}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func (r *rig) hasLog(msg string) bool {
 // not rejected as truncated, and the whole file becomes the order.
 func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = time.Minute
@@ -117,6 +121,9 @@ func TestSlowWriterPausingLongerThanTheQuietPeriod(t *testing.T) {
 // noticed, moved back and becomes the order.
 func TestSlowWriterPausingLongerThanTheWait(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = 300 * time.Millisecond
@@ -132,7 +139,7 @@ func TestSlowWriterPausingLongerThanTheWait(t *testing.T) {
 	f.Write(raw[:200])
 	note := filepath.Join(r.opts.InboundDir, "error", "SLOWER.GDT.error")
 	waitFor(t, "the half file in error/", func() bool { return exists(note) })
-	b, _ := os.ReadFile(note)
+	b, _ := readNote(note)
 	if !strings.Contains(string(b), "looked incomplete and stayed unchanged for 300ms") {
 		t.Errorf("note %q", b)
 	}
@@ -207,6 +214,9 @@ func TestRealFilesAreNotWaitedFor(t *testing.T) {
 // record type: the file is waited for and becomes the order.
 func TestSlowWriterPausingInTheFirstLine(t *testing.T) {
 	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a file its writer holds open is not read at all until closed (connectors/folder TestWindowsFileStillOpenInItsWriterIsNotHalfRead)")
+	}
 	opts := DoctolibDefaults()
 	opts.QuietPeriod = 30 * time.Millisecond
 	opts.IncompleteWait = time.Minute
