@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/ui/words"
 )
@@ -31,6 +32,7 @@ type dashboard struct {
 	rows      *fyne.Container
 	tests     *fyne.Container // the connections' cards with Test connection
 	onSetup   func()          // opens the setup wizard (first start)
+	updBox    *fyne.Container // a newer version, when there is one
 	root      fyne.CanvasObject
 }
 
@@ -68,9 +70,10 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 	}
 	d.rows = container.NewVBox()
 	d.tests = container.NewVBox()
+	d.updBox = container.NewVBox()
 	split := container.NewHSplit(
 		widget.NewCard(txtConnections(), "", container.NewVBox(d.tests, d.rows)),
-		widget.NewCard(txtAbout(), "", aboutBox(info)),
+		widget.NewCard(txtAbout(), "", container.NewVBox(d.updBox, aboutBox(info))),
 	)
 	split.Offset = 0.62
 	page.Add(split)
@@ -79,6 +82,24 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 		container.NewVScroll(page))
 	d.update(nil)
 	return d
+}
+
+// showUpdate says that a newer version can be downloaded (the hub never
+// installs by itself: the clinic's IT does).
+func (d *dashboard) showUpdate(u *control.UpdateNotice, open func(string)) {
+	notes := u.Notes[lang.SystemLocale().LanguageString()]
+	if notes == "" {
+		notes = u.Notes[strings.SplitN(lang.SystemLocale().String(), "-", 2)[0]]
+	}
+	if notes == "" {
+		notes = u.Notes["en"]
+	}
+	title := widget.NewLabel(txtUpdateTitle(u.Version, u.Date))
+	title.TextStyle.Bold = true
+	link := widget.NewButtonWithIcon(txtUpdateDownload(), theme.DownloadIcon(), func() { open(u.URL) })
+	d.updBox.Objects = []fyne.CanvasObject{panel(theme.Color(theme.ColorNamePrimary),
+		tight(title, wrapped(notes), wrapped(txtUpdateHow()), container.NewHBox(link)))}
+	d.updBox.Refresh()
 }
 
 // showTests puts the connections' cards above the components' health.

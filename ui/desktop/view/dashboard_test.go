@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
 )
 
@@ -411,5 +412,20 @@ func savePNG(t *testing.T, path string, img image.Image) {
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDashboardShowsAnUpdate(t *testing.T) {
+	d, _ := showDashboard(t, fullInfo, "", nil)
+	var opened string
+	d.showUpdate(&control.UpdateNotice{Version: "1.4.0", Date: "2026-12-10", URL: "https://example.org/dl",
+		Notes: map[string]string{"en": "Faster worklists."}}, func(u string) { opened = u })
+	labels := visibleLabels(d.content())
+	if !hasText(labels, "mCONNECT Hub 1.4.0 is available (2026-12-10)") || !hasText(labels, "Faster worklists.") {
+		t.Fatalf("update not shown: %q", texts(labels))
+	}
+	test.Tap(findButton(d.content(), "Download page"))
+	if opened != "https://example.org/dl" {
+		t.Errorf("opened %q", opened)
 	}
 }

@@ -194,3 +194,13 @@ func txtExportDone(path string) string {
 func txtExportMissing(parts string) string {
 	return lang.X("export.missing", "Left out because they could not be read: {{.Parts}}.", map[string]any{"Parts": parts})
 }
+func txtTrayUpdate(v string) string {
+	return lang.X("tray.update", "Version {{.Version}} is available…", map[string]any{"Version": v})
+}
+func txtUpdateTitle(v, date string) string {
+	return lang.X("update.title", "mCONNECT Hub {{.Version}} is available ({{.Date}})", map[string]any{"Version": v, "Date": date})
+}
+func txtUpdateDownload() string { return lang.X("update.download", "Download page") }
+func txtUpdateHow() string {
+	return lang.X("update.how", "mCONNECT Hub does not install updates by itself: your IT installs the new version; settings, tablets and data are kept.")
+}

@@ -61,6 +61,8 @@ const maxTrayParts = 8
 // trayActions are what the tray's items do.
 type trayActions struct {
 	open, pair, export, quit func()
+	// openURL opens a web address (the update's download page).
+	openURL func(string)
 }
 
 // trayCounts are the tablets and results the tray menu counts.
@@ -68,6 +70,8 @@ type trayCounts struct {
 	online, tablets           int
 	waiting, needPerson       int
 	countsKnown, resultsKnown bool
+	// updateVersion is a newer signed version (empty: none).
+	updateVersion, updateURL string
 }
 
 // trayMenu is the model behind the tray: its menu (status line, a line per
@@ -169,6 +173,11 @@ func (t *trayMenu) rebuild() {
 		it := fyne.NewMenuItem(txtTrayResults(t.counts.waiting, t.counts.needPerson), nil)
 		it.Disabled = true
 		items = append(items, it)
+	}
+	if t.counts.updateVersion != "" && t.act.openURL != nil {
+		u := t.counts.updateURL
+		items = append(items, fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem(txtTrayUpdate(t.counts.updateVersion), func() { t.act.openURL(u) }))
 	}
 	t.menu.Items = append(items, t.fixed...)
 	t.tooltip = txtWindowTitle() + ": " + t.status.Label

@@ -146,3 +146,17 @@ func TestSortedHealth(t *testing.T) {
 		t.Error("sortedHealth changed its input")
 	}
 }
+
+func TestTrayShowsAnUpdate(t *testing.T) {
+	var opened []string
+	tm := newTrayMenu(Info{}, trayActions{open: func() {}, quit: func() {}, openURL: func(u string) { opened = append(opened, u) }})
+	tm.setCounts(trayCounts{updateVersion: "1.4.0", updateURL: "https://example.org/mconnect"})
+	it := tm.item("Version 1.4.0 is available…")
+	if it == nil {
+		t.Fatalf("no update line: %q", tm.labels())
+	}
+	it.Action()
+	if len(opened) != 1 || opened[0] != "https://example.org/mconnect" {
+		t.Errorf("opened %q", opened)
+	}
+}

@@ -10,6 +10,7 @@ package view
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sync"
 	"time"
 
@@ -185,7 +186,7 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	s.win = a.NewWindow(txtWindowTitle())
 	s.win.SetIcon(assets.AppIcon())
 	s.env = newTabEnv(opts.API, s.win)
-	act := trayActions{open: s.openFromTray, quit: s.askQuit}
+	act := trayActions{open: s.openFromTray, quit: s.askQuit, openURL: s.openURL}
 	if opts.API != nil {
 		act.pair, act.export = s.pairFromTray, s.exportFromTray
 	}
@@ -351,6 +352,17 @@ func (s *Shell) askQuit() {
 	confirm(s.win, txtQuitTitle(), txtQuitText(), txtQuitConfirm(), s.Quit)
 }
 
+// openURL opens a web address in the person's browser.
+func (s *Shell) openURL(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return
+	}
+	if err := s.app.OpenURL(u); err != nil {
+		s.log.WithError(err).Warn("ui: open the browser")
+	}
+}
+
 // notify shows a desktop notification and remembers its tab.
 func (s *Shell) notify(n notification) {
 	s.pendingTab = n.tab
@@ -393,7 +405,7 @@ func (s *Shell) followCounts() (cancel func()) {
 		}
 		pending = true
 		s.env.post(func() { pending = false; s.loadCounts() })
-	}, control.EventTablets, control.EventDeliveries, control.EventOrders)
+	}, control.EventTablets, control.EventDeliveries, control.EventOrders, control.EventHealth)
 }
 
 func (s *Shell) loadCounts() {
@@ -418,6 +430,10 @@ func (s *Shell) loadCounts() {
 			domain.DeliveryFailed, domain.DeliveryAmbiguous}, Limit: 10000})
 		if err1 == nil && err2 == nil {
 			c.waiting, c.needPerson, c.resultsKnown = len(waiting), len(attention), true
+		}
+		if st, err := api.Status(ctx); err == nil && st.Update != nil {
+			c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
+			fyne.Do(func() { s.gui.dash.showUpdate(st.Update, s.openURL) })
 		}
 		return c, nil
 	}, func(c trayCounts, _ error) {
