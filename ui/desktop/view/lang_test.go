@@ -1,15 +1,18 @@
 package view
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log"
 	"maps"
 	"path"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -409,5 +412,67 @@ func TestLanguages(t *testing.T) {
 	got[0].Name = "changed"
 	if Languages()[0].Name != "English" {
 		t.Error("Languages returns the package's own slice")
+	}
+}
+
+// TestEveryTextRenders shows every text of every language through Fyne's
+// lang, as the GUI does: plural texts for counts 0 to 120 and the millions
+// (so the plural categories in languages match go-i18n's rules), the others
+// with every placeholder set. Fyne logs a missing plural form or a failing
+// template instead of failing, so the log is watched.
+func TestEveryTextRenders(t *testing.T) {
+	// Not parallel: the language and the standard logger are process-wide.
+	t.Cleanup(func() { _ = SetLanguage("") })
+	var logged bytes.Buffer
+	out, flags := log.Writer(), log.Flags()
+	log.SetOutput(&logged)
+	log.SetFlags(0)
+	t.Cleanup(func() { log.SetOutput(out); log.SetFlags(flags) })
+
+	en := readTranslations(t, translationsFS, "translations")["en"]
+	counts := []int{1000000, 2000000, 1000001}
+	for n := 0; n <= 120; n++ {
+		counts = append(counts, n)
+	}
+	for _, l := range Languages() {
+		if err := SetLanguage(l.Code); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range slices.Sorted(maps.Keys(en.texts)) {
+			forms, err := textForms(en.texts[key])
+			if err != nil {
+				t.Fatalf("en.json %q: %v", key, err)
+			}
+			names, err := placeholders(key, forms["other"])
+			if err != nil {
+				t.Fatalf("en.json %q: %v", key, err)
+			}
+			data := map[string]any{}
+			for name := range names {
+				data[name] = "«" + name + "»"
+			}
+			var shown []string
+			if _, plural := en.texts[key].(map[string]any); plural {
+				for _, n := range counts {
+					data["Count"] = n
+					got := lang.XN(key, forms["other"], n, data)
+					if names["Count"] && !strings.Contains(got, strconv.Itoa(n)) {
+						t.Errorf("%s %q for %d: %q does not show the number", l.Code, key, n, got)
+					}
+					shown = append(shown, got)
+				}
+			} else {
+				shown = append(shown, lang.X(key, forms["other"], data))
+			}
+			for _, got := range shown {
+				if strings.TrimSpace(got) == "" || strings.Contains(got, "<no value>") {
+					t.Errorf("%s %q renders as %q", l.Code, key, got)
+				}
+			}
+			if logged.Len() > 0 {
+				t.Errorf("%s %q: Fyne logged:\n%s", l.Code, key, logged.String())
+				logged.Reset()
+			}
+		}
 	}
 }
