@@ -2,7 +2,6 @@ package view
 
 import (
 	"bytes"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"text/template"
 
 	"fyne.io/fyne/v2/lang"
@@ -52,22 +52,6 @@ func readTranslations(t *testing.T, fsys fs.FS, dir string) map[string]translati
 		files[code] = translationFile{code: code, texts: texts}
 	}
 	return files
-}
-
-// jsonPlace adds the line and column to a JSON syntax error.
-func jsonPlace(raw []byte, err error) error {
-	var off int64
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		off = e.Offset
-	case *json.UnmarshalTypeError:
-		off = e.Offset
-	default:
-		return err
-	}
-	line := 1 + strings.Count(string(raw[:off]), "\n")
-	col := int(off) - strings.LastIndex(string(raw[:off]), "\n")
-	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
 
 // placeholderRE finds the template fields a text uses: {{.Count}},
@@ -249,11 +233,8 @@ func TestTranslationsMatchEnglish(t *testing.T) {
 	}
 }
 
-// The checks themselves, on files made to be wrong.
-//
-//go:embed testdata/lang
-var langTestFS embed.FS
-
+// TestCheckTranslationFindsProblems: the checks themselves, on texts made
+// to be wrong.
 func TestCheckTranslationFindsProblems(t *testing.T) {
 	t.Parallel()
 	en := translationFile{code: "en", texts: map[string]any{
@@ -300,40 +281,41 @@ func TestCheckTranslationFindsProblems(t *testing.T) {
 	}
 }
 
-// TestReadTranslationsNamesBadJSON: a file that is not JSON is reported
-// with its name, line and column.
-func TestReadTranslationsNamesBadJSON(t *testing.T) {
-	t.Parallel()
-	raw, err := langTestFS.ReadFile("testdata/lang/ia.json")
-	if err != nil {
+// TestBrokenTranslationFileSkipped: a translation file that cannot be read
+// is named in the error, with line and column, and leaves English, the other
+// files and the chosen language working.
+func TestBrokenTranslationFileSkipped(t *testing.T) {
+	// Not parallel: the language is process-wide.
+	t.Cleanup(func() { _ = SetLanguage("") })
+	if err := SetLanguage("de"); err != nil {
 		t.Fatal(err)
 	}
-	var v map[string]any
-	err = json.Unmarshal(raw, &v)
+	fsys := fstest.MapFS{
+		"lang/ia.json":   {Data: []byte("{\n  \"test.lang.loaded\": \"ne\"\n  \"tab.worklist\": \"x\"\n}\n")},
+		"lang/io.json":   {Data: []byte(`{"test.lang.loaded": "ŝargita"}`)},
+		"lang/notes.txt": {Data: []byte("not a translation")},
+	}
+	err := loadTranslations(fsys, "lang")
 	if err == nil {
-		t.Fatal("testdata/lang/ia.json parses; it is meant to be broken")
+		t.Fatal("loadTranslations accepted lang/ia.json, which is not JSON")
 	}
-	if got := jsonPlace(raw, err).Error(); !strings.HasPrefix(got, "line 3, column ") {
-		t.Errorf("jsonPlace = %q, want the line of the missing comma (3)", got)
+	if want := "ui: translation lang/ia.json: line 3, column 3: invalid character"; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "io.json") {
+		t.Errorf("error = %q, want only %q…", err, want)
 	}
-}
-
-// TestBrokenTranslationFileSkipped: Fyne's loader goes on past a file it
-// cannot read, so one broken translation leaves English and the other
-// languages working; the error is returned for Run to log.
-func TestBrokenTranslationFileSkipped(t *testing.T) {
-	t.Cleanup(func() { _ = SetLanguage("") })
-	err := lang.AddTranslationsFS(langTestFS, "testdata/lang")
-	if err == nil {
-		t.Fatal("AddTranslationsFS accepted testdata/lang/ia.json, which is not JSON")
+	if got := lang.X("tab.worklist", "Worklist"); got != "Arbeitsliste" {
+		t.Errorf("after loading, the chosen German is gone: %q", got)
 	}
-	setLocalizer("io") // testdata/lang/io.json, read after the broken ia.json
+	setLocalizer("io") // the file after the broken one
 	if got := lang.X("test.lang.loaded", "not loaded"); got != "ŝargita" {
 		t.Errorf("io text after a broken file = %q, want %q", got, "ŝargita")
 	}
 	setLocalizer("en")
 	if got := lang.X("tab.worklist", "?"); got != "Worklist" {
 		t.Errorf("English after a broken file = %q, want Worklist", got)
+	}
+
+	if err := loadTranslations(fstest.MapFS{"lang/notes.txt": {}}, "lang"); err == nil || !strings.Contains(err.Error(), "no *.json files in lang") {
+		t.Errorf("a folder without translations: %v, want an error saying so", err)
 	}
 }
 
