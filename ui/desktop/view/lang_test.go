@@ -458,3 +458,28 @@ func TestEveryTextRenders(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONPlace: whatever a translation file holds, the place given for its
+// JSON error is inside the file and the cause is kept.
+func FuzzJSONPlace(f *testing.F) {
+	for _, seed := range []string{`{"a": "b"}`, "{\n  \"a\": \"b\"\n  \"c\": 1\n}", `{"a": 3}`, `["x"]`, "", "{\"ä\":\n\"ö\"", "\n\n}"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var v map[string]string
+		err := json.Unmarshal(raw, &v)
+		if err == nil {
+			return
+		}
+		got := jsonPlace(raw, err)
+		if !strings.HasSuffix(got.Error(), err.Error()) {
+			t.Fatalf("jsonPlace(%q) = %q lost the cause %q", raw, got, err)
+		}
+		var line, col int
+		if _, scanErr := fmt.Sscanf(got.Error(), "line %d, column %d:", &line, &col); scanErr == nil {
+			if line < 1 || line > 1+bytes.Count(raw, []byte("\n")) || col < 0 {
+				t.Fatalf("jsonPlace(%q) = %q: place outside the file", raw, got)
+			}
+		}
+	})
+}
