@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"log"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -17,7 +19,11 @@ import (
 	"testing/fstest"
 	"text/template"
 
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/mesi/mconnect/app/domain"
 )
 
 // pluralForms are the keys a plural text may have (go-i18n's CLDR names).
@@ -482,4 +488,40 @@ func FuzzJSONPlace(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEveryLanguageFitsTheWindow opens every tab of the Dashboard in every
+// language: the longer German and French words must not make it wider than
+// the window. With MCONNECT_RENDER_DIR set, each tab is saved as a PNG.
+func TestEveryLanguageFitsTheWindow(t *testing.T) {
+	// Not parallel: the language is process-wide.
+	t.Cleanup(func() { _ = SetLanguage("") })
+	for _, l := range Languages() {
+		t.Run(l.Code, func(t *testing.T) {
+			if err := SetLanguage(l.Code); err != nil {
+				t.Fatal(err)
+			}
+			base := test.NewTempApp(t)
+			s := Start(&trayApp{plainApp: plainApp{App: base}}, newFakeHub(fullInfo, health("store", domain.SeverityOK)),
+				TraySupport{Host: true}, Options{Tray: true, Log: quietLog(), API: sampleAPI()})
+			defer s.Stop()
+			s.Window().Resize(DashboardSize)
+			tabs, ok := s.Window().Content().(*container.AppTabs)
+			if !ok {
+				t.Fatalf("window content is %T, want tabs", s.Window().Content())
+			}
+			if got, want := tabs.Items[0].Text, lang.X("tab.worklist", "Worklist"); got != want || (l.Code != "en" && got == "Worklist") {
+				t.Fatalf("first tab %q, want the %s word %q", got, l.Name, want)
+			}
+			for i, it := range tabs.Items {
+				tabs.SelectIndex(i)
+				if w := tabs.MinSize().Width; w > DashboardSize.Width {
+					t.Errorf("tab %q needs %.0f wide, more than the window's %.0f", it.Text, w, DashboardSize.Width)
+				}
+				if dir := os.Getenv("MCONNECT_RENDER_DIR"); dir != "" {
+					savePNG(t, filepath.Join(dir, fmt.Sprintf("dashboard-%s-%d.png", l.Code, i)), s.Window().Canvas().Capture())
+				}
+			}
+		})
+	}
 }
