@@ -42,9 +42,11 @@ func Languages() []Language {
 }
 
 // Fyne's lang package (v2.8.1) follows the operating system's locale and has
-// no public way to choose another language: setupLang installs the localizer
-// for a language, updateLocalizer the one the OS locale asks for. Both are
-// what its own tests use; TestSetLanguage fails if an upgrade changes them.
+// no public way to choose another language (fyne-io/fyne#5333): setupLang
+// installs the localizer for a language (its own tests use it),
+// updateLocalizer the one the OS locale asks for (its loaders call it). A
+// Fyne without them fails to link; TestSetLanguage fails if they do
+// something else.
 //
 //go:linkname setLocalizer fyne.io/fyne/v2/lang.setupLang
 func setLocalizer(lang string)
