@@ -2,7 +2,6 @@ package view
 
 import (
 	"embed"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
@@ -19,13 +18,9 @@ import (
 var translationsFS embed.FS
 
 // addTranslations registers the embedded translation files with Fyne's
-// lang package (which keeps them for the whole process).
-func addTranslations() error {
-	if err := lang.AddTranslationsFS(translationsFS, "translations"); err != nil {
-		return fmt.Errorf("ui: load translations: %w", err)
-	}
-	return nil
-}
+// lang package (which keeps them for the whole process), one file at a time
+// (see loadTranslations).
+func addTranslations() error { return loadTranslations(translationsFS, "translations") }
 
 func txtWindowTitle() string   { return lang.X("window.title", "mCONNECT Hub") }
 func txtTrayOpen() string      { return lang.X("tray.open", "Open Dashboard") }
