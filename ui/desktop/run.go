@@ -37,6 +37,11 @@ func Run(h Hub, opts Options) error {
 	prepareProfile(log)
 
 	a := app.NewWithID(AppID)
+	if code := a.Preferences().String(prefLanguage); code != "" {
+		if err := view.SetLanguage(code); err != nil {
+			log.WithError(err).Warn("ui: language")
+		}
+	}
 	a.SetIcon(assets.AppIcon())
 	if md := a.Metadata(); md.Name == "" {
 		// Built without `fyne package` (no FyneApp.toml baked in): the tray
@@ -59,6 +64,10 @@ func Run(h Hub, opts Options) error {
 	shell.Stop()
 	return nil
 }
+
+// prefLanguage is the preference holding the language chosen in the
+// wizard or Settings ("": as the system).
+const prefLanguage = "language"
 
 // prepareProfile creates what a fresh desktop profile lacks before Fyne
 // and the graphics stack look for it: Fyne's cache folder (Fyne creates only

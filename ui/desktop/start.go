@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/autostart"
@@ -174,6 +175,28 @@ func Main(opts StartOptions) error {
 		}}
 	if exe, err := os.Executable(); err == nil {
 		deps.Autostart = autostart.New(exe)
+	}
+	remember := func(code string) {
+		if a := fyne.CurrentApp(); a != nil {
+			a.Preferences().SetString(prefLanguage, code)
+		}
+	}
+	deps.ApplyLanguage = func(code string) {
+		remember(code)
+		if err := view.SetLanguage(code); err != nil {
+			log.WithError(err).Warn("ui: language")
+		}
+	}
+	deps.SetLanguage = func(code string) {
+		// Texts on screen are built once: the window starts again in the
+		// new language (the hub with it, when it runs in this process).
+		remember(code)
+		log.WithField("language", code).Info("ui: language changed; starting again")
+		runner.Stop()
+		time.Sleep(300 * time.Millisecond) // Fyne writes preferences in the background, debounced by 100 ms
+		if err := relaunch("--config", p, "--tab", "settings"); err != nil {
+			log.WithError(err).Error("ui: could not start again")
+		}
 	}
 	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Pair: opts.Pair, Setup: deps, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
 		API: g.api})

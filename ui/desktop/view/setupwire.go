@@ -18,9 +18,10 @@ type SetupDeps struct {
 		Enabled() (bool, error)
 		SetEnabled(on bool) error
 	}
-	// SetLanguage switches the GUI's language (the desktop restarts the
-	// window in it).
-	SetLanguage func(code string)
+	// SetLanguage switches the GUI's language from Settings (the desktop
+	// starts the window again in it); ApplyLanguage switches it for what
+	// is built from now on (the wizard, whose later pages are not built yet).
+	SetLanguage, ApplyLanguage func(code string)
 	// Configured is called once the first-start wizard saved the
 	// configuration: the desktop starts the hub and opens the Dashboard
 	// on the Tablets tab with a pairing code.
@@ -62,7 +63,9 @@ func (s *Shell) openWizard() {
 	if s.setup == nil {
 		return
 	}
-	w := setup.NewWizard(setupEnv(s.env, s.setup, nil), func(saved bool) {
+	env := setupEnv(s.env, s.setup, nil)
+	env.SetLanguage = s.setup.ApplyLanguage
+	w := setup.NewWizard(env, func(saved bool) {
 		if !saved {
 			s.win.SetContent(s.tabs.content())
 			return
