@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // The XDG Desktop Entry format, as much of it as an autostart entry needs
@@ -157,7 +158,8 @@ func quoteExec(args []string) string {
 	parts := make([]string, len(args))
 	for i, a := range args {
 		a = strings.ReplaceAll(a, "%", "%%")
-		if a != "" && !strings.ContainsAny(a, execReserved) {
+		// Any other space too: readers trim a value's leading Unicode spaces.
+		if a != "" && !strings.ContainsAny(a, execReserved) && strings.IndexFunc(a, unicode.IsSpace) < 0 {
 			parts[i] = a
 			continue
 		}
