@@ -77,6 +77,30 @@ func TestDashboardWindow(t *testing.T) {
 	}
 }
 
+// shotLang is the language the screenshots are taken in:
+// MCONNECT_XVFB_LANG (en, de, fr, sl; default en).
+func shotLang() string {
+	if l := os.Getenv("MCONNECT_XVFB_LANG"); l != "" {
+		return l
+	}
+	return "en"
+}
+
+// locale is the LANG the application is started with.
+func locale() string {
+	return map[string]string{"de": "de_DE.UTF-8", "fr": "fr_FR.UTF-8", "sl": "sl_SI.UTF-8"}[shotLang()] +
+		map[bool]string{true: "en_US.UTF-8"}[shotLang() == "en"]
+}
+
+// shotName is a screenshot's file name in docs/screenshots: name.png in
+// English, name-de.png in German.
+func shotName(name string) string {
+	if shotLang() == "en" {
+		return name + ".png"
+	}
+	return name + "-" + shotLang() + ".png"
+}
+
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -179,7 +203,7 @@ func startDashboard(t *testing.T, bin, dir, display string, args ...string) *syn
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
 		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
 		"XDG_RUNTIME_DIR=" + run,
-		"LANG=en_US.UTF-8",
+		"LANG=" + locale(),
 		"DISPLAY=" + display,
 	}
 	cmd.Dir = dir

@@ -120,7 +120,7 @@ func TestDashboardTabsWithData(t *testing.T) {
 	var prev image.Image
 	for _, tab := range tabs {
 		out, err := exec.Command(bin, "--tab", tab, "--config", path).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "already running") {
+		if err != nil || !strings.Contains(string(out), "already running") { // the command line speaks English
 			t.Fatalf("second launch with --tab %s: %v\n%s", tab, err, out)
 		}
 		// Let the window switch and paint, then take it.
@@ -141,7 +141,7 @@ func TestDashboardTabsWithData(t *testing.T) {
 			t.Fatal(err)
 		}
 		if os.Getenv("MCONNECT_UPDATE_SCREENSHOT") == "1" {
-			if err := copyFile(shot, filepath.Join(root, "docs", "screenshots", "tab-"+tab+".png")); err != nil {
+			if err := copyFile(shot, filepath.Join(root, "docs", "screenshots", shotName("tab-"+tab))); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -44,7 +44,7 @@ func TestFirstStartWizard(t *testing.T) {
 	out := &syncBuffer{}
 	app := exec.Command(bin)
 	app.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + run,
-		"LANG=en_US.UTF-8", "DISPLAY=" + display}
+		"LANG=" + locale(), "DISPLAY=" + display}
 	app.Stdout, app.Stderr = out, out
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestFirstStartWizard(t *testing.T) {
 	}
 	if os.Getenv("MCONNECT_UPDATE_SCREENSHOT") == "1" {
 		for _, n := range []string{"wizard-start.png", "after-wizard.png"} {
-			if err := copyFile(filepath.Join(dir, n), filepath.Join(root, "docs", "screenshots", "first-start-"+n)); err != nil {
+			if err := copyFile(filepath.Join(dir, n), filepath.Join(root, "docs", "screenshots", shotName("first-start-"+strings.TrimSuffix(n, ".png")))); err != nil {
 				t.Fatal(err)
 			}
 		}
