@@ -76,11 +76,22 @@ func (h *OrderHandler) ServeMLLP(ctx context.Context, peer net.Addr, msg []byte)
 	return h.Handle(ctx, peer.String(), msg).ACK
 }
 
+// sizeText is a byte count as people read it ("2 MB", "512 KB").
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // Oversize implements mllp.Handler: an AR naming the limit.
 func (h *OrderHandler) Oversize(_ context.Context, peer net.Addr, head []byte, limit int) []byte {
 	hdr := hl7.ReadHeader(head)
 	e := &hl7.Error{Code: hl7.CodeInternal, Reject: true,
-		Problem: fmt.Sprintf("message larger than the limit of %d bytes; not processed", limit)}
+		Problem: fmt.Sprintf("message larger than the hub's limit of %s (%d bytes) for an order; not processed", sizeText(limit), limit)}
 	h.log.WithFields(logrus.Fields{"peer": peer.String(), "control_id": hdr.ControlID, "limit": limit}).Warn("hl7: message over the size limit rejected")
 	h.fail("message over the size limit from "+peer.String(), domain.SeverityWarning)
 	return h.ack(hdr, hl7.AR, "", hl7.AckAuto, e)

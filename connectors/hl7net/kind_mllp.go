@@ -41,7 +41,7 @@ const MLLPSection = "hl7"
 // ApplyDefaults fills empty values.
 func (h *MLLPConfig) ApplyDefaults() {
 	if h.MaxMessageMB == 0 {
-		h.MaxMessageMB = 50
+		h.MaxMessageMB = DefaultMaxOrderSize >> 20
 	}
 	if h.MaxConnections == 0 {
 		h.MaxConnections = 16
