@@ -80,10 +80,15 @@ func MLLPKind() connector.Kind {
 		Section: MLLPSection,
 		New:     func(catalogue.Profile) config.Section { return &MLLPConfig{} },
 		Example: func(p catalogue.Profile, _ string) config.Section {
+			// The EHR's one address is let in, the same host the results
+			// go to: a whole network would let any PC of the clinic (or a
+			// guest Wi-Fi) put orders on the tablets. docs/CONFIG.md says
+			// how to widen it.
+			const ehrHost = "127.0.0.1"
 			c := &MLLPConfig{
 				Listen:       ":2575",
-				Whitelist:    []string{"127.0.0.1/32", "192.168.0.0/16"},
-				ResultHost:   "127.0.0.1:2576",
+				Whitelist:    []string{ehrHost},
+				ResultHost:   ehrHost + ":2576",
 				ReceivingApp: p.HL7.ReceivingApp,
 				RaceMap:      map[string]string{"2106-3": "white", "2054-5": "black", "2028-9": "asian", "2131-1": "other"},
 				Mapping: config.Mapping{
