@@ -84,6 +84,11 @@ type Options struct {
 	// worklists and spares the store at high request rates.
 	WorklistCacheTTL time.Duration
 
+	// MaxWorklist bounds the appointments of one GET /worklist (default
+	// DefaultMaxWorklist): the oldest are listed, the rest counted in
+	// Worklist.Omitted.
+	MaxWorklist int
+
 	// Discovery announces the endpoint over mDNS/DNS-SD.
 	Discovery DiscoveryOptions
 
@@ -197,6 +202,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WorklistCacheTTL == 0 {
 		o.WorklistCacheTTL = DefaultWorklistCacheTTL
+	}
+	if o.MaxWorklist <= 0 {
+		o.MaxWorklist = DefaultMaxWorklist
 	}
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = DefaultTouchEvery

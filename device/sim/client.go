@@ -186,6 +186,18 @@ func (c *Client) Worklist(ctx context.Context, etag string, wait time.Duration) 
 	return wl, resp.Header.Get("ETag"), true, nil
 }
 
+// Appointment reads one appointment with every field (the worklist lists
+// summaries).
+func (c *Client) Appointment(ctx context.Context, id string) (device.Appointment, error) {
+	var a device.Appointment
+	req, err := c.newRequest(ctx, http.MethodGet, "/appointments/"+url.PathEscape(id), nil, "")
+	if err != nil {
+		return a, err
+	}
+	_, err = c.do(req, &a)
+	return a, err
+}
+
 // Start marks an appointment in progress on this tablet.
 func (c *Client) Start(ctx context.Context, id string) (device.Appointment, error) {
 	var a device.Appointment
