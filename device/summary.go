@@ -32,14 +32,14 @@ type AppointmentSummary struct {
 	ServiceText      string           `json:"serviceText,omitempty"`
 	Priority         string           `json:"priority,omitempty"`
 	PlacerNumber     string           `json:"placerNumber,omitempty"`
-	ScheduledAt      time.Time           `json:"scheduledAt,omitzero"`
-	RequestedAt      time.Time           `json:"requestedAt,omitzero"`
+	ScheduledAt      time.Time        `json:"scheduledAt,omitzero"`
+	RequestedAt      time.Time        `json:"requestedAt,omitzero"`
 	OrderingProvider *Provider        `json:"orderingProvider,omitempty"`
 	Patient          PatientSummary   `json:"patient"`
 	Location         string           `json:"location,omitempty"`
 	StartedBy        string           `json:"startedBy,omitempty"`
-	ReceivedAt       time.Time           `json:"receivedAt"`
-	UpdatedAt        time.Time           `json:"updatedAt"`
+	ReceivedAt       time.Time        `json:"receivedAt"`
+	UpdatedAt        time.Time        `json:"updatedAt"`
 	Truncated        bool             `json:"truncated,omitempty"`
 }
 
@@ -59,7 +59,7 @@ func SummaryOf(o domain.Order) AppointmentSummary {
 		ID: a.ID, State: a.State, Group: a.Group, Source: c.cut(a.Source), Measurement: c.cut(a.Measurement),
 		ServiceCode: c.cut(a.ServiceCode), ServiceText: c.cut(a.ServiceText), Priority: c.cut(a.Priority),
 		PlacerNumber: c.cut(a.PlacerNumber), ScheduledAt: a.ScheduledAt, RequestedAt: a.RequestedAt,
-		Patient: PatientSummary{ID: c.cut(a.Patient.ID), Name: c.name(a.Patient.Name), BirthDate: c.cut(a.Patient.BirthDate), Sex: a.Patient.Sex},
+		Patient:   PatientSummary{ID: c.cut(a.Patient.ID), Name: c.name(a.Patient.Name), BirthDate: c.cut(a.Patient.BirthDate), Sex: a.Patient.Sex},
 		StartedBy: a.StartedBy, ReceivedAt: a.ReceivedAt, UpdatedAt: a.UpdatedAt,
 	}
 	if p := a.OrderingProvider; p != (Provider{}) {
