@@ -165,6 +165,7 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 	out := Outcome{Code: hl7.AA, hdr: hdr}
 	var refused []*hl7.Error
 	var reused bool
+	var cut string // fields of an order whose text was cut
 	for _, o := range orders {
 		sctx, cancel := context.WithTimeout(ctx, h.opts.StoreTimeout)
 		acc, err := h.sink.AcceptOrder(sctx, o)
@@ -187,6 +188,9 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		out.Duplicate = out.Duplicate || acc.Duplicate
 		reused = reused || acc.ControlIDReused
 		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Info("hl7: order accepted")
+		if f := o.Meta[hl7.MetaTextCut]; f != "" && cut == "" {
+			cut = f
+		}
 	}
 	if len(out.Orders) == 0 {
 		log.WithFields(logrus.Fields{"ack": hl7.AR, "refused": len(refused)}).Warn("hl7: message refused")
@@ -203,6 +207,10 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		h.rep.Failed(domain.SeverityWarning, "charset-mismatch",
 			map[string]string{"control_id": hdr.ControlID, "declared": parsed.DeclaredCharset, "used": parsed.Charset},
 			fmt.Errorf("message %s declares %s in MSH-18 but is not; read as %s", hdr.ControlID, parsed.DeclaredCharset, parsed.Charset))
+	case cut != "":
+		log.WithField("fields", cut).Warn("hl7: order text over the limit cut")
+		h.rep.Failed(domain.SeverityWarning, "order-text-cut", map[string]string{"control_id": hdr.ControlID, "fields": cut},
+			fmt.Errorf("message %s: the text of %s was longer than the limit and was cut", hdr.ControlID, cut))
 	case len(refused) > 0:
 		h.fail(fmt.Sprintf("message %s: %d of %d orders refused", hdr.ControlID, len(refused), len(orders)), domain.SeverityWarning)
 	default:

@@ -29,6 +29,8 @@ type MLLPInboundOptions struct {
 	// MaxMessageSize bounds one order message in bytes (default
 	// DefaultMaxOrderSize); a larger one gets an AR naming the limit.
 	MaxMessageSize int
+	// MaxFieldText bounds each text of an order (see hl7.MapOptions.MaxText).
+	MaxFieldText int
 	// IdleTimeout, ReadTimeout, WriteTimeout and ShutdownGrace: see
 	// mllp.ServerOptions (defaults 5 min, 2 min, 30 s, 10 s).
 	IdleTimeout, ReadTimeout, WriteTimeout, ShutdownGrace time.Duration
@@ -89,7 +91,7 @@ func NewMLLPInbound(opts MLLPInboundOptions, sink domain.OrderSink, log logrus.F
 	log = log.WithField("connection", opts.Name)
 	h := NewOrderHandler(OrderHandlerOptions{
 		Connection: opts.Name, StoreTimeout: opts.StoreTimeout, Application: opts.Application, Now: opts.Now,
-		Map: hl7.MapOptions{RaceMap: opts.RaceMap, GroupMap: opts.GroupMap, MeasurementMap: opts.MeasurementMap,
+		Map: hl7.MapOptions{RaceMap: opts.RaceMap, GroupMap: opts.GroupMap, MeasurementMap: opts.MeasurementMap, MaxText: opts.MaxFieldText,
 			Location: opts.Location, Parse: hl7.ParseOptions{DefaultCharset: opts.DefaultCharset}},
 	}, sink, log, health)
 	if opts.MaxMessageSize <= 0 {
