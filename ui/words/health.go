@@ -116,7 +116,7 @@ var healthTexts = map[string]text{
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
 	"hub.start-failed":   {"The hub could not start", "See Details for why."},
 	"hub.not-running":    {"mCONNECT Hub is not running", ""},
-	// LAN endpoint and HL7 orders (net14)
+	// HL7 orders: texts over the limit
 	"mllp.order-text-cut": {"An order's text was cut", "Message {{.control_id}} carried longer text than the hub keeps in {{.fields}}; the order was stored with the text cut. The full message is in the EHR."},
 }
 
