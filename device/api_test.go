@@ -364,10 +364,15 @@ func TestWorklistAndAppointments(t *testing.T) {
 	if r.StatusCode != http.StatusOK || len(wl.Appointments) != 2 || wl.Appointments[0].ID != first || wl.Appointments[1].ID != second {
 		t.Fatalf("worklist %d %+v", r.StatusCode, wl)
 	}
-	a := wl.Appointments[0]
-	if a.Patient.Name.Family != "Novak" || a.Patient.BirthDate != "1960-04-02" || a.Visit.Location != "ECG room" ||
-		a.OrderingProvider.ID != "D1" || a.PlacerNumber != "A1" || a.ServiceCode != "93000" || len(a.Fields) != 2 || a.Fields[0].Key != "ORC-7" {
-		t.Errorf("appointment lacks parsed fields: %+v", a)
+	sum := wl.Appointments[0]
+	if sum.Patient.Name.Family != "Novak" || sum.Patient.BirthDate != "1960-04-02" || sum.Location != "ECG room" ||
+		sum.OrderingProvider == nil || sum.OrderingProvider.ID != "D1" || sum.PlacerNumber != "A1" || sum.ServiceCode != "93000" || sum.Truncated {
+		t.Errorf("worklist entry lacks the summary fields: %+v", sum)
+	}
+	var a Appointment
+	if r := e.do(http.MethodGet, "/appointments/"+first, tab.Token, nil, "", nil, &a); r.StatusCode != http.StatusOK ||
+		a.Patient.Name.Family != "Novak" || a.Visit.Location != "ECG room" || len(a.Fields) != 2 || a.Fields[0].Key != "ORC-7" {
+		t.Errorf("appointment lacks parsed fields: %d %+v", r.StatusCode, a)
 	}
 	etag := r.Header.Get("ETag")
 	if !strings.HasPrefix(etag, `"`) || strings.HasPrefix(etag, "W/") {

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -245,4 +246,42 @@ func BenchmarkUpload10MB(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}
+
+// BenchmarkWorklistBigOrders: 16 orders stuffed with text (7 fields of
+// 256 KB each, near the 2 MB an order message may have) on the worklist;
+// each op is one GET /worklist of a tablet. It reports the worklist's size
+// and the process's peak resident memory (getrusage maxrss, the whole test
+// process: store, server and client).
+func BenchmarkWorklistBigOrders(b *testing.B) {
+	e := newEnv(b, nil)
+	tab := e.pair(domain.DefaultGroupID, "S1")
+	for i := range 16 {
+		if _, err := e.st.ApplyOrder(context.Background(), bigOrder(fmt.Sprintf("BIG%d", i), 256<<10)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.srv.GroupChanged(domain.DefaultGroupID)
+	client := &http.Client{Transport: pinnedTransport(e.srv.Fingerprint()), Timeout: time.Minute}
+	var size int
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest(http.MethodGet, e.base+"/worklist", nil)
+		req.Header.Set("Authorization", "Bearer "+tab.Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("worklist: %d %v", resp.StatusCode, err)
+		}
+		size = len(body)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(size), "worklist-bytes")
+	if mb := maxRSSMB(); mb > 0 {
+		b.ReportMetric(mb, "maxrss-MB")
+	}
 }

@@ -24,7 +24,7 @@ func TestDependencies(t *testing.T) {
 			continue
 		}
 		switch strings.TrimPrefix(p, mod) {
-		case "device", "device/sim", "app/domain", "app/problem", "app/tlscert":
+		case "device", "device/sim", "app/domain", "app/netlimit", "app/problem", "app/tlscert":
 		default:
 			t.Errorf("device depends on %s", p)
 		}

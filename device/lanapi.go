@@ -44,8 +44,13 @@ func StateOf(s domain.OrderState) AppointmentState {
 
 // Worklist is the answer of GET /worklist.
 type Worklist struct {
-	Group        string        `json:"group"`
-	Appointments []Appointment `json:"appointments"`
+	Group string `json:"group"`
+	// Appointments are the group's appointments as summaries, oldest
+	// first, at most Options.MaxWorklist of them.
+	Appointments []AppointmentSummary `json:"appointments"`
+	// Omitted counts the appointments left out beyond that limit (absent
+	// when none).
+	Omitted int `json:"omitted,omitempty"`
 	// Stale is true when the hub could not ask the EHR (a cloud EHR it
 	// reads appointments from) and answers with what it stored; absent
 	// otherwise. StaleSince is when the EHR last answered (absent when it
@@ -54,8 +59,8 @@ type Worklist struct {
 	StaleSince time.Time `json:"staleSince,omitzero"`
 }
 
-// Appointment is an order as a tablet sees it (GET /worklist, GET and POST
-// /appointments/{id}): every parsed field (patient, visit, provider, order
+// Appointment is an order as a tablet sees it (GET and POST
+// /appointments/{id}; GET /worklist lists summaries): every parsed field (patient, visit, provider, order
 // identifiers and times) plus the source fields verbatim.
 // Connection-internal values (Order.Meta, the source message ID) stay on
 // the hub.

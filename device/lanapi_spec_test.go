@@ -18,7 +18,7 @@ import (
 // not notice an undocumented one.)
 func TestLANAPIDocumentsEveryField(t *testing.T) {
 	loadSpec(t, "http://hub")
-	body, _, err := encodeWorklist("cardio", WorklistAnswer{Orders: []domain.Order{fullOrder(), partialOrder()}})
+	body, _, err := encodeWorklist("cardio", WorklistAnswer{Orders: []domain.Order{fullOrder(), partialOrder()}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func golden(t *testing.T, name string, got []byte) {
 // TestLANAPIWorklistJSON pins the bytes of GET /worklist and GET
 // /appointments/{id}: renaming a domain field must not change them.
 func TestLANAPIWorklistJSON(t *testing.T) {
-	body, _, err := encodeWorklist("cardio", WorklistAnswer{Orders: []domain.Order{fullOrder(), partialOrder(), minimalOrder()}})
+	body, _, err := encodeWorklist("cardio", WorklistAnswer{Orders: []domain.Order{fullOrder(), partialOrder(), minimalOrder()}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestLANAPIWorklistJSON(t *testing.T) {
 	}
 
 	// A worklist the hub could not refresh from a cloud EHR says so.
-	stale, _, err := encodeWorklist("default", WorklistAnswer{Orders: []domain.Order{minimalOrder()}, Stale: true, StaleSince: t1})
+	stale, _, err := encodeWorklist("default", WorklistAnswer{Orders: []domain.Order{minimalOrder()}, Stale: true, StaleSince: t1}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

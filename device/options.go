@@ -26,6 +26,9 @@ const (
 	DefaultTouchEvery        = 15 * time.Second
 	DefaultAnnounceEvery     = 30 * time.Second
 	DefaultWorklistCacheTTL  = 200 * time.Millisecond
+	DefaultMaxConns          = 512
+	DefaultMaxConnsPerIP     = 16
+	DefaultFirstRequest      = 10 * time.Second
 )
 
 // Options configure a Server. The zero value of every field means its default.
@@ -56,6 +59,19 @@ type Options struct {
 	// ShutdownGrace is how long Run waits for requests in flight on shutdown.
 	ShutdownGrace time.Duration
 
+	// MaxConns bounds the connections the endpoint holds open at once
+	// (default 512), MaxConnsPerIP those from one address (IPv6: one /64;
+	// default 16). A connection over a limit is closed at once. The
+	// endpoint also leaves app/netlimit.DefaultReserve file descriptors to
+	// the rest of the hub (store, MLLP).
+	MaxConns      int
+	MaxConnsPerIP int
+	// FirstRequestTimeout is how long a new connection may stay open
+	// before its first request (HTTP/1) or stream (HTTP/2) begins
+	// (default 10 s): a client that only opens connections, or sends only
+	// the HTTP/2 preface, does not hold them for IdleTimeout.
+	FirstRequestTimeout time.Duration
+
 	// MaxLongPollers bounds the tablets waiting in GET /worklist?wait= at
 	// once; one more gets 503 (default 1000).
 	MaxLongPollers int
@@ -67,6 +83,11 @@ type Options struct {
 	// negative: never). It bounds the staleness of pull-type connectors'
 	// worklists and spares the store at high request rates.
 	WorklistCacheTTL time.Duration
+
+	// MaxWorklist bounds the appointments of one GET /worklist (default
+	// DefaultMaxWorklist): the oldest are listed, the rest counted in
+	// Worklist.Omitted.
+	MaxWorklist int
 
 	// Discovery announces the endpoint over mDNS/DNS-SD.
 	Discovery DiscoveryOptions
@@ -146,6 +167,15 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerIP <= 0 {
+		o.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if o.FirstRequestTimeout <= 0 {
+		o.FirstRequestTimeout = DefaultFirstRequest
+	}
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = DefaultShutdownGrace
 	}
@@ -172,6 +202,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WorklistCacheTTL == 0 {
 		o.WorklistCacheTTL = DefaultWorklistCacheTTL
+	}
+	if o.MaxWorklist <= 0 {
+		o.MaxWorklist = DefaultMaxWorklist
 	}
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = DefaultTouchEvery

@@ -30,6 +30,15 @@ func TestParseResultFiles(t *testing.T) {
 		{"bad-birthdate.json", 422, "result.patient.birthDate"},
 		{"value-null.json", 422, "result.observations.0.value"},
 		{"lower-case-measurement.json", 422, "result.measurement"},
+		{"interpretation-lines.json", 0, ""},
+		{"code-crlf.json", 422, "result.observations.0.code"},
+		{"name-lf.json", 422, "result.observations.0.name"},
+		{"value-cr.json", 422, "result.observations.1.value"},
+		{"unit-lf.json", 422, "result.observations.0.unit"},
+		{"flag-cr.json", 422, "result.observations.0.flag"},
+		{"operator-lf.json", 422, "result.operator"},
+		{"patient-name-lf.json", 422, "result.patient.name.family"},
+		{"interpretation-nul.json", 422, "result.interpretation"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -101,6 +110,11 @@ func FuzzParseResult(f *testing.F) {
 			}
 			if r.OrderID == "" && r.Patient == nil {
 				t.Fatalf("accepted an unsolicited result without patient: %q", data)
+			}
+			for _, o := range r.Observations {
+				if strings.ContainsAny(o.Code+o.Name+o.Value+o.Unit+o.Low+o.High+o.Flag+r.Operator, "\r\n") {
+					t.Fatalf("accepted a line break in a one-line field: %q", data)
+				}
 			}
 			return
 		}

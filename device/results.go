@@ -32,6 +32,9 @@ func (s *Server) parseResult(data []byte) (domain.Result, *problem.Problem) {
 	if p := validateResultJSON(s.schema, bytes.NewReader(data)); p != nil {
 		return domain.Result{}, p
 	}
+	if p := checkResultText(data); p != nil {
+		return domain.Result{}, p
+	}
 	var doc ResultDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return domain.Result{}, jsonProblem(err, 0, "result.")

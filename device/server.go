@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/netlimit"
 	"github.com/mesi/mconnect/app/problem"
 	"github.com/mesi/mconnect/app/tlscert"
 )
@@ -70,6 +71,7 @@ type Server struct {
 	lock    *lockout
 	notify  *notifier
 	flights flights
+	refused refusals
 	pollers atomic.Int64
 	// runMu guards shutdown and addr, which each Run sets anew (a
 	// supervisor may run the server again after an error).
@@ -180,6 +182,10 @@ func (s *Server) Run(ctx context.Context) error {
 		s.report(domain.SeverityError, "listen-failed", map[string]string{"addr": s.opts.Listen}, err.Error())
 		return fmt.Errorf("device: listen on %s: %w", s.opts.Listen, err)
 	}
+	ln = netlimit.Listen(ln, netlimit.Options{
+		MaxConns: s.opts.MaxConns, MaxPerIP: s.opts.MaxConnsPerIP, FirstRequest: s.opts.FirstRequestTimeout,
+		OnRefuse: s.refused.note(s.log),
+	})
 	stop := make(chan struct{})
 	s.runMu.Lock()
 	s.addr = ln.Addr()
@@ -189,7 +195,11 @@ func (s *Server) Run(ctx context.Context) error {
 	s.startedOnce.Do(func() { close(s.started) })
 
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			netlimit.Active(r.Context())
+			s.handler.ServeHTTP(w, r)
+		}),
+		ConnContext:       netlimit.ConnContext,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		ReadTimeout:       s.opts.ReadTimeout,
 		WriteTimeout:      s.opts.WriteTimeout,

@@ -107,7 +107,7 @@ func (s *Server) readWorklist(ctx context.Context, group string, gen uint64) ([]
 	}
 	cancel()
 	if err == nil {
-		f.body, f.etag, f.err = encodeWorklist(group, ans)
+		f.body, f.etag, f.err = encodeWorklist(group, ans, s.opts.MaxWorklist)
 	} else {
 		f.err = err
 	}
@@ -148,10 +148,16 @@ type StaleWorklists interface {
 
 // encodeWorklist renders the worklist and its strong ETag (a hash of the
 // exact bytes sent).
-func encodeWorklist(group string, ans WorklistAnswer) (body []byte, etag string, err error) {
-	wl := Worklist{Group: group, Appointments: make([]Appointment, 0, len(ans.Orders))}
-	for _, o := range ans.Orders {
-		wl.Appointments = append(wl.Appointments, AppointmentOf(o))
+func encodeWorklist(group string, ans WorklistAnswer, max int) (body []byte, etag string, err error) {
+	orders := ans.Orders
+	wl := Worklist{Group: group}
+	if max > 0 && len(orders) > max {
+		wl.Omitted = len(orders) - max
+		orders = orders[:max]
+	}
+	wl.Appointments = make([]AppointmentSummary, 0, len(orders))
+	for _, o := range orders {
+		wl.Appointments = append(wl.Appointments, SummaryOf(o))
 	}
 	if ans.Stale {
 		wl.Stale, wl.StaleSince = true, ans.StaleSince.UTC()

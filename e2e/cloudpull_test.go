@@ -247,7 +247,11 @@ func oneAppointment(t *testing.T, cl *sim.Client) (device.Worklist, device.Appoi
 		}
 		return nil
 	})
-	return wl, wl.Appointments[0]
+	a, err := cl.Appointment(context.Background(), wl.Appointments[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wl, a
 }
 
 // measure starts the appointment and uploads an ECG with its PDF; it

@@ -180,7 +180,10 @@ func runPushProfile(t *testing.T, p pushProfile) {
 	if err != nil || len(wl.Appointments) != 1 {
 		t.Fatalf("worklist: %+v %v", wl, err)
 	}
-	seen := wl.Appointments[0]
+	seen, err := tab.Appointment(ctx, wl.Appointments[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if seen.ID != st.AppointmentID || seen.Source != p.ehr || seen.PlacerNumber != ext || seen.Measurement != "ECG" ||
 		seen.Patient.ID != "P-4711" || seen.Patient.Name.Family != "Novak" || seen.Patient.Name.Given != "Ana" ||
 		seen.Patient.BirthDate != "1960-03-15" || seen.Patient.Sex != "F" || seen.Visit.Number.Value != "V-889" {

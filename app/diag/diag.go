@@ -305,8 +305,9 @@ func (b *bundle) loadKnown() error {
 		b.cur.Note = "patient data kept; secrets removed"
 		return nil
 	}
+	files := b.loadRejectedNames()
 	if b.o.Store == nil {
-		b.cur.Note = "patient data removed by pattern only (no database for known names)"
+		b.cur.Note = fmt.Sprintf("patient data removed by pattern only (no database for known names); names of %d rejected files removed", files)
 		return nil
 	}
 	list, err := b.o.Store.Orders(b.ctx, store.OrderFilter{Limit: maxKnownOrders})
@@ -316,7 +317,7 @@ func (b *bundle) loadKnown() error {
 	for _, o := range list {
 		b.red.addPatient(o.Patient)
 	}
-	b.cur.Note = fmt.Sprintf("patient data removed; names of %d orders' patients removed from free text", len(list))
+	b.cur.Note = fmt.Sprintf("patient data removed; names of %d orders' patients and of %d rejected files removed from free text", len(list), files)
 	return nil
 }
 

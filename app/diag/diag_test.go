@@ -36,10 +36,13 @@ const (
 	password = "pw-HUNTER-2"
 	patID    = "PAT-4711"
 	placer   = "PLACER-0815"
+	// rejected is the name of a rejected order file: EHRs name files
+	// after the patient.
+	rejected = "Kovac_Ana_1977-04-02.gdt"
 )
 
 var (
-	patientStrings = []string{family, given, birth, birthHL7, birthGDT, phone, mail, street}
+	patientStrings = []string{family, given, birth, birthHL7, birthGDT, phone, mail, street, "Kovac_Ana"}
 	secretStrings  = []string{secret, password}
 )
 
@@ -69,9 +72,9 @@ func newFixture(t *testing.T, withStore, withLogs bool) *fixture {
 	}
 	write(t, filepath.Join(in, "pending.gdt"), "01380006302\r\n")
 	write(t, filepath.Join(in, "archive", "old.gdt"), "01380006302\r\n")
-	write(t, filepath.Join(in, "error", "bad.gdt"), "0173101"+family+"\r\n")
-	write(t, filepath.Join(in, "error", "bad.gdt.error"),
-		"file: bad.gdt\nerror: gdt: line 4: field 3103: not a date\n0173101"+family+"\r\n0193102"+given+"\r\n0173103"+birthGDT+"\r\n0173000"+patID+"\r\n0233619"+mail+"\r\n")
+	write(t, filepath.Join(in, "error", rejected), "0173101"+family+"\r\n")
+	write(t, filepath.Join(in, "error", rejected+".error"),
+		"file: "+filepath.Join(in, "error", rejected)+"\nerror: gdt: line 4: field 3103: not a date\n0173101"+family+"\r\n0193102"+given+"\r\n0173103"+birthGDT+"\r\n0173000"+patID+"\r\n0233619"+mail+"\r\n")
 
 	if withLogs {
 		logs := filepath.Join(f.dataDir, "logs")
@@ -81,7 +84,7 @@ func newFixture(t *testing.T, withStore, withLogs bool) *fixture {
 		write(t, filepath.Join(logs, "mconnect.log"), strings.Join([]string{
 			`{"level":"info","msg":"order accepted","patientName":"` + family + `","patientId":"` + patID + `","time":"2025-03-01T10:00:00Z"}`,
 			`{"level":"warning","msg":"delivery failed for now; will retry","token":"` + secret + `","error":"AE: PID|1||` + patID + `^^^X||` + family + `^` + given + `||` + birthHL7 + `|F","time":"2025-03-01T10:01:00Z"}`,
-			`{"level":"error","msg":"file rejected","birthDate":"` + birth + `","phone":"` + phone + `","file":"bad.gdt","time":"2025-03-01T10:02:00Z"}`,
+			`{"level":"error","msg":"file rejected","birthDate":"` + birth + `","phone":"` + phone + `","file":"` + filepath.Join(in, rejected) + `","time":"2025-03-01T10:02:00Z"}`,
 			`not json: Authorization: Bearer ` + secret + ` password=` + password,
 		}, "\n")+"\n")
 		var gz bytes.Buffer
@@ -202,7 +205,7 @@ func TestExport(t *testing.T) {
 				"store.json":        {`"schemaVersion"`, `"tomedo"`, `"default"`},
 				"errors.txt":        {"old failure", "delivery failed for now", "file rejected", patID},
 				"logs/mconnect.log": {patID, redactedSecret, redactedPatient, "order accepted"},
-				"folders.json":      {"bad.gdt.error", "0173101" + redactedPatient, "0173000" + patID, `"pending": 1`, `"archived": 1`, `"rejected": 1`},
+				"folders.json":      {"rejected-1.gdt.error", redactedFile + `\nerror: gdt`, "0173101" + redactedPatient, "0173000" + patID, `"pending": 1`, `"archived": 1`, `"rejected": 1`},
 				"sections.txt":      {"store:      ok", "logs:       ok", "orders:     ok, not included", "names of 2 orders"},
 				"README.txt":        {"patient data: removed"},
 			},
@@ -213,7 +216,8 @@ func TestExport(t *testing.T) {
 			forbidden: secretStrings,
 			contains: map[string][]string{
 				"orders.json":       {family, given, birth, "Zupančič"},
-				"logs/mconnect.log": {family},
+				"logs/mconnect.log": {family, rejected},
+				"folders.json":      {rejected + ".error"},
 				"README.txt":        {"patient data: INCLUDED"},
 			},
 		},

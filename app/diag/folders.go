@@ -122,6 +122,40 @@ func (b *bundle) folder(role, dir string) folderState {
 	return fs
 }
 
+// loadRejectedNames gives the redactor the names of the files in the
+// exchange folders' error/ (the newest maxRejectedNames of each).
+func (b *bundle) loadRejectedNames() int {
+	if b.o.Config == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range b.exchangeFolders() {
+		ents, err := os.ReadDir(filepath.Join(f[1], "error"))
+		if err != nil {
+			continue
+		}
+		type named struct {
+			name string
+			mod  time.Time
+		}
+		var files []named
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil && e.Type().IsRegular() {
+				files = append(files, named{e.Name(), fi.ModTime()})
+			}
+		}
+		sort.Slice(files, func(i, j int) bool { return files[i].mod.After(files[j].mod) })
+		if len(files) > maxRejectedNames {
+			files = files[:maxRejectedNames]
+		}
+		for _, e := range files {
+			b.red.addFile(e.name)
+			n++
+		}
+	}
+	return n
+}
+
 // countFiles counts the regular files in dir for which keep (nil: all)
 // returns true.
 func countFiles(dir string, keep func(os.DirEntry) bool) (int, error) {
@@ -162,6 +196,7 @@ func (b *bundle) newestNotes(dir string, ents []os.DirEntry) []errorNote {
 	}
 	for i := range notes {
 		notes[i].Text = b.readNote(filepath.Join(dir, notes[i].Name))
+		notes[i].Name = b.red.fileName(i, notes[i].Name)
 	}
 	return notes
 }

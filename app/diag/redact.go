@@ -1,8 +1,10 @@
 package diag
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 const (
 	redactedSecret  = "[redacted]"
 	redactedPatient = "[patient data removed]"
+	redactedFile    = "[file name removed]"
 )
 
 // secretKey reports whether a key name suggests a secret. The list is a
@@ -94,6 +97,9 @@ type redactor struct {
 	// known are names, birth dates and contacts of the store's patients,
 	// removed wherever they appear as a word (see addPatient).
 	known map[string]bool
+	// files are the names of rejected files (EHRs name order files after
+	// the patient), removed wherever they appear, longest first.
+	files []string
 }
 
 // text scrubs free text: secrets in key=value pairs, bearer tokens and URL
@@ -111,7 +117,40 @@ func (r redactor) text(s string) string {
 	s = hl7Person.ReplaceAllString(s, "${1}|${2}|"+redactedPatient)
 	s = gdtPerson.ReplaceAllString(s, "${1}${2}${3}"+redactedPatient)
 	s = email.ReplaceAllString(s, redactedPatient)
+	for _, f := range r.files {
+		s = strings.ReplaceAll(s, f, redactedFile)
+	}
 	return r.knownWords(s)
+}
+
+// maxRejectedNames bounds how many rejected file names the redactor looks
+// for (the newest of each folder's error/).
+const maxRejectedNames = 1000
+
+// addFile adds a rejected file's name, and the name without its
+// extensions, to the names removed from text.
+func (r *redactor) addFile(name string) {
+	name = strings.TrimSuffix(name, ".error")
+	for _, n := range []string{name, strings.SplitN(name, ".", 2)[0]} {
+		if utf8.RuneCountInString(n) < 4 || slices.Contains(r.files, n) {
+			continue
+		}
+		r.files = append(r.files, n)
+	}
+	sort.SliceStable(r.files, func(i, j int) bool { return len(r.files[i]) > len(r.files[j]) })
+}
+
+// fileName is the name a rejected file is shown under in the bundle: its
+// position and extensions (".gdt.error"), unless patient data is kept.
+func (r redactor) fileName(i int, name string) string {
+	if r.keepPatient {
+		return name
+	}
+	ext := ""
+	if k := strings.IndexByte(name, '.'); k > 0 {
+		ext = name[k:]
+	}
+	return fmt.Sprintf("rejected-%d%s", i+1, ext)
 }
 
 // value scrubs a decoded JSON value in place of its key: a secret key's

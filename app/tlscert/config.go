@@ -1,6 +1,10 @@
 package tlscert
 
-import "crypto/tls"
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+)
 
 // cipherSuites are the TLS 1.2 suites a hub endpoint accepts: forward
 // secret (ECDHE) with an AEAD cipher. CBC suites (with SHA-1 MACs: Lucky13,
@@ -29,4 +33,31 @@ func ServerConfig(cert tls.Certificate) *tls.Config {
 		CipherSuites: CipherSuites(),
 		Certificates: []tls.Certificate{cert},
 	}
+}
+
+// ClientConfig returns the TLS configuration for a connection the hub
+// makes (to an EHR's HTTPS endpoint, verified against the system's CAs):
+// the same versions and suites as ServerConfig. Each call returns a new
+// *tls.Config.
+func ClientConfig() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: CipherSuites()}
+}
+
+// PinnedClientConfig is ClientConfig for a server known by the SHA-256
+// fingerprint of its certificate (a hub, as tablets pin it) instead of a
+// CA: any other certificate fails the handshake.
+func PinnedClientConfig(fingerprint string) *tls.Config {
+	want := NormalizeFingerprint(fingerprint)
+	c := ClientConfig()
+	c.InsecureSkipVerify = true // the pin below replaces CA verification
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("tlscert: the server sent no certificate")
+		}
+		if got := Fingerprint(cs.PeerCertificates[0].Raw); got != want {
+			return fmt.Errorf("tlscert: server certificate fingerprint %s does not match the pinned %s", got, want)
+		}
+		return nil
+	}
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/connectors/credurl"
 	"github.com/mesi/mconnect/connectors/pull"
 )
 
@@ -159,6 +160,7 @@ func (c *Config) ApplyDefaults() {
 // Validate reports every invalid key.
 func (c *Config) Validate(ck *config.Checker) {
 	pull.CheckBaseURL(ck, "baseURL", c.BaseURL)
+	credurl.NoCredentials(ck, "baseURL", c.BaseURL)
 	if strings.TrimSpace(c.SiteID) == "" {
 		ck.Add("siteId", "must name the practice's Halo GUID (shown when the site was paired in HALO)")
 	} else if strings.ContainsAny(c.SiteID, "/?#% ") {

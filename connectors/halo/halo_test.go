@@ -427,3 +427,17 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseURLWithCredentialsRefused: a user and password in the base URL
+// would sit in the config file and the support bundle.
+func TestBaseURLWithCredentialsRefused(t *testing.T) {
+	p, _ := catalogue.Lookup("bestpractice")
+	c := halo.Kind().Example(p, t.TempDir()).(*halo.Config)
+	c.BaseURL = "https://mesi:s3cret@api.haloconnect.io"
+	ck := config.NewChecker()
+	c.Validate(ck.In("halo"))
+	ps := ck.Problems()
+	if len(ps) != 1 || ps[0].Key != "halo.baseURL" || !strings.Contains(ps[0].Problem, "keyring") || strings.Contains(ps[0].Problem, "s3cret") {
+		t.Fatalf("problems %v, want one under halo.baseURL pointing to the keyring", ps)
+	}
+}

@@ -3,8 +3,10 @@ package hl7
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mesi/mconnect/app/domain"
 )
@@ -25,6 +27,9 @@ const (
 	// MetaDeclaredCharset is MSH-18 when the bytes disagreed with it and
 	// the message was read in the connection's default charset instead.
 	MetaDeclaredCharset = "hl7.declaredCharset"
+	// MetaTextCut lists the fields (keys, comma-separated) whose text was
+	// cut to MapOptions.MaxText; absent when none was.
+	MetaTextCut = "hl7.textCut"
 
 	// WEDA keys (MapOptions.WEDA).
 	MetaRequestedDate = "requestedDate"
@@ -80,7 +85,17 @@ type MapOptions struct {
 	Location *time.Location
 	// Parse configures the parser (default charset).
 	Parse ParseOptions
+	// MaxText bounds, in characters, every text an order keeps: each
+	// source field's value and readable text (notes NTE-3 included) and
+	// the service text (default DefaultMaxText; negative: no bound). A cut
+	// text ends with "…" and is named in Meta[MetaTextCut].
+	MaxText int
 }
+
+// DefaultMaxText is MapOptions.MaxText unless set: a long clinical note
+// fits; a message stuffed with megabytes does not reach the store and the
+// tablets.
+const DefaultMaxText = 4000
 
 // Mapper turns ORM^O01 messages into orders.
 type Mapper struct {
@@ -103,6 +118,9 @@ func NewMapper(opts MapOptions) *Mapper {
 	}
 	if opts.Location == nil {
 		opts.Location = time.Local
+	}
+	if opts.MaxText == 0 {
+		opts.MaxText = DefaultMaxText
 	}
 	return &Mapper{opts: opts, race: upperKeys(opts.RaceMap), group: upperKeys(opts.GroupMap), meas: upperKeys(opts.MeasurementMap)}
 }
@@ -222,6 +240,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		if err := m.checkOrder(cur, curORC); err != nil {
 			return err
 		}
+		m.capText(cur)
 		if m.opts.WEDA {
 			// WEDA's values travel to the tablet and the Dashboard too.
 			for _, k := range []string{MetaRequestedDate, MetaTaskType, MetaActivityID} {
@@ -278,6 +297,52 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		}
 	}
 	return orders, nil
+}
+
+// capText cuts the texts of o to MaxText characters and names the cut
+// fields in Meta[MetaTextCut].
+func (m *Mapper) capText(o *domain.Order) {
+	max := m.opts.MaxText
+	if max <= 0 {
+		return
+	}
+	var cut []string
+	note := func(key string) {
+		if !slices.Contains(cut, key) {
+			cut = append(cut, key)
+		}
+	}
+	if s, ok := cutText(o.ServiceText, max); ok {
+		o.ServiceText = s
+		note("OBR-4")
+	}
+	for i := range o.Fields {
+		f := &o.Fields[i]
+		v, cv := cutText(f.Value, max)
+		t, ct := cutText(f.Text, max)
+		if cv || ct {
+			f.Value, f.Text = v, t
+			note(f.Key)
+		}
+	}
+	if len(cut) > 0 {
+		o.Meta[MetaTextCut] = strings.Join(cut, ",")
+	}
+}
+
+// cutText cuts s to max characters, the last one "…"; ok reports a cut.
+func cutText(s string, max int) (string, bool) {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
+		return s, false
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			return s[:i] + "…", true
+		}
+		n++
+	}
+	return s, false
 }
 
 func cloneOrder(o domain.Order) domain.Order {

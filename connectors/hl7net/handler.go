@@ -76,11 +76,22 @@ func (h *OrderHandler) ServeMLLP(ctx context.Context, peer net.Addr, msg []byte)
 	return h.Handle(ctx, peer.String(), msg).ACK
 }
 
+// sizeText is a byte count as people read it ("2 MB", "512 KB").
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // Oversize implements mllp.Handler: an AR naming the limit.
 func (h *OrderHandler) Oversize(_ context.Context, peer net.Addr, head []byte, limit int) []byte {
 	hdr := hl7.ReadHeader(head)
 	e := &hl7.Error{Code: hl7.CodeInternal, Reject: true,
-		Problem: fmt.Sprintf("message larger than the limit of %d bytes; not processed", limit)}
+		Problem: fmt.Sprintf("message larger than the hub's limit of %s (%d bytes) for an order; not processed", sizeText(limit), limit)}
 	h.log.WithFields(logrus.Fields{"peer": peer.String(), "control_id": hdr.ControlID, "limit": limit}).Warn("hl7: message over the size limit rejected")
 	h.fail("message over the size limit from "+peer.String(), domain.SeverityWarning)
 	return h.ack(hdr, hl7.AR, "", hl7.AckAuto, e)
@@ -154,6 +165,7 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 	out := Outcome{Code: hl7.AA, hdr: hdr}
 	var refused []*hl7.Error
 	var reused bool
+	var cut string // fields of an order whose text was cut
 	for _, o := range orders {
 		sctx, cancel := context.WithTimeout(ctx, h.opts.StoreTimeout)
 		acc, err := h.sink.AcceptOrder(sctx, o)
@@ -176,6 +188,9 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		out.Duplicate = out.Duplicate || acc.Duplicate
 		reused = reused || acc.ControlIDReused
 		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Info("hl7: order accepted")
+		if f := o.Meta[hl7.MetaTextCut]; f != "" && cut == "" {
+			cut = f
+		}
 	}
 	if len(out.Orders) == 0 {
 		log.WithFields(logrus.Fields{"ack": hl7.AR, "refused": len(refused)}).Warn("hl7: message refused")
@@ -192,6 +207,10 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		h.rep.Failed(domain.SeverityWarning, "charset-mismatch",
 			map[string]string{"control_id": hdr.ControlID, "declared": parsed.DeclaredCharset, "used": parsed.Charset},
 			fmt.Errorf("message %s declares %s in MSH-18 but is not; read as %s", hdr.ControlID, parsed.DeclaredCharset, parsed.Charset))
+	case cut != "":
+		log.WithField("fields", cut).Warn("hl7: order text over the limit cut")
+		h.rep.Failed(domain.SeverityWarning, "order-text-cut", map[string]string{"control_id": hdr.ControlID, "fields": cut},
+			fmt.Errorf("message %s: the text of %s was longer than the limit and was cut", hdr.ControlID, cut))
 	case len(refused) > 0:
 		h.fail(fmt.Sprintf("message %s: %d of %d orders refused", hdr.ControlID, len(refused), len(orders)), domain.SeverityWarning)
 	default:

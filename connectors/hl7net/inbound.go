@@ -26,8 +26,11 @@ type MLLPInboundOptions struct {
 	Allow []string
 	// MaxConnections bounds concurrent connections (default 32).
 	MaxConnections int
-	// MaxMessageSize bounds one message in bytes (default 50 MB).
+	// MaxMessageSize bounds one order message in bytes (default
+	// DefaultMaxOrderSize); a larger one gets an AR naming the limit.
 	MaxMessageSize int
+	// MaxFieldText bounds each text of an order (see hl7.MapOptions.MaxText).
+	MaxFieldText int
 	// IdleTimeout, ReadTimeout, WriteTimeout and ShutdownGrace: see
 	// mllp.ServerOptions (defaults 5 min, 2 min, 30 s, 10 s).
 	IdleTimeout, ReadTimeout, WriteTimeout, ShutdownGrace time.Duration
@@ -45,6 +48,12 @@ type MLLPInboundOptions struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
+
+// DefaultMaxOrderSize bounds an order message (ORM^O01): an order is
+// text, a few kilobytes even with long notes, so 2 MB leaves room without
+// letting a sender fill the hub's memory and every tablet's worklist. It is
+// independent of the size of results, which go the other way.
+const DefaultMaxOrderSize = 2 << 20
 
 // MLLPInbound receives ORM^O01 orders over MLLP.
 type MLLPInbound struct {
@@ -82,9 +91,12 @@ func NewMLLPInbound(opts MLLPInboundOptions, sink domain.OrderSink, log logrus.F
 	log = log.WithField("connection", opts.Name)
 	h := NewOrderHandler(OrderHandlerOptions{
 		Connection: opts.Name, StoreTimeout: opts.StoreTimeout, Application: opts.Application, Now: opts.Now,
-		Map: hl7.MapOptions{RaceMap: opts.RaceMap, GroupMap: opts.GroupMap, MeasurementMap: opts.MeasurementMap,
+		Map: hl7.MapOptions{RaceMap: opts.RaceMap, GroupMap: opts.GroupMap, MeasurementMap: opts.MeasurementMap, MaxText: opts.MaxFieldText,
 			Location: opts.Location, Parse: hl7.ParseOptions{DefaultCharset: opts.DefaultCharset}},
 	}, sink, log, health)
+	if opts.MaxMessageSize <= 0 {
+		opts.MaxMessageSize = DefaultMaxOrderSize
+	}
 	srv := mllp.NewServer(mllp.ServerOptions{
 		Allow: allow, MaxConns: opts.MaxConnections, MaxMessageSize: opts.MaxMessageSize,
 		IdleTimeout: opts.IdleTimeout, ReadTimeout: opts.ReadTimeout, WriteTimeout: opts.WriteTimeout,

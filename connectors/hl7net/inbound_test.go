@@ -11,11 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/connectors/hl7"
 	"github.com/mesi/mconnect/connectors/mllp"
 )
 
@@ -220,7 +222,7 @@ func TestInboundConnectionProblems(t *testing.T) {
 		}
 		defer c.Close()
 		ack, m := sendOn(t, c, []byte(msg))
-		if ack.Code != "AR" || ack.ControlID != "BIG1" || !strings.Contains(ack.Text, "limit of 4096 bytes") || m.Get("ERR-3.1") != "207" {
+		if ack.Code != "AR" || ack.ControlID != "BIG1" || !strings.Contains(ack.Text, "limit of 4 KB (4096 bytes)") || m.Get("ERR-3.1") != "207" {
 			t.Errorf("ACK %+v", ack)
 		}
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -375,5 +377,79 @@ func TestInboundConcurrentConnections(t *testing.T) {
 	wg.Wait()
 	if orders, _ := sink.snapshot(); len(orders) != 80 {
 		t.Errorf("%d orders", len(orders))
+	}
+}
+
+// TestOrderSizeDefault: without a configured limit an order over 2 MB
+// gets an AR naming the limit and is not stored; one under it is.
+func TestOrderSizeDefault(t *testing.T) {
+	t.Parallel()
+	sink := &fakeSink{}
+	addr, _ := startInbound(t, MLLPInboundOptions{}, sink, nil)
+	head := "MSH|^~\\&|EHR|FAC|HUB|MESI|20240101||ORM^O01|%s|P|2.5\rPID|1||P1||Novak^Ana\rORC|NW|%s\rOBR|1|%s||ECG\rNTE|1||"
+	for _, tc := range []struct {
+		id   string
+		note int
+		code string
+	}{{"SMALL1", 1 << 20, "AA"}, {"BIG2", 3 << 20, "AR"}} {
+		msg := fmt.Sprintf(head, tc.id, tc.id, tc.id) + strings.Repeat("x", tc.note) + "\r"
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, _ := sendOn(t, c, []byte(msg))
+		c.Close()
+		if string(ack.Code) != tc.code || ack.ControlID != tc.id {
+			t.Errorf("%s: ACK %+v, want %s", tc.id, ack, tc.code)
+		}
+		if tc.code == "AR" && !strings.Contains(ack.Text, "limit of 2 MB") {
+			t.Errorf("%s: AR text %q does not name the limit", tc.id, ack.Text)
+		}
+	}
+	if orders, _ := sink.snapshot(); len(orders) != 1 {
+		n := len(orders)
+		t.Errorf("%d orders stored, want the small one only", n)
+	}
+}
+
+// TestOrderTextCut: a note longer than the limit is stored cut (marked
+// with …), the order is acknowledged, and the cut is a health warning
+// naming the field.
+func TestOrderTextCut(t *testing.T) {
+	t.Parallel()
+	sink := &fakeSink{}
+	addr, health := startInbound(t, MLLPInboundOptions{MaxFieldText: 500}, sink, nil)
+	msg := "MSH|^~\\&|EHR|FAC|HUB|MESI|20240101||ORM^O01|CUT1|P|2.5\rPID|1||P1||Novak^Ana\rORC|NW|CUT1\rOBR|1|CUT1||ECG^" +
+		strings.Repeat("s", 900) + "\rNTE|1||" + strings.Repeat("ž", 5000) + "\r"
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := sendOn(t, c, []byte(msg))
+	c.Close()
+	if ack.Code != "AA" {
+		t.Fatalf("ACK %+v, want AA", ack)
+	}
+	orders, _ := sink.snapshot()
+	if len(orders) != 1 {
+		t.Fatalf("%d orders stored", len(orders))
+	}
+	o := orders[0]
+	var nte domain.Field
+	for _, f := range o.Fields {
+		if f.Key == "NTE-3" {
+			nte = f
+		}
+	}
+	for what, s := range map[string]string{"NTE-3 value": nte.Value, "NTE-3 text": nte.Text, "service text": o.ServiceText} {
+		if n := utf8.RuneCountInString(s); n != 500 || !strings.HasSuffix(s, "…") {
+			t.Errorf("%s: %d characters, want cut to 500 with …", what, n)
+		}
+	}
+	if got := o.Meta[hl7.MetaTextCut]; got != "OBR-4,NTE-3" {
+		t.Errorf("Meta[%s] = %q", hl7.MetaTextCut, got)
+	}
+	if !health.has("order-text-cut") {
+		t.Error("no order-text-cut health report")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/connectors/hl7"
 )
 
 // MLLPConfig is the "hl7" config section: HL7 v2 over MLLP (Birpis,
@@ -14,8 +15,12 @@ type MLLPConfig struct {
 	// Listen is where the EHR sends ORM^O01 orders.
 	Listen string `json:"listen"`
 	// Whitelist lists the addresses (CIDRs or single IPs) allowed to connect.
-	Whitelist      []string        `json:"whitelist"`
-	MaxMessageMB   int             `json:"maxMessageMB"`
+	Whitelist    []string `json:"whitelist"`
+	MaxMessageMB int      `json:"maxMessageMB"`
+	// MaxFieldText bounds each text an order keeps, in characters (a
+	// source field, a note NTE-3, the service text); a longer one is cut
+	// with a warning (default hl7.DefaultMaxText).
+	MaxFieldText   int             `json:"maxFieldText"`
 	MaxConnections int             `json:"maxConnections"`
 	IdleTimeout    config.Duration `json:"idleTimeout"`
 	// ResultHost is the EHR's host:port that receives ORU^R01 results.
@@ -41,7 +46,10 @@ const MLLPSection = "hl7"
 // ApplyDefaults fills empty values.
 func (h *MLLPConfig) ApplyDefaults() {
 	if h.MaxMessageMB == 0 {
-		h.MaxMessageMB = 50
+		h.MaxMessageMB = DefaultMaxOrderSize >> 20
+	}
+	if h.MaxFieldText == 0 {
+		h.MaxFieldText = hl7.DefaultMaxText
 	}
 	if h.MaxConnections == 0 {
 		h.MaxConnections = 16
@@ -65,6 +73,7 @@ func (h *MLLPConfig) Validate(ck *config.Checker) {
 	}
 	ck.Addresses("whitelist", h.Whitelist)
 	ck.RangeInt("maxMessageMB", h.MaxMessageMB, 1, 512)
+	ck.RangeInt("maxFieldText", h.MaxFieldText, 100, 1<<20)
 	ck.RangeInt("maxConnections", h.MaxConnections, 1, 1024)
 	ck.RangeDur("idleTimeout", h.IdleTimeout.D(), time.Second, 24*time.Hour)
 	ck.HostPort("resultHost", h.ResultHost, false)
@@ -80,10 +89,15 @@ func MLLPKind() connector.Kind {
 		Section: MLLPSection,
 		New:     func(catalogue.Profile) config.Section { return &MLLPConfig{} },
 		Example: func(p catalogue.Profile, _ string) config.Section {
+			// The EHR's one address is let in, the same host the results
+			// go to: a whole network would let any PC of the clinic (or a
+			// guest Wi-Fi) put orders on the tablets. docs/CONFIG.md says
+			// how to widen it.
+			const ehrHost = "127.0.0.1"
 			c := &MLLPConfig{
 				Listen:       ":2575",
-				Whitelist:    []string{"127.0.0.1/32", "192.168.0.0/16"},
-				ResultHost:   "127.0.0.1:2576",
+				Whitelist:    []string{ehrHost},
+				ResultHost:   ehrHost + ":2576",
 				ReceivingApp: p.HL7.ReceivingApp,
 				RaceMap:      map[string]string{"2106-3": "white", "2054-5": "black", "2028-9": "asian", "2131-1": "other"},
 				Mapping: config.Mapping{
@@ -109,7 +123,7 @@ func buildMLLP(env connector.Env, s config.Section) (connector.Parts, error) {
 	comp := "conn:" + env.Name
 	in, err := NewMLLPInbound(MLLPInboundOptions{
 		Name: env.Name, ListenAddr: c.Listen, Allow: c.Whitelist, MaxConnections: c.MaxConnections,
-		MaxMessageSize: c.MaxMessageMB << 20, IdleTimeout: c.IdleTimeout.D(),
+		MaxMessageSize: c.MaxMessageMB << 20, MaxFieldText: c.MaxFieldText, IdleTimeout: c.IdleTimeout.D(),
 		RaceMap: c.RaceMap, GroupMap: c.GroupMap, MeasurementMap: c.MeasurementMap,
 		Application: c.SendingApp,
 	}, env.Orders, env.Log, env.Health)

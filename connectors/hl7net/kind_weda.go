@@ -11,6 +11,7 @@ import (
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/connectors/credurl"
 	"github.com/mesi/mconnect/connectors/hl7"
 	"github.com/mesi/mconnect/connectors/probe"
 )
@@ -31,6 +32,9 @@ type WEDAConfig struct {
 	Charset     string            `json:"charset"`
 	RaceMap     map[string]string `json:"raceMap,omitempty"`
 	ContentType string            `json:"contentType"`
+	// AllowInsecure accepts an http:// ResultURL off loopback (the token
+	// then crosses the network unencrypted). Off by default.
+	AllowInsecure bool `json:"allowInsecure,omitempty"`
 	config.Mapping
 }
 
@@ -65,6 +69,8 @@ func (w *WEDAConfig) Validate(ck *config.Checker) {
 	ck.RangeDur("quietPeriod", w.QuietPeriod.D(), 100*time.Millisecond, time.Hour)
 	ck.AfterProcess("afterProcess", w.AfterProcess)
 	ck.URL("resultURL", w.ResultURL)
+	credurl.NoCredentials(ck, "resultURL", w.ResultURL)
+	credurl.TokenTransport(ck, "resultURL", w.ResultURL, w.AllowInsecure, "allowInsecure")
 	ck.SecretRef("token", w.Token)
 	if strings.TrimSpace(w.TokenHeader) == "" || strings.ContainsAny(w.TokenHeader, " :\r\n") {
 		ck.Add("tokenHeader", "%q is not an HTTP header name", w.TokenHeader)

@@ -138,6 +138,11 @@ func (o *MLLPOutbound) classify(log logrus.FieldLogger, ctrl string, reply []byt
 		log.WithField("msa2", ack.ControlID).Warn("hl7: answer acknowledges another message; connection closed")
 		return "", domain.Temporary(fmt.Errorf("hl7net: answer acknowledges %q, not %q", ack.ControlID, ctrl), answer)
 	}
+	if ack.Text != "" && !ack.Accepted() {
+		// The EHR's text may name the patient: debug only. It is kept
+		// with the delivery, where a person reads it.
+		log.WithFields(logrus.Fields{"ack": ack.Code, "ack_text": ack.Text}).Debug("hl7: text of the EHR's answer")
+	}
 	switch {
 	case ack.Accepted():
 		log.WithField("ack", ack.Code).Info("hl7: result delivered")

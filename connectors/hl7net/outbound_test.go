@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
+
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/connectors/hl7"
 	"github.com/mesi/mconnect/connectors/mllp"
@@ -276,5 +279,44 @@ func TestMLLPOutboundFailures(t *testing.T) {
 	}
 	if _, err := NewMLLPOutbound(MLLPOutboundOptions{}, nil); err == nil {
 		t.Error("no address accepted")
+	}
+}
+
+// TestMLLPOutboundNAKTextDebugOnly: the text of an EHR's negative answer
+// may name the patient; it is logged at debug level only, and kept as the
+// delivery's answer.
+func TestMLLPOutboundNAKTextDebugOnly(t *testing.T) {
+	t.Parallel()
+	const text = "unknown patient Čebašek Žiga 19800101"
+	for _, code := range []string{"AR", "AE"} {
+		t.Run(code, func(t *testing.T) {
+			e := &ehr{answer: func(m *hl7.Message) string { return code + "|" + m.Get("MSH-10") + "|" + text }}
+			addr := e.start(t)
+			l, hook := logtest.NewNullLogger()
+			l.SetLevel(logrus.DebugLevel)
+			ob, err := NewMLLPOutbound(MLLPOutboundOptions{Addr: addr}, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := outgoing(t, "hipokrat_orm.hl7", 1000)
+			_, err = ob.Deliver(context.Background(), out)
+			if got := domain.AnswerOf(err); got != code+": "+text {
+				t.Fatalf("answer %q (%v), want the EHR's text kept", got, err)
+			}
+			atDebug := false
+			for _, en := range hook.AllEntries() {
+				line, _ := en.String()
+				if !strings.Contains(line, "Čebašek") {
+					continue
+				}
+				if en.Level != logrus.DebugLevel {
+					t.Errorf("the EHR's text logged at %s: %s", en.Level, line)
+				}
+				atDebug = true
+			}
+			if !atDebug {
+				t.Error("the EHR's text is not logged at debug level")
+			}
+		})
 	}
 }

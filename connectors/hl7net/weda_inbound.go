@@ -97,6 +97,9 @@ func (in *WEDAInbound) handle(ctx context.Context, f folder.File) error {
 		in.report(domain.SeverityError, "store-unavailable", err.Error())
 		return folder.Retryable(err)
 	}
+	if cut := o.Meta[hl7.MetaTextCut]; cut != "" {
+		in.log.WithFields(logrus.Fields{"file": f.Name, "fields": cut}).Warn("hl7: order text over the limit cut")
+	}
 	in.mu.Lock()
 	in.lastMsg = time.Now()
 	in.mu.Unlock()

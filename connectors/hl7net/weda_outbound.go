@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/hl7"
 )
 
@@ -89,7 +90,9 @@ func NewWEDAOutbound(opts WEDAOutboundOptions, log logrus.FieldLogger) (*WEDAOut
 		opts.MaxAnswerBytes = 64 << 10
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tlscert.ClientConfig()
+		opts.Client = &http.Client{Transport: tr}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -170,6 +173,8 @@ func (w *WEDAOutbound) Deliver(ctx context.Context, out domain.Outgoing) (string
 		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("MSH")) {
 			if ack, err := hl7.ReadAck(body); err == nil && !ack.Accepted() {
 				a := string(ack.Code) + ": " + ack.Text
+				// The EHR's text may name the patient: debug only.
+				log.WithFields(logrus.Fields{"ack": ack.Code, "ack_text": ack.Text}).Debug("hl7: text of WEDA's answer")
 				if ack.Rejected() {
 					log.Warn("hl7: WEDA rejected the result")
 					return "", domain.Permanent(fmt.Errorf("hl7net: WEDA rejected the result (%s)", ack.Code), a)

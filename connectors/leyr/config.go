@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/connectors/credurl"
 	"github.com/mesi/mconnect/connectors/pull"
 )
 
@@ -110,6 +111,7 @@ func (c *Config) ApplyDefaults() {
 // Validate reports every invalid key.
 func (c *Config) Validate(ck *config.Checker) {
 	pull.CheckBaseURL(ck, "baseURL", c.BaseURL)
+	credurl.NoCredentials(ck, "baseURL", c.BaseURL)
 	for key, v := range map[string]string{"emr": c.EMR, "careUnitId": c.CareUnitID, "clientId": c.ClientID} {
 		if strings.TrimSpace(v) == "" {
 			ck.Add(key, "must not be empty (from the clinic's Leyr account)")

@@ -332,3 +332,17 @@ func TestExampleValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseURLWithCredentialsRefused: a user and password in the base URL
+// would sit in the config file and the support bundle.
+func TestBaseURLWithCredentialsRefused(t *testing.T) {
+	p, _ := catalogue.Lookup("webdoc")
+	c := leyr.Kind().Example(p, t.TempDir()).(*leyr.Config)
+	c.BaseURL = "https://mesi:s3cret@api.leyr.io/api"
+	ck := config.NewChecker()
+	c.Validate(ck.In("leyr"))
+	ps := ck.Problems()
+	if len(ps) != 1 || ps[0].Key != "leyr.baseURL" || !strings.Contains(ps[0].Problem, "keyring") || strings.Contains(ps[0].Problem, "s3cret") {
+		t.Fatalf("problems %v, want one under leyr.baseURL pointing to the keyring", ps)
+	}
+}

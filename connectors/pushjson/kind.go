@@ -25,6 +25,7 @@ import (
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
+	"github.com/mesi/mconnect/connectors/credurl"
 	"github.com/mesi/mconnect/connectors/integration"
 	"github.com/mesi/mconnect/connectors/probe"
 )
@@ -69,6 +70,10 @@ type ResultsConfig struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Timeout bounds one POST, or one token request.
 	Timeout config.Duration `json:"timeout"`
+	// AllowInsecure accepts http:// for URL and TokenURL off loopback
+	// (the token and the client secret then cross the network
+	// unencrypted). Off by default.
+	AllowInsecure bool `json:"allowInsecure,omitempty"`
 }
 
 // ApplyDefaults fills empty values.
@@ -102,8 +107,12 @@ func (c *Config) Validate(ck *config.Checker) {
 		rk.Add("url", "%q has an unknown placeholder (known: %s)", r.URL, strings.Join(placeholders, ", "))
 	} else {
 		rk.URL("url", u)
+		credurl.NoCredentials(rk, "url", u)
+		credurl.TokenTransport(rk, "url", u, r.AllowInsecure, "results.allowInsecure")
 	}
 	rk.URL("tokenURL", r.TokenURL)
+	credurl.NoCredentials(rk, "tokenURL", r.TokenURL)
+	credurl.TokenTransport(rk, "tokenURL", r.TokenURL, r.AllowInsecure, "results.allowInsecure")
 	if strings.TrimSpace(r.ClientID) == "" {
 		rk.Add("clientId", "must name the hub's client at the EHR's token endpoint")
 	}

@@ -48,6 +48,15 @@ func TestConfigValidation(t *testing.T) {
 		{"no results URL", func(c *Config) { c.Results.URL = "" }, "join.results.url"},
 		{"unknown placeholder", func(c *Config) { c.Results.URL = "https://x/{visit}/r" }, "join.results.url"},
 		{"token URL not http", func(c *Config) { c.Results.TokenURL = "ftp://x/token" }, "join.results.tokenURL"},
+		{"password in the results URL", func(c *Config) { c.Results.URL = "https://mesi:pw@ehr.example/{externalId}/results" }, "join.results.url"},
+		{"API key in the results URL", func(c *Config) { c.Results.URL = "https://ehr.example/{externalId}/results?api_key=k1" }, "join.results.url"},
+		{"token in the token URL", func(c *Config) { c.Results.TokenURL = "https://login.example/token?access_token=t" }, "join.results.tokenURL"},
+		{"http results URL", func(c *Config) { c.Results.URL = "http://ehr.example/{externalId}/results" }, "join.results.url"},
+		{"http token URL", func(c *Config) { c.Results.TokenURL = "http://login.example/token" }, "join.results.tokenURL"},
+		{"http allowed explicitly", func(c *Config) {
+			c.Results.URL, c.Results.TokenURL, c.Results.AllowInsecure = "http://ehr.example/{externalId}/results", "http://login.example/token", true
+		}, ""},
+		{"http on loopback", func(c *Config) { c.Results.URL = "http://127.0.0.1:9000/{externalId}/results" }, ""},
 		{"a secret in the config", func(c *Config) { c.Results.ClientSecret = "s3cret" }, "join.results.clientSecret"},
 		{"no client", func(c *Config) { c.Results.ClientID = " " }, "join.results.clientId"},
 		{"bad scope", func(c *Config) { c.Results.Scopes = []string{"a b"} }, "join.results.scopes"},

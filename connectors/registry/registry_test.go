@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,4 +151,37 @@ func weda(c *config.Config) *hl7net.WEDAConfig {
 }
 func gdt(c *config.Config) *gdtfile.Config {
 	return config.SectionOf[*gdtfile.Config](c, gdtfile.Section)
+}
+
+// TestExamplesLetInOneEHRAddress: an example's HL7 whitelist names single
+// addresses (the EHR's), never a whole network.
+func TestExamplesLetInOneEHRAddress(t *testing.T) {
+	dir := t.TempDir()
+	seen := 0
+	for _, id := range catalogue.IDs() {
+		c, err := Example(id, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, ok := c.Sections[hl7net.MLLPSection].(*hl7net.MLLPConfig)
+		if !ok {
+			continue
+		}
+		seen++
+		if len(h.Whitelist) != 1 {
+			t.Errorf("%s: whitelist %v, want the EHR's one address", id, h.Whitelist)
+		}
+		for _, e := range h.Whitelist {
+			if p, err := netip.ParsePrefix(e); err == nil && !p.IsSingleIP() {
+				t.Errorf("%s: whitelist entry %q is a network, want a single address", id, e)
+			} else if err != nil {
+				if _, err := netip.ParseAddr(e); err != nil {
+					t.Errorf("%s: whitelist entry %q is not an address", id, e)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no example with an HL7 section")
+	}
 }

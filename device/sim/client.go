@@ -10,7 +10,6 @@ package sim
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
@@ -65,23 +64,9 @@ func NewClient(hubURL, fingerprint, token string) (*Client, error) {
 	return &Client{base: base, token: token, http: &http.Client{Transport: tr}, Retries: 8, Backoff: 200 * time.Millisecond}, nil
 }
 
-// pinnedTLS accepts exactly the certificate with fingerprint fp.
-func pinnedTLS(fp string) *tls.Config {
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, // the pin below replaces CA verification
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("sim: hub sent no certificate")
-			}
-			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
-			if got := hex.EncodeToString(sum[:]); got != fp {
-				return fmt.Errorf("sim: hub certificate fingerprint %s does not match the pinned %s", got, fp)
-			}
-			return nil
-		},
-	}
-}
+// pinnedTLS accepts exactly the certificate with fingerprint fp, with
+// the hub's TLS versions and suites.
+func pinnedTLS(fp string) *tls.Config { return tlscert.PinnedClientConfig(fp) }
 
 // Token returns the device token (after Pair or as given).
 func (c *Client) Token() string { return c.token }
@@ -199,6 +184,18 @@ func (c *Client) Worklist(ctx context.Context, etag string, wait time.Duration) 
 		return wl, etag, false, nil
 	}
 	return wl, resp.Header.Get("ETag"), true, nil
+}
+
+// Appointment reads one appointment with every field (the worklist lists
+// summaries).
+func (c *Client) Appointment(ctx context.Context, id string) (device.Appointment, error) {
+	var a device.Appointment
+	req, err := c.newRequest(ctx, http.MethodGet, "/appointments/"+url.PathEscape(id), nil, "")
+	if err != nil {
+		return a, err
+	}
+	_, err = c.do(req, &a)
+	return a, err
 }
 
 // Start marks an appointment in progress on this tablet.

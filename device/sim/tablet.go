@@ -99,7 +99,7 @@ func (t *Tablet) Process(ctx context.Context, wl device.Worklist) (int, error) {
 		if seen || !t.mine(a.ID) || a.State != device.StateScheduled {
 			continue
 		}
-		if err := t.measure(ctx, &a); err != nil {
+		if err := t.measure(ctx, a.ID); err != nil {
 			return n, err
 		}
 		n++
@@ -107,8 +107,13 @@ func (t *Tablet) Process(ctx context.Context, wl device.Worklist) (int, error) {
 	return n, nil
 }
 
-func (t *Tablet) measure(ctx context.Context, a *device.Appointment) error {
-	if _, err := t.Client.Start(ctx, a.ID); err != nil {
+// measure starts the appointment (the answer has every field, the
+// worklist only a summary), measures and uploads.
+func (t *Tablet) measure(ctx context.Context, apptID string) error {
+	full, err := t.Client.Start(ctx, apptID)
+	a := &full
+	a.ID = apptID
+	if err != nil {
 		var he *HTTPError
 		if errors.As(err, &he) && (he.Status == 404 || he.Status == 409) {
 			fmt.Fprintf(t.Out, "tablet %d: appointment %s is gone (%d), skipped\n", t.Index, a.ID, he.Status)

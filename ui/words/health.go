@@ -119,6 +119,8 @@ var healthTexts = map[string]text{
 	// GDT files (connectors/gdtfile)
 	"files-in.read-leniently":  {"An order file was not quite GDT", "{{.file}} was accepted although it does not follow the GDT format exactly (Details say where). Nothing is missing; if this repeats, ask the EHR's vendor to fix its GDT export."},
 	"files-out.transliterated": {"A name was written without some of its letters", "The EHR's character set lacks some letters of a result's patient name or text; they were written as the nearest plain letters (Details say which). The result reached the EHR."},
+	// HL7 orders: texts over the limit
+	"mllp.order-text-cut": {"An order's text was cut", "Message {{.control_id}} carried longer text than the hub keeps in {{.fields}}; the order was stored with the text cut. The full message is in the EHR."},
 }
 
 // Area names the kind of component a health report comes from: "device",
