@@ -3,6 +3,7 @@ package hl7net
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,6 +127,46 @@ func TestRealCorpus(t *testing.T) {
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Errorf("table rows without a corpus file: %v", missing)
+	}
+}
+
+// Two corpus files are refused for one thing each: repaired in that one
+// place they are accepted, so the refusal is for that reason only (see
+// docs/HL7-CONFORMANCE.md section 8).
+func TestRealCorpusRepaired(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "hl7")
+	for _, c := range []struct{ file, old, new, want string }{
+		// The OBR broken onto a second line inside OBR-17, joined again.
+		{"catalyze_epic_orm_o01_v23_wrapped_obr.hl7", "(608)258-\n8866|", "(608)258-8866|", ""},
+		// MSH-12 "1.0" as a v2 version; the UTF-8 text (no MSH-18) is read.
+		{"apphl7send_dcm4chee_orm_zds_v10_utf8.hl7", "|P|1.0\n", "|P|2.3.1\n", "Olomoucká"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Count(string(data), c.old) != 1 {
+				t.Fatalf("%q is no longer in the file once", c.old)
+			}
+			data = []byte(strings.Replace(string(data), c.old, c.new, 1))
+			st := openStore(t)
+			h := NewOrderHandler(OrderHandlerOptions{Connection: "ehr"}, storeSink{st}, quietLog(), nil)
+			out := h.Handle(context.Background(), "test", data)
+			if out.Code != hl7.AA || len(out.Orders) != 1 {
+				t.Fatalf("repaired: %s, %d orders (%v)", out.Code, len(out.Orders), out.Err)
+			}
+			o, err := st.Order(context.Background(), out.Orders[0].OrderID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Patient.ID == "" || o.PlacerNumber == "" || o.ServiceCode == "" {
+				t.Errorf("stored %+v", o)
+			}
+			if b, _ := json.Marshal(o); !strings.Contains(string(b), c.want) {
+				t.Errorf("stored order has no %q: %s", c.want, b)
+			}
+		})
 	}
 }
 
