@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,8 +22,10 @@ import (
 // outcome with testdata/corpus_hl7.tsv: the acknowledgment code and the
 // one sent (none when MSH-15/16 ask for none), then for an accepted message
 // the stored order's patient, order number and measurement, for a refused
-// one the ERR location, code and text. A corpus file missing from the table
-// fails, so does a table row without its file.
+// one the ERR location, code and text. A message that gets an answer is
+// then sent again over MLLP on loopback: the same answer, nothing stored
+// twice. A corpus file missing from the table fails, so does a table row
+// without its file.
 func TestRealCorpus(t *testing.T) {
 	dir := filepath.Join(corpusDir(t), "hl7")
 	want := readHL7CorpusTable(t)
@@ -86,6 +89,23 @@ func TestRealCorpus(t *testing.T) {
 					t.Fatal(err)
 				}
 				where, errCode, text = ackError(m)
+				// The same bytes again, framed, on the connection's listener
+				// (loopback): the same answer, and nothing stored twice.
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				sctx, stop := context.WithCancel(ctx)
+				done := make(chan error, 1)
+				go func() { done <- in.Serve(sctx, ln) }()
+				again, _ := exchange(t, ln.Addr().String(), data)
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+				if again.Code != ack.Code || again.ControlID != ack.ControlID {
+					t.Errorf("over MLLP: %s for %q, first %s", again.Code, again.ControlID, ack.Code)
+				}
 			}
 			stored, err := st.Orders(ctx, store.OrderFilter{})
 			if err != nil {
