@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 )
 
@@ -154,7 +155,31 @@ func EncodeString(s, charset string) ([]byte, error) {
 	if enc == nil {
 		return []byte(s), nil
 	}
-	return encoding.ReplaceUnsupported(enc.NewEncoder()).Bytes([]byte(s))
+	if !encodable(enc, '…') {
+		s = strings.ReplaceAll(s, "…", "...") // a cut text (ACK MSA-3)
+	}
+	out, _, err := transform.Bytes(encoder(enc), []byte(s))
+	return out, err
+}
+
+// encoder encodes into enc; a character enc cannot hold becomes '?'
+// (x/text's own replacement is the control character SUB, 0x1A, which
+// has no place in a message).
+func encoder(enc encoding.Encoding) transform.Transformer {
+	return transform.Chain(runes.Map(func(r rune) rune {
+		if encodable(enc, r) {
+			return r
+		}
+		return '?'
+	}), enc.NewEncoder())
+}
+
+func encodable(enc encoding.Encoding, r rune) bool {
+	if cm, ok := enc.(*charmap.Charmap); ok {
+		_, ok := cm.EncodeRune(r)
+		return ok && r != utf8.RuneError
+	}
+	return true
 }
 
 // encodingWriter wraps w so UTF-8 written to it reaches w in the charset.
@@ -163,6 +188,6 @@ func encodingWriter(w io.Writer, canon string) (io.Writer, func() error) {
 	if enc == nil {
 		return w, func() error { return nil }
 	}
-	tw := transform.NewWriter(w, encoding.ReplaceUnsupported(enc.NewEncoder()))
+	tw := transform.NewWriter(w, encoder(enc))
 	return tw, tw.Close
 }
