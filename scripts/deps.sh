@@ -10,6 +10,9 @@ pkgs=(
   # tests: a real window, screenshots, the real Secret Service, real peers
   xvfb xauth x11-utils imagemagick dbus dbus-x11 gnome-keyring
   python3 python3-hl7 curl iproute2 ca-certificates
+  # installers (make dist, scripts/dist-check.sh): the Windows cross build,
+  # NSIS, Authenticode signing, the Debian package and its checks
+  gcc-mingw-w64-x86-64 nsis osslsigncode openssl dpkg-dev appstream desktop-file-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do

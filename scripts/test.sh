@@ -154,3 +154,4 @@ dbus-run-session -- bash -c '
   go test -race -count=1 -timeout 25m ./...
 ' &
 wait $!
+scripts/dist-check.sh # the installers: Windows setup (signed), Debian package installed and started, macOS cross build
