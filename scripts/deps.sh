@@ -12,7 +12,8 @@ pkgs=(
   python3 python3-hl7 curl iproute2 ca-certificates
   # installers (make dist, scripts/dist-check.sh): the Windows cross build,
   # NSIS, Authenticode signing, the Debian package and its checks
-  gcc-mingw-w64-x86-64 nsis osslsigncode openssl dpkg-dev appstream desktop-file-utils
+  gcc-mingw-w64-x86-64 nsis osslsigncode openssl dpkg-dev binutils appstream desktop-file-utils
+  wine64
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,7 +6,8 @@
 #    on a Mac (installer/README.md).
 # 2. Builds both installers with scripts/dist.sh, the Windows setup signed
 #    with a throwaway code-signing certificate, and verifies the signature
-#    (and that it does not verify against another CA).
+#    (and that it does not verify against another CA); runs the setup under
+#    Wine (scripts/dist-wine.sh): install, no downgrade, upgrade, uninstall.
 # 3. Debian package: installs it with dpkg -i on a machine where it is not
 #    installed, runs `mconnect version` from the installed path, starts the
 #    installed desktop entry's Exec line under Xvfb (the suite's, from
@@ -125,6 +126,8 @@ if osslsigncode verify -CAfile "$work/other-cert.pem" -in "$setup" >/dev/null 2>
   fail "$setup: verifies against an unrelated CA too (the check means nothing)"
 fi
 step "Windows: setup signature verifies (and fails against another CA)"
+scripts/dist-wine.sh "$setup" "$version"
+step "Windows: the setup installs, refuses a downgrade, upgrades, uninstalls under Wine"
 
 # ---- 3. Debian package: install, run, window, remove.
 if dpkg-query -W -f='${Status}' mconnect 2>/dev/null | grep -q "install ok installed"; then

@@ -104,7 +104,9 @@ linux() {
   local out="$DIST_DIR/mconnect_${VERSION}_amd64.deb"
   say "Linux: building the GUI binary"
   mkdir -p "$work/linux"
-  "$GO" build -trimpath -ldflags "$ldflags" -o "$bin" .
+  # Built like the suite's window test builds it (no -trimpath), so that
+  # after the tests only the link step is left.
+  "$GO" build -ldflags "$ldflags" -o "$bin" .
   rm -rf "$stage"
   install -Dm755 "$bin" "$stage/usr/bin/mconnect"
   install -Dm644 installer/linux/com.mesi.mconnect.desktop "$stage/usr/share/applications/com.mesi.mconnect.desktop"
@@ -131,6 +133,22 @@ linux() {
     echo "dist: dpkg-shlibdeps found no dependencies of $bin" >&2
     exit 1
   }
+  # The GUI toolkit (GLFW) opens the X11 extension and Wayland libraries at
+  # run time (dlopen), which dpkg-shlibdeps cannot see: each one the binary
+  # names is added with the package that holds it here (dpkg -S).
+  local so pkg names
+  names="$(strings "$bin" | grep -E '^lib[A-Za-z0-9_+-]+\.so\.[0-9]+$' | sort -u)"
+  for so in libX11-xcb.so.1 libXcursor.so.1 libXext.so.6 libXi.so.6 libXinerama.so.1 \
+    libXrandr.so.2 libXrender.so.1 libXxf86vm.so.1 libEGL.so.1 libwayland-cursor.so.0 \
+    libwayland-egl.so.1 libxkbcommon.so.0; do
+    grep -qx "$so" <<<"$names" || continue
+    pkg="$(dpkg -S "$so" 2>/dev/null | awk -F': ' -v so="$so" '$2 ~ "/" so "$" { sub(/:.*/, "", $1); print $1; exit }')"
+    [ -n "$pkg" ] || {
+      echo "dist: $so (opened by the GUI at run time) is not installed here; run scripts/deps.sh" >&2
+      exit 1
+    }
+    case ", $depends," in *", $pkg "* | *", $pkg,"*) ;; *) depends="$depends, $pkg" ;; esac
+  done
   local size
   size="$(du -sk "$stage/usr" | cut -f1)"
   mkdir -p "$stage/DEBIAN"
