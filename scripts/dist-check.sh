@@ -205,8 +205,9 @@ for ((i = 0; i < 60; i++)); do
   sleep 1
 done
 cp "$work/shot.png" "$shot_dir/check-linux-window.png"
-[ "$colours" -ge 40 ] && [ "$spread" -ge 64 ] ||
+if [ "$colours" -lt 40 ] || [ "$spread" -lt 64 ]; then
   fail "the window ($geom) looks blank: $colours colours, brightness spread $spread (see $shot_dir/check-linux-window.png)"
+fi
 stop_app
 left="$(app_pids)"
 [ -z "$left" ] || fail "processes of the app are still running after it stopped: $left"

@@ -7,7 +7,7 @@
 set -euo pipefail
 f="${1:?usage: dist-sign.sh FILE}"
 : "${SIGN_CERT:?dist-sign: SIGN_CERT (the code-signing certificate) is not set}"
-: "${SIGN_KEY:?dist-sign: SIGN_KEY (the certificate's private key) is not set}"
+: "${SIGN_KEY:?dist-sign: SIGN_KEY (the private key of the certificate) is not set}"
 pass=()
 [ -z "${SIGN_PASS_FILE:-}" ] || pass=(-readpass "$SIGN_PASS_FILE")
 osslsigncode sign -certs "$SIGN_CERT" -key "$SIGN_KEY" "${pass[@]}" \

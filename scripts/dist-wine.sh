@@ -60,7 +60,10 @@ regval() {
 }
 regkey() { "$W" reg query "$1" >/dev/null 2>&1; }
 # upath C:\... prints the path inside the prefix.
-upath() { printf '%s/drive_c/%s\n' "$WINEPREFIX" "$(printf '%s' "${1#[Cc]:\\}" | tr '\\' '/')"; }
+upath() {
+  local p="${1#[Cc]:}"
+  printf '%s/drive_c%s\n' "$WINEPREFIX" "${p//\\//}"
+}
 winenv() { "$W" cmd /c "echo %$1%" 2>/dev/null | tr -d '\r'; }
 
 uninst="Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\mCONNECT Hub"
@@ -76,8 +79,7 @@ exe_w="$local_w\\Programs\\mCONNECT Hub\\mconnect.exe"
 # The older and newer setups around a stand-in program.
 stub="$work/stub.exe"
 printf 'stand-in for mconnect.exe\n' >"$stub"
-IFS=. read -r major minor patch <<<"$version"
-older="0.0.0" newer="$((major + 1)).0.0"
+older="0.0.0" newer="$((${version%%.*} + 1)).0.0"
 [ "$version" != "0.0.0" ] || fail "version 0.0.0 has no older version to test with"
 for v in "$older" "$newer"; do
   makensis -V1 -DVERSION="$v" -DVERSION4="$v.0" -DEXE="$stub" -DICON="$PWD/assets/mconnect.ico" \
@@ -102,6 +104,7 @@ echo "== dist-wine: /S installed $version for the current user (folder, Start me
 mkdir -p "$datadir" "$cfgdir"
 echo data >"$datadir/mconnect.db"
 echo '{}' >"$cfgdir/mconnect.json"
+kept() { [ -f "$datadir/mconnect.db" ] && [ -f "$cfgdir/mconnect.json" ]; }
 
 # 2. No downgrade.
 sum="$(sha256sum <"$progdir/mconnect.exe")"
@@ -119,7 +122,7 @@ got="$(regval "HKCU\\$uninst" DisplayVersion)"
 [ "$got" = "$newer" ] || fail "after the upgrade DisplayVersion is \"$got\", want \"$newer\""
 cmp -s "$stub" "$progdir/mconnect.exe" || fail "the upgrade did not replace mconnect.exe"
 [ -z "$(regval "$runkey" "mCONNECT Hub")" ] || fail "/AUTOSTART=0 left the Run value"
-[ -f "$datadir/mconnect.db" ] && [ -f "$cfgdir/mconnect.json" ] || fail "the upgrade lost the user's settings or data"
+kept || fail "the upgrade lost the user's settings or data"
 echo "== dist-wine: the $newer setup upgraded in place, kept settings and data, /AUTOSTART=0 removed autostart"
 
 # 4. Uninstall keeps settings and data; /PURGE removes them.
@@ -128,12 +131,13 @@ rc="$(run "$progdir/uninstall.exe" /S)"
 [ ! -e "$progdir" ] || fail "uninstall.exe /S left the program folder: $(ls "$progdir")"
 [ ! -e "$menu" ] || fail "uninstall.exe /S left the Start-menu entry"
 ! regkey "HKCU\\$uninst" || fail "uninstall.exe /S left the uninstall key"
-[ -f "$datadir/mconnect.db" ] && [ -f "$cfgdir/mconnect.json" ] || fail "uninstall.exe /S removed the user's settings or data"
+kept || fail "uninstall.exe /S removed the user's settings or data"
 rc="$(run "$setup" /S)"
 [ "$rc" = 0 ] || fail "reinstalling $version exited with $rc"
 rc="$(run "$progdir/uninstall.exe" /S /PURGE)"
 [ "$rc" = 0 ] || fail "uninstall.exe /S /PURGE exited with $rc"
-[ ! -e "$datadir" ] && [ ! -e "$cfgdir" ] || fail "uninstall.exe /S /PURGE left the settings or data folder"
+[ ! -e "$datadir" ] || fail "uninstall.exe /S /PURGE left the data folder"
+[ ! -e "$cfgdir" ] || fail "uninstall.exe /S /PURGE left the settings folder"
 [ -z "$(regval "$runkey" "mCONNECT Hub")" ] || fail "the uninstaller left the Run value"
 echo "== dist-wine: uninstall /S kept settings and data, /S /PURGE removed them"
 
@@ -147,5 +151,6 @@ got="$(regval "HKLM\\$uninst" DisplayVersion)"
 ! regkey "HKCU\\$uninst" || fail "/ALLUSERS wrote the user's uninstall key"
 rc="$(run "$pf/uninstall.exe" /S)"
 [ "$rc" = 0 ] || fail "the all-users uninstall.exe /S exited with $rc"
-[ ! -e "$pf" ] && ! regkey "HKLM\\$uninst" || fail "the all-users uninstaller left the folder or the key"
+[ ! -e "$pf" ] || fail "the all-users uninstaller left the folder"
+! regkey "HKLM\\$uninst" || fail "the all-users uninstaller left the machine's uninstall key"
 echo "== dist-wine: /ALLUSERS installed into Program Files (HKLM) and uninstalled"
