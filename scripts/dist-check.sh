@@ -148,7 +148,7 @@ check_windows() {
     fail "$setup: verifies against an unrelated CA too (the check means nothing)"
   fi
   step "Windows: setup signature verifies (and fails against another CA)"
-  scripts/dist-wine.sh "$setup" "$version"
+  scripts/dist-wine.sh "$setup" "$version" "$SIGN_CERT"
   step "Windows: the setup installs, refuses a downgrade, upgrades, uninstalls under Wine"
 }
 

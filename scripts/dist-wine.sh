@@ -2,10 +2,11 @@
 # Runs the Windows setup under Wine (wine64) in a throwaway prefix and checks
 # what it does, as IT would use it (silent mode):
 #
-#   scripts/dist-wine.sh dist/mconnect-setup-X.Y.Z.exe X.Y.Z
+#   scripts/dist-wine.sh dist/mconnect-setup-X.Y.Z.exe X.Y.Z [CA.pem]
 #
 # 1. /S installs for the current user: program folder, uninstaller, Start-menu
-#    entry, the uninstall key with DisplayVersion, the HKCU Run value.
+#    entry, the uninstall key with DisplayVersion, the HKCU Run value; with
+#    CA.pem, the installed mconnect.exe and uninstall.exe are signed by it.
 # 2. An older setup refuses to replace it (exit code 3) and changes nothing.
 # 3. A newer setup with /AUTOSTART=0 upgrades in place: new DisplayVersion, no
 #    Run value, the user's settings and data untouched.
@@ -21,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 setup="$(cd "$(dirname "${1:?usage: dist-wine.sh SETUP.exe VERSION}")" && pwd)/$(basename "$1")"
 version="${2:?usage: dist-wine.sh SETUP.exe VERSION}"
+ca="${3:-}"
 W="${WINE64:-/usr/lib/wine/wine64}"
 [ -x "$W" ] || {
   echo "dist-wine: $W not found (apt-get install wine64, or set WINE64)" >&2
@@ -98,6 +100,13 @@ got="$(regval "HKCU\\$uninst" DisplayVersion)"
 got="$(regval "$runkey" "mCONNECT Hub")"
 [ "$got" = "\"$exe_w\"" ] || fail "after /S: the Run value is \"$got\", want \"\\\"$exe_w\\\"\""
 ! regkey "HKLM\\$uninst" || fail "a per-user installation wrote the machine's uninstall key"
+if [ -n "$ca" ]; then
+  for f in mconnect.exe uninstall.exe; do
+    osslsigncode verify -CAfile "$ca" -in "$progdir/$f" >"$work/verify.txt" 2>&1 ||
+      { cat "$work/verify.txt" >&2; fail "the installed $f is not signed by $ca"; }
+  done
+  echo "== dist-wine: the installed mconnect.exe and uninstall.exe are signed"
+fi
 echo "== dist-wine: /S installed $version for the current user (folder, Start menu, uninstall key, autostart)"
 
 # The user's settings and data, as the hub leaves them.
