@@ -110,6 +110,8 @@ linux() {
   rm -rf "$stage"
   install -Dm755 "$bin" "$stage/usr/bin/mconnect"
   install -Dm644 installer/linux/com.mesi.mconnect.desktop "$stage/usr/share/applications/com.mesi.mconnect.desktop"
+  grep -q "<release version=\"$VERSION\"" installer/linux/com.mesi.mconnect.metainfo.xml ||
+    say "Linux: WARNING: installer/linux/com.mesi.mconnect.metainfo.xml has no <release version=\"$VERSION\">; add one for software centres"
   install -Dm644 installer/linux/com.mesi.mconnect.metainfo.xml "$stage/usr/share/metainfo/com.mesi.mconnect.metainfo.xml"
   local d
   for d in assets/hicolor/*/apps/mconnect.png; do
