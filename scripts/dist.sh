@@ -52,6 +52,12 @@ export GOFLAGS="${GOFLAGS:--p=1}"
 
 say() { echo "== dist: $*"; }
 
+# The Windows resources (.syso) are linked into package main for
+# windows/amd64 only; they are generated for the build and removed after it,
+# also on failure.
+syso="$root/rsrc_windows_amd64.syso"
+trap 'rm -f "$syso"' EXIT
+
 # sign FILE signs FILE in place (scripts/dist-sign.sh); without SIGN_CERT it
 # returns 1.
 sign() {
@@ -60,13 +66,10 @@ sign() {
 }
 
 windows() {
-  local syso="$root/rsrc_windows_amd64.syso" exe="$work/windows/mconnect.exe"
+  local exe="$work/windows/mconnect.exe"
   local out="$DIST_DIR/mconnect-setup-$VERSION.exe"
   mkdir -p "$work/windows"
   say "Windows: version resources and icon ($VERSION4)"
-  # The .syso is linked into package main for windows/amd64 only; it is
-  # generated for this build and removed after it (also on failure).
-  trap 'rm -f "$syso"' EXIT
   "$GO" run github.com/tc-hib/go-winres@v0.3.3 simply --arch amd64 --out "$root/rsrc" \
     --manifest gui --icon assets/mconnect.ico \
     --product-name "mCONNECT Hub" --file-description "mCONNECT Hub" \
