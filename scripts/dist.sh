@@ -79,6 +79,15 @@ windows() {
   nice -n 10 env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
     "$GO" build -trimpath -ldflags "$ldflags -H=windowsgui" -o "$exe" .
   rm -f "$syso"
+  # A GUI program (no console window) with its version resources.
+  x86_64-w64-mingw32-objdump -p "$exe" | grep -q '^Subsystem.*(Windows GUI)' || {
+    echo "dist: $exe is not a Windows GUI program (-H=windowsgui missing?)" >&2
+    exit 1
+  }
+  strings -el "$exe" | grep -qx "$VERSION4" || {
+    echo "dist: $exe has no version resource $VERSION4 (go-winres .syso not linked?)" >&2
+    exit 1
+  }
   local signer=()
   if sign "$exe"; then
     signer=(-DSIGN_CMD="$root/scripts/dist-sign.sh")
