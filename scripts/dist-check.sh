@@ -19,7 +19,6 @@
 # Needs root for dpkg (else sudo). Stops what it started, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOFLAGS="${GOFLAGS:--p=1}"
 GO="${GO:-go}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -48,7 +48,6 @@ rm -rf "$work"
 mkdir -p "$work"
 ldflags="-s -w -X github.com/mesi/mconnect/app/hub.Version=$VERSION"
 GO="${GO:-go}"
-export GOFLAGS="${GOFLAGS:--p=1}"
 
 say() { echo "== dist: $*"; }
 
