@@ -79,11 +79,11 @@ windows() {
     "$GO" build -trimpath -ldflags "$ldflags -H=windowsgui" -o "$exe" .
   rm -f "$syso"
   # A GUI program (no console window) with its version resources.
-  x86_64-w64-mingw32-objdump -p "$exe" | grep -q '^Subsystem.*(Windows GUI)' || {
+  x86_64-w64-mingw32-objdump -p "$exe" | grep '^Subsystem.*(Windows GUI)' >/dev/null || {
     echo "dist: $exe is not a Windows GUI program (-H=windowsgui missing?)" >&2
     exit 1
   }
-  strings -el "$exe" | grep -qx "$VERSION4" || {
+  strings -el "$exe" | grep -x "$VERSION4" >/dev/null || {
     echo "dist: $exe has no version resource $VERSION4 (go-winres .syso not linked?)" >&2
     exit 1
   }
