@@ -14,6 +14,8 @@ pkgs=(
   # NSIS, Authenticode signing, the Debian package and its checks
   gcc-mingw-w64-x86-64 nsis osslsigncode openssl dpkg-dev binutils appstream desktop-file-utils
   wine64
+  # what the package's Depends name beyond the -dev packages above (dist-check installs it with dpkg -i)
+  libegl1 libx11-xcb1 libxkbcommon0 libwayland-cursor0 libwayland-egl1
 )
 missing=()
 for p in "${pkgs[@]}"; do
