@@ -1,10 +1,12 @@
 # mCONNECT Hub. `make run` installs what it needs and starts the app;
-# `make test` runs the whole test suite (as CI does).
+# `make test` runs the whole test suite (as CI does); `make dist` builds the
+# installers into dist/ (scripts/dist.sh; VERSION=X.Y.Z, default FyneApp.toml's;
+# SIGN_CERT=... SIGN_KEY=... sign the Windows setup).
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/mesi/mconnect/app/hub.Version=$(VERSION)
 
-.PHONY: deps build run serve test fuzz clean
+.PHONY: deps build run serve test fuzz dist dist-windows dist-linux dist-check clean
 
 deps:
 	scripts/deps.sh
@@ -21,5 +23,19 @@ test: deps
 fuzz:
 	scripts/fuzz.sh 60s
 
+dist: deps
+	scripts/dist.sh
+
+dist-windows: deps
+	scripts/dist.sh windows
+
+dist-linux: deps
+	scripts/dist.sh linux
+
+# The installers' CI step alone (scripts/test.sh runs it at its end).
+dist-check: deps
+	scripts/dist-check.sh
+
 clean:
-	rm -f mconnect
+	rm -f mconnect rsrc_windows_amd64.syso
+	rm -rf dist

@@ -2,7 +2,9 @@
 // icon (also referenced by FyneApp.toml) and the three tray icons whose
 // colour shows the hub's overall health at a glance.
 //
-// The PNGs are drawn by ./internal/gen; run go generate after changing it.
+// The PNGs are drawn by ./internal/gen; run go generate after changing it. It
+// also draws what the installers take from here: hicolor/NxN/apps/mconnect.png
+// (the Linux icon theme sizes) and mconnect.ico (Windows).
 package assets
 
 //go:generate go run ./internal/gen -dir .

@@ -2,8 +2,12 @@ package assets
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -72,5 +76,49 @@ func TestIcons(t *testing.T) {
 				t.Errorf("disc colour rgb(%d,%d,%d) is not %s", r, g, b, tc.hue)
 			}
 		})
+	}
+}
+
+// TestInstallerIcons checks the icons the installers take from this folder:
+// each hicolor size decodes at its size, and mconnect.ico lists the sizes
+// Windows shows (16 to 256) with data inside the file.
+func TestInstallerIcons(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{16, 24, 32, 48, 64, 128, 256, 512} {
+		p := filepath.Join("hicolor", fmt.Sprintf("%dx%d", n, n), "apps", "mconnect.png")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%s: %v (run go generate)", p, err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if cfg.Width != n || cfg.Height != n {
+			t.Errorf("%s: %dx%d, want %dx%d", p, cfg.Width, cfg.Height, n, n)
+		}
+	}
+	ico, err := os.ReadFile("mconnect.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ico) < 6 || binary.LittleEndian.Uint16(ico[2:]) != 1 {
+		t.Fatalf("mconnect.ico: not an icon file")
+	}
+	var sizes []int
+	for i := 0; i < int(binary.LittleEndian.Uint16(ico[4:])); i++ {
+		e := ico[6+16*i:]
+		n := int(e[0])
+		if n == 0 {
+			n = 256
+		}
+		size, off := binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:])
+		if uint64(off)+uint64(size) > uint64(len(ico)) {
+			t.Errorf("mconnect.ico: %dx%d image runs past the end of the file", n, n)
+		}
+		sizes = append(sizes, n)
+	}
+	if fmt.Sprint(sizes) != "[16 24 32 48 64 256]" {
+		t.Errorf("mconnect.ico sizes = %v, want [16 24 32 48 64 256]", sizes)
 	}
 }

@@ -10,8 +10,12 @@ pkgs=(
   # tests: a real window, screenshots, the real Secret Service, real peers
   xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring
   python3 python3-hl7 curl iproute2 ca-certificates
-  # Windows semantics: test binaries under Wine (scripts/wine.sh)
-  wine64 gcc-mingw-w64-x86-64
+  # installers (make dist, scripts/dist-check.sh): the Windows cross build,
+  # NSIS, Authenticode signing, the Debian package and its checks
+  gcc-mingw-w64-x86-64 nsis osslsigncode openssl dpkg-dev binutils appstream desktop-file-utils
+  wine64
+  # what the package's Depends name beyond the -dev packages above (dist-check installs it with dpkg -i)
+  libegl1 libx11-xcb1 libxkbcommon0 libwayland-cursor0 libwayland-egl1
 )
 missing=()
 for p in "${pkgs[@]}"; do

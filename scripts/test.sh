@@ -155,3 +155,4 @@ dbus-run-session -- bash -c '
   scripts/wine.sh # == Windows semantics: the non-GUI test suites as Windows binaries under Wine (docs/WINDOWS.md)
 ' &
 wait $!
+scripts/dist-check.sh # the installers: Windows setup (signed), Debian package installed and started, macOS cross build

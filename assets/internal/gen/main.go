@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"image"
@@ -191,4 +192,85 @@ func main() {
 			log.Fatalf("gen: %v", err)
 		}
 	}
+	// The application icon drawn at each size the installers need, so that
+	// small sizes stay crisp: the Linux hicolor theme and the Windows .ico.
+	for _, n := range hicolorSizes {
+		sub := filepath.Join(*dir, "hicolor", fmt.Sprintf("%dx%d", n, n), "apps")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			log.Fatalf("gen: %v", err)
+		}
+		if err := write(sub, "mconnect.png", appIcon(n)); err != nil {
+			log.Fatalf("gen: %v", err)
+		}
+	}
+	var imgs []*image.NRGBA
+	for _, n := range icoSizes {
+		imgs = append(imgs, appIcon(n))
+	}
+	ico, err := encodeICO(imgs)
+	if err != nil {
+		log.Fatalf("gen: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "mconnect.ico"), ico, 0o644); err != nil {
+		log.Fatalf("gen: write mconnect.ico: %v", err)
+	}
+}
+
+// hicolorSizes are the sizes of the Linux icon theme the package installs.
+var hicolorSizes = []int{16, 24, 32, 48, 64, 128, 256, 512}
+
+// icoSizes are the images of the Windows icon (installer, uninstaller,
+// Start menu, the executable's resources).
+var icoSizes = []int{16, 24, 32, 48, 64, 256}
+
+// encodeICO writes a Windows icon file: a directory, then each image as a
+// 32-bit DIB (bottom-up BGRA with an all-zero AND mask), except 256x256,
+// which is stored as PNG as Windows expects for that size.
+func encodeICO(imgs []*image.NRGBA) ([]byte, error) {
+	var data [][]byte
+	for _, img := range imgs {
+		n := img.Bounds().Dx()
+		if n >= 256 {
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return nil, fmt.Errorf("encode %dx%d: %w", n, n, err)
+			}
+			data = append(data, buf.Bytes())
+			continue
+		}
+		maskRow := (n + 31) / 32 * 4
+		b := make([]byte, 40, 40+n*n*4+maskRow*n)
+		binary.LittleEndian.PutUint32(b[0:], 40)
+		binary.LittleEndian.PutUint32(b[4:], uint32(n))
+		binary.LittleEndian.PutUint32(b[8:], uint32(2*n)) // XOR and AND bitmaps
+		binary.LittleEndian.PutUint16(b[12:], 1)
+		binary.LittleEndian.PutUint16(b[14:], 32)
+		binary.LittleEndian.PutUint32(b[20:], uint32(n*n*4+maskRow*n))
+		for y := n - 1; y >= 0; y-- {
+			for x := 0; x < n; x++ {
+				c := img.NRGBAAt(x, y)
+				b = append(b, c.B, c.G, c.R, c.A)
+			}
+		}
+		b = append(b, make([]byte, maskRow*n)...)
+		data = append(data, b)
+	}
+	out := make([]byte, 6+16*len(imgs))
+	binary.LittleEndian.PutUint16(out[2:], 1) // type: icon
+	binary.LittleEndian.PutUint16(out[4:], uint16(len(imgs)))
+	offset := len(out)
+	for i, img := range imgs {
+		n := img.Bounds().Dx()
+		e := out[6+16*i:]
+		e[0], e[1] = byte(n%256), byte(n%256) // 0 means 256
+		binary.LittleEndian.PutUint16(e[4:], 1)
+		binary.LittleEndian.PutUint16(e[6:], 32)
+		binary.LittleEndian.PutUint32(e[8:], uint32(len(data[i])))
+		binary.LittleEndian.PutUint32(e[12:], uint32(offset))
+		offset += len(data[i])
+	}
+	for _, d := range data {
+		out = append(out, d...)
+	}
+	return out, nil
 }
