@@ -46,7 +46,9 @@ func (h Header) Enhanced() bool { return h.AcceptAckType != "" || h.AppAckType !
 // answer is code (AA: success; AE/AR: error or reject). AL asks always, NE
 // never, ER only on error or reject, SU only on success. An empty value
 // beside a valued other one reads as AL for the accept acknowledgment and
-// NE for the application acknowledgment. In original mode (both empty)
+// ER for the application acknowledgment (HL7 requires both in enhanced
+// mode; a sender that leaves MSH-16 empty still learns of a refusal,
+// never silence). In original mode (both empty)
 // the one acknowledgment is always wanted as accept acknowledgment.
 func (h Header) Wants(typ string, code AckCode) bool {
 	if !h.Enhanced() {
@@ -69,7 +71,7 @@ func (h Header) Wants(typ string, code AckCode) bool {
 // WantsAccept reports whether MSH-15 asks for the accept (commit)
 // acknowledgment of an answer with code; WantsApplication the same for
 // MSH-16 and the application acknowledgment. An unknown or empty MSH-15
-// reads as AL; an unknown or empty MSH-16 as NE.
+// reads as AL; an unknown or empty MSH-16 as ER.
 func (h Header) WantsAccept(code AckCode) bool {
 	t := strings.ToUpper(strings.TrimSpace(h.AcceptAckType))
 	if t != "NE" && t != "ER" && t != "SU" {
@@ -80,7 +82,11 @@ func (h Header) WantsAccept(code AckCode) bool {
 
 // WantsApplication: see WantsAccept.
 func (h Header) WantsApplication(code AckCode) bool {
-	return h.Enhanced() && h.Wants(h.AppAckType, code)
+	t := strings.ToUpper(strings.TrimSpace(h.AppAckType))
+	if t != "AL" && t != "NE" && t != "SU" {
+		t = "ER"
+	}
+	return h.Enhanced() && h.Wants(t, code)
 }
 
 // AckLevel says which acknowledgment an Ack is.
