@@ -32,6 +32,7 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/logging"
 	"github.com/mesi/mconnect/app/outbox"
+	"github.com/mesi/mconnect/app/retention"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
@@ -85,9 +86,11 @@ type Hub struct {
 	store  *store.Store
 	health *healthBoard
 
-	device   *device.Server
-	outboxQ  *outbox.Outbox
-	registry *registry.Registry
+	device  *device.Server
+	outboxQ *outbox.Outbox
+	// retention is the daily sweep and the free-space watch (retention.go).
+	retention *retention.Sweeper
+	registry  *registry.Registry
 
 	events      control.Broker
 	pulls       []connector.PullSource
@@ -176,6 +179,7 @@ func open(cfg *config.Config, opts Options, offline bool) (_ *Hub, err error) {
 	if err := h.wire(); err != nil {
 		return nil, err
 	}
+	h.wireRetention()
 	h.seedLastMessages(ctx)
 	return h, nil
 }

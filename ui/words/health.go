@@ -116,6 +116,12 @@ var healthTexts = map[string]text{
 	"hub.invalid-config": {"Configuration is invalid", "Correct the configuration; see Details for what is wrong."},
 	"hub.start-failed":   {"The hub could not start", "See Details for why."},
 	"hub.not-running":    {"mCONNECT Hub is not running", ""},
+	// retention: the daily clean-up and the free disk space (app/retention)
+	"retention.swept":        {"Old data cleaned up", "The last clean-up ({{.at}}) removed {{.orders}} finished orders, {{.results}} delivered results with their reports and {{.files}} archived files. Results that still need a person are kept."},
+	"retention.sweep-failed": {"Old data could not be cleaned up", "Nothing was lost; the clean-up tries again on {{.next}}. See Details for why."},
+	"disk.ok":                {"Enough free disk space", "{{.free}} free for the hub's data."},
+	"disk.low":               {"The disk is almost full", "Only {{.free}} is free on the disk of {{.path}}. Free some space soon: when the disk is full, new orders and results cannot be stored."},
+	"disk.unknown":           {"Free disk space cannot be read", "The hub cannot tell how much space is left on the disk of {{.path}}. See Details for why."},
 }
 
 // Area names the kind of component a health report comes from: "device",
