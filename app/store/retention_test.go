@@ -95,6 +95,8 @@ func TestRetentionQueriesUseTheirIndexes(t *testing.T) {
 		{`DELETE FROM inbound_messages WHERE order_id='x'`, "USING INDEX inbound_messages_order"},
 		{`SELECT MAX(updated_at) FROM orders WHERE connection='c'`, "orders_conn_updated"},
 		{`SELECT MIN(connection) FROM orders WHERE connection>'c'`, "COVERING INDEX"},
+		{`UPDATE deliveries SET state='ambiguous' WHERE state='inflight'`, "INDEX deliveries_inflight"},
+		{`SELECT id FROM deliveries WHERE state='inflight'`, "INDEX deliveries_inflight"},
 	} {
 		plan := explain(t, s, q.sql)
 		if !contains(plan, q.want) || contains(plan, "USE TEMP B-TREE") {
