@@ -65,7 +65,8 @@ func (s *Store) Advance(ctx context.Context, conn string, finished []Finished, r
 	}
 	now := s.now().UTC()
 	var st Step
-	err := s.tx(ctx, func(t *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		t := s.prepared(tx)
 		st = Step{Completions: make([]Completion, 0, len(finished))}
 		for _, f := range finished {
 			o := f.Outcome
@@ -126,7 +127,7 @@ func (s *Store) Advance(ctx context.Context, conn string, finished []Finished, r
 // order, stopping before the first other claimable delivery (retrying,
 // or ambiguous when that is claimable): those are sent, or hold the queue
 // up, in their turn.
-func queuedBehind(ctx context.Context, t *sql.Tx, conn string, rule PickRule, id int64, n int) ([]int64, error) {
+func queuedBehind(ctx context.Context, t preparedTx, conn string, rule PickRule, id int64, n int) ([]int64, error) {
 	bound := int64(-1)
 	for _, st := range rule.Claimable {
 		if st == domain.DeliveryQueued {
@@ -166,7 +167,7 @@ func queuedBehind(ctx context.Context, t *sql.Tx, conn string, rule PickRule, id
 
 // claimTx claims delivery id (one of the states of ph/args) and reads what
 // its send needs.
-func claimTx(ctx context.Context, t *sql.Tx, id int64, ph string, args []any, now time.Time) (Claimed, error) {
+func claimTx(ctx context.Context, t execer, id int64, ph string, args []any, now time.Time) (Claimed, error) {
 	var c Claimed
 	var resumable int
 	d, err := scanDelivery(t.QueryRowContext(ctx, `UPDATE deliveries SET state='inflight', attempts=attempts+1, updated_at=?

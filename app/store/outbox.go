@@ -297,7 +297,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, claimed domain.Delivery, o
 	var c Completion
 	err := s.tx(ctx, func(t *sql.Tx) error {
 		var err error
-		c, err = completeTx(ctx, t, claimed, o, now)
+		c, err = completeTx(ctx, s.prepared(t), claimed, o, now)
 		return err
 	})
 	if err != nil {
@@ -307,7 +307,7 @@ func (s *Store) CompleteDelivery(ctx context.Context, claimed domain.Delivery, o
 }
 
 // completeTx is CompleteDelivery's work inside transaction t.
-func completeTx(ctx context.Context, t *sql.Tx, claimed domain.Delivery, o Outcome, now time.Time) (Completion, error) {
+func completeTx(ctx context.Context, t execer, claimed domain.Delivery, o Outcome, now time.Time) (Completion, error) {
 	var c Completion
 	err := func() error {
 		if _, err := t.ExecContext(ctx, `INSERT INTO attempts(delivery_id, at, duration_ns, error, answer) VALUES (?,?,?,?,?)`,
@@ -347,7 +347,7 @@ func completeTx(ctx context.Context, t *sql.Tx, claimed domain.Delivery, o Outco
 
 // completeOrder marks the result's order done when every delivery of the
 // result is delivered or cancelled and at least one is delivered.
-func completeOrder(ctx context.Context, t *sql.Tx, resultID string, now time.Time) (*domain.Order, error) {
+func completeOrder(ctx context.Context, t execer, resultID string, now time.Time) (*domain.Order, error) {
 	var orderID string
 	if err := t.QueryRowContext(ctx, `SELECT order_id FROM results WHERE id=?`, resultID).Scan(&orderID); err != nil {
 		return nil, fmt.Errorf("read result %s: %w", resultID, err)

@@ -69,3 +69,11 @@ func (p preparedTx) ExecContext(ctx context.Context, query string, args ...any) 
 	}
 	return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
+
+func (p preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.s.stmt(ctx, query)
+	if err != nil {
+		return p.tx.QueryContext(ctx, query, args...)
+	}
+	return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
