@@ -45,7 +45,7 @@ func BenchmarkColdStart1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if err := st.Checkpoint(ctx); err != nil {
+	if _, _, err := st.Checkpoint(ctx); err != nil {
 		b.Fatal(err)
 	}
 	st.Close()

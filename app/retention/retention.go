@@ -127,6 +127,13 @@ type Report struct {
 	Reports  int           `json:"reports"` // PDF files removed
 	Files    int           `json:"files"`   // archive files removed
 	Batches  int           `json:"batches"` // transactions
+	// LongestBatch is the longest a transaction of the sweep held the
+	// database (what an order arriving meanwhile may have waited).
+	LongestBatch time.Duration `json:"longestBatch"`
+	// CheckpointPages and CheckpointCopied: the write-ahead log's pages at
+	// the end, and how many the checkpoint copied into the database.
+	CheckpointPages  int `json:"checkpointPages"`
+	CheckpointCopied int `json:"checkpointCopied"`
 	// Problems are what could not be removed (a file in use); the sweep
 	// went on.
 	Problems []string `json:"problems,omitempty"`
@@ -170,6 +177,7 @@ type Sweeper struct {
 	mu     sync.Mutex
 	status Status
 	sweep  sync.Mutex // one sweep at a time
+	size   int        // current batch size (under sweep)
 }
 
 // New returns a sweeper of st under p.
@@ -292,11 +300,14 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 	if p.Results > 0 {
 		cur := store.SweepCursor{}
 		for {
-			sw, err := s.st.SweepResults(ctx, now.Add(-p.Results), cur, p.Batch)
+			var sw store.Swept
+			err := s.batch(rep, func(n int) (err error) {
+				sw, err = s.st.SweepResults(ctx, now.Add(-p.Results), cur, n)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			rep.Batches++
 			rep.Results += sw.Deleted
 			for _, path := range sw.Reports {
 				if err := os.Remove(path); err == nil {
@@ -318,11 +329,14 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 		for _, state := range store.FinishedOrderStates {
 			cur := store.SweepCursor{}
 			for {
-				sw, err := s.st.SweepOrders(ctx, state, now.Add(-p.Orders), cur, p.Batch)
+				var sw store.Swept
+				err := s.batch(rep, func(n int) (err error) {
+					sw, err = s.st.SweepOrders(ctx, state, now.Add(-p.Orders), cur, n)
+					return err
+				})
 				if err != nil {
 					return err
 				}
-				rep.Batches++
 				rep.Orders += sw.Deleted
 				cur = sw.Next
 				if sw.Done {
@@ -341,10 +355,37 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 			rep.Problems = append(rep.Problems, problems...)
 		}
 	}
-	if err := s.st.Checkpoint(ctx); err != nil {
+	pages, copied, err := s.st.Checkpoint(ctx)
+	if err != nil {
 		return err
 	}
+	rep.CheckpointPages, rep.CheckpointCopied = pages, copied
 	return nil
+}
+
+// BatchTarget is how long one transaction of the sweep should hold the
+// database: a batch that takes longer halves the next one, one that takes
+// under a quarter of it doubles the next (up to Policy.Batch).
+const BatchTarget = 100 * time.Millisecond
+
+// batch runs one transaction of the sweep with the current batch size
+// and adapts the size to how long it took.
+func (s *Sweeper) batch(rep *Report, run func(n int) error) error {
+	if s.size <= 0 || s.size > s.policy.Batch {
+		s.size = s.policy.Batch
+	}
+	t := time.Now()
+	err := run(s.size)
+	took := time.Since(t)
+	rep.Batches++
+	rep.LongestBatch = max(rep.LongestBatch, took)
+	switch {
+	case took > BatchTarget && s.size > 10:
+		s.size /= 2
+	case took < BatchTarget/4:
+		s.size = min(s.size*2, s.policy.Batch)
+	}
+	return err
 }
 
 func (s *Sweeper) pause(ctx context.Context) bool {

@@ -162,17 +162,17 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 	return sw, nil
 }
 
-// Checkpoint copies the write-ahead log into the database file and
-// truncates it: first passively (writers go on), then a short truncating
-// pass for what was written meanwhile.
-func (s *Store) Checkpoint(ctx context.Context) error {
-	for _, mode := range []string{"PASSIVE", "TRUNCATE"} {
-		var busy, logPages, done int
-		if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logPages, &done); err != nil {
-			return fmt.Errorf("store: checkpoint (%s): %w", mode, err)
-		}
+// Checkpoint copies the write-ahead log into the database file without
+// holding up writers (a passive checkpoint); the log file itself is cut
+// back to JournalSizeLimit when the next write starts it over. It returns
+// the log's size in pages and how many of them it copied (all, unless a
+// reader still needs older ones).
+func (s *Store) Checkpoint(ctx context.Context) (logPages, copied int, err error) {
+	var busy int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err != nil {
+		return 0, 0, fmt.Errorf("store: checkpoint: %w", err)
 	}
-	return nil
+	return logPages, copied, nil
 }
 
 // FileStats is the database's size on disk.

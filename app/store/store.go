@@ -33,6 +33,11 @@ var ErrNewerSchema = errors.New("database was written by a newer version of mCON
 // ErrCorrupt is returned by Open for a file that is not a usable database.
 var ErrCorrupt = errors.New("database file is damaged or not an mCONNECT Hub database")
 
+// JournalSizeLimit is the size the write-ahead log file is cut back to
+// when it starts over after a checkpoint: a large delete (the retention
+// sweep) must not leave a log file of hundreds of MB behind.
+const JournalSizeLimit = 64 << 20
+
 // Store is the SQLite-backed store. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
@@ -64,6 +69,7 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", JournalSizeLimit))
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
