@@ -40,7 +40,7 @@ func BenchmarkColdStart1M(b *testing.B) {
 	}
 	// As written by the previous version: without migration 4's indexes.
 	for _, q := range []string{`DROP INDEX orders_age`, `DROP INDEX orders_conn_updated`, `DROP INDEX inbound_messages_order`,
-		`DROP INDEX results_age`, `DROP INDEX deliveries_inflight`, `PRAGMA user_version = 3`} {
+		`DROP INDEX results_age`, `DROP INDEX deliveries_inflight`, `DROP INDEX orders_received`, `PRAGMA user_version = 3`} {
 		if _, err := st.DB().ExecContext(ctx, q); err != nil {
 			b.Fatal(err)
 		}

@@ -97,6 +97,8 @@ func TestRetentionQueriesUseTheirIndexes(t *testing.T) {
 		{`SELECT MIN(connection) FROM orders WHERE connection>'c'`, "COVERING INDEX"},
 		{`UPDATE deliveries SET state='ambiguous' WHERE state='inflight'`, "INDEX deliveries_inflight"},
 		{`SELECT id FROM deliveries WHERE state='inflight'`, "INDEX deliveries_inflight"},
+		{`SELECT data FROM orders ORDER BY received_at DESC, id DESC LIMIT 1000`, "INDEX orders_received"},
+		{`SELECT data FROM orders WHERE data LIKE '%x%' ESCAPE '\' ORDER BY received_at DESC, id DESC LIMIT 1000`, "INDEX orders_received"},
 	} {
 		plan := explain(t, s, q.sql)
 		if !contains(plan, q.want) || contains(plan, "USE TEMP B-TREE") {
