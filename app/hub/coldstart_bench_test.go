@@ -56,6 +56,23 @@ func BenchmarkColdStart1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	upgrade := time.Since(t0)
+	// What the start did before schema 4, on the same store: when each
+	// connection last brought an order, and the deliveries left in flight,
+	// each by a scan.
+	for _, q := range []struct{ unit, sql string }{
+		{"ms-before-last-order-scan", `SELECT connection, MAX(updated_at) FROM orders NOT INDEXED GROUP BY connection`},
+		{"ms-before-inflight-scan", `SELECT COUNT(*) FROM deliveries NOT INDEXED WHERE state='inflight'`},
+	} {
+		t := time.Now()
+		rows, err := st.DB().QueryContext(ctx, q.sql)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		b.ReportMetric(float64(time.Since(t).Microseconds())/1000, q.unit)
+	}
 	st.Close()
 	b.ResetTimer()
 	b.ReportMetric(float64(upgrade.Milliseconds()), "ms-upgrade-once")
