@@ -366,7 +366,7 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 // BatchTarget is how long one transaction of the sweep should hold the
 // database: a batch that takes longer halves the next one, one that takes
 // under a quarter of it doubles the next (up to Policy.Batch).
-const BatchTarget = 100 * time.Millisecond
+const BatchTarget = 50 * time.Millisecond
 
 // batch runs one transaction of the sweep with the current batch size
 // and adapts the size to how long it took.

@@ -45,6 +45,11 @@ type Store struct {
 	now     func() time.Time
 	commits *committer
 	cache   stmtCache
+	// writer admits one transaction of this process at a time, in the
+	// order they asked: SQLite's own busy wait polls with growing sleeps,
+	// so a writer that commits back to back (a busy ingest) would win the
+	// lock nearly every time and starve another (the retention sweep).
+	writer chan struct{}
 }
 
 // Options tune Open; the zero value is right for the hub.
@@ -78,7 +83,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, path: path, now: time.Now}
+	s := &Store{db: db, path: path, now: time.Now, writer: make(chan struct{}, 1)}
 	if opt.Now != nil {
 		s.now = opt.Now
 	}
@@ -159,6 +164,12 @@ func (s *Store) Check(ctx context.Context) error {
 
 // tx runs fn in one immediate transaction, committing when fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("begin: %w", ctx.Err())
+	}
+	defer func() { <-s.writer }()
 	t, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
