@@ -56,6 +56,7 @@ func BenchmarkColdStart1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	upgrade := time.Since(t0)
+	before := map[string]float64{}
 	// What the start did before schema 4, on the same store: when each
 	// connection last brought an order, and the deliveries left in flight,
 	// each by a scan.
@@ -71,11 +72,14 @@ func BenchmarkColdStart1M(b *testing.B) {
 		for rows.Next() {
 		}
 		rows.Close()
-		b.ReportMetric(float64(time.Since(t).Microseconds())/1000, q.unit)
+		before[q.unit] = float64(time.Since(t).Microseconds()) / 1000
 	}
 	st.Close()
 	b.ResetTimer()
 	b.ReportMetric(float64(upgrade.Milliseconds()), "ms-upgrade-once")
+	for unit, v := range before {
+		b.ReportMetric(v, unit)
+	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		c.Device.Listen = freeAddr(b)
