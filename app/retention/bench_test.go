@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,10 @@ import (
 // sweep and the file sizes. One op is the whole sweep: run with
 // -benchtime=1x.
 func BenchmarkSweep1M(b *testing.B) {
-	const orders, old, open = 1_000_000, 600_000, 1_000
+	orders, old, open := 1_000_000, 600_000, 1_000
+	if n, err := strconv.Atoi(os.Getenv("MCONNECT_SWEEP_ORDERS")); err == nil && n > 0 {
+		orders, old = n, n*6/10 // a smaller store for a quick look
+	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ctx := context.Background()
@@ -51,10 +55,11 @@ func BenchmarkSweep1M(b *testing.B) {
 		var failed atomic.Int64
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
+		noIngest := os.Getenv("MCONNECT_SWEEP_NO_INGEST") == "1" // the sweep alone
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := 0; ; n++ {
+			for n := 0; !noIngest; n++ {
 				select {
 				case <-stop:
 					return

@@ -51,8 +51,9 @@ type Policy struct {
 	// Interval is the time between sweeps (default 24 h); the first sweep
 	// runs FirstDelay after Run starts (default 10 min), not at start-up.
 	Interval, FirstDelay time.Duration
-	// Pause is the wait between two batches (default 20 ms), in which
-	// ingest's commits get the database.
+	// Pause is the wait between two batches (default 5 ms); ingest's
+	// commits get their turn in any case (the store admits transactions in
+	// the order they asked).
 	Pause time.Duration
 	// LowDiskBytes and LowDiskPercent: the disk holding the data folder is
 	// low when its free space is below both (default 2 GiB and 5 %); zero
@@ -71,7 +72,7 @@ const (
 	DefaultBatch          = 500
 	DefaultInterval       = 24 * time.Hour
 	DefaultFirstDelay     = 10 * time.Minute
-	DefaultPause          = 20 * time.Millisecond
+	DefaultPause          = 5 * time.Millisecond
 	DefaultLowDiskBytes   = 2 << 30
 	DefaultLowDiskPercent = 5.0
 	DefaultDiskCheck      = time.Minute
@@ -301,9 +302,10 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 		cur := store.SweepCursor{}
 		for {
 			var sw store.Swept
-			err := s.batch(rep, func(n int) (err error) {
+			err := s.batch(rep, func(n int) (time.Duration, error) {
+				var err error
 				sw, err = s.st.SweepResults(ctx, now.Add(-p.Results), cur, n)
-				return err
+				return sw.Held, err
 			})
 			if err != nil {
 				return err
@@ -330,9 +332,10 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 			cur := store.SweepCursor{}
 			for {
 				var sw store.Swept
-				err := s.batch(rep, func(n int) (err error) {
+				err := s.batch(rep, func(n int) (time.Duration, error) {
+					var err error
 					sw, err = s.st.SweepOrders(ctx, state, now.Add(-p.Orders), cur, n)
-					return err
+					return sw.Held, err
 				})
 				if err != nil {
 					return err
@@ -369,20 +372,19 @@ func (s *Sweeper) sweepAll(ctx context.Context, now time.Time, rep *Report) erro
 const BatchTarget = 50 * time.Millisecond
 
 // batch runs one transaction of the sweep with the current batch size
-// and adapts the size to how long it took.
-func (s *Sweeper) batch(rep *Report, run func(n int) error) error {
+// and adapts the size to how long the transaction held the database (not
+// counting the wait for its turn behind ingest's commits).
+func (s *Sweeper) batch(rep *Report, run func(n int) (time.Duration, error)) error {
 	if s.size <= 0 || s.size > s.policy.Batch {
 		s.size = s.policy.Batch
 	}
-	t := time.Now()
-	err := run(s.size)
-	took := time.Since(t)
+	held, err := run(s.size)
 	rep.Batches++
-	rep.LongestBatch = max(rep.LongestBatch, took)
+	rep.LongestBatch = max(rep.LongestBatch, held)
 	switch {
-	case took > BatchTarget && s.size > 10:
+	case held > BatchTarget && s.size > 10:
 		s.size /= 2
-	case took < BatchTarget/4:
+	case held < BatchTarget/4:
 		s.size = min(s.size*2, s.policy.Batch)
 	}
 	return err

@@ -35,6 +35,9 @@ type Swept struct {
 	// than the cutoff is left after it.
 	Next SweepCursor
 	Done bool
+	// Held is how long the batch's transaction held the database, from
+	// its start to its commit (not the wait for its turn).
+	Held time.Duration
 }
 
 // FinishedOrderStates are the order states the sweep deletes when old: done
@@ -51,7 +54,9 @@ func (s *Store) SweepOrders(ctx context.Context, state string, before time.Time,
 		limit = 1
 	}
 	sw := Swept{Next: cur}
+	var began time.Time
 	err := s.tx(ctx, func(t *sql.Tx) error {
+		began = time.Now()
 		rows, err := t.QueryContext(ctx, `SELECT rowid, id, updated_at,
 				EXISTS (SELECT 1 FROM results r WHERE r.order_id = orders.id)
 			FROM orders INDEXED BY orders_age
@@ -92,6 +97,7 @@ func (s *Store) SweepOrders(ctx context.Context, state string, before time.Time,
 		return Swept{Next: cur}, fmt.Errorf("store: sweep %s orders: %w", state, err)
 	}
 	sw.Done = sw.Looked < limit
+	sw.Held = time.Since(began)
 	return sw, nil
 }
 
@@ -106,7 +112,9 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 		limit = 1
 	}
 	sw := Swept{Next: cur}
+	var began time.Time
 	err := s.tx(ctx, func(t *sql.Tx) error {
+		began = time.Now()
 		rows, err := t.QueryContext(ctx, `SELECT rowid, id, received_at, data,
 				EXISTS (SELECT 1 FROM deliveries d WHERE d.result_id = results.id AND d.state NOT IN ('delivered','cancelled'))
 			FROM results INDEXED BY results_age
@@ -159,6 +167,7 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 		return Swept{Next: cur}, fmt.Errorf("store: sweep results: %w", err)
 	}
 	sw.Done = sw.Looked < limit
+	sw.Held = time.Since(began)
 	return sw, nil
 }
 
