@@ -34,6 +34,9 @@ type Config struct {
 	Device   DeviceConfig   `json:"device"`
 	Delivery DeliveryConfig `json:"delivery"`
 	Update   UpdateConfig   `json:"update"`
+
+	// Retention is how long finished data is kept and when the disk is low.
+	Retention RetentionConfig `json:"retention"`
 	// Groups are the tablet groups the hub creates at start (the default
 	// group always exists). Group maps refer to them by ID.
 	Groups []GroupConfig `json:"groups,omitempty"`
@@ -97,6 +100,46 @@ type UpdateConfig struct {
 
 // Enabled says whether the hub asks the update feed.
 func (u UpdateConfig) Enabled() bool { return u.Check == nil || *u.Check }
+
+// RetentionConfig is what the daily sweep deletes (app/retention) and the
+// free-space warning. An age of 0 days keeps that kind for ever; an absent
+// key takes the default.
+type RetentionConfig struct {
+	// OrdersDays: done, cancelled and deleted orders, after their last
+	// change (an order stays while a result of it is kept).
+	OrdersDays *int `json:"ordersDays,omitempty"`
+	// ResultsDays: results whose every delivery is delivered (or cancelled
+	// by a person), with their PDF reports, after they arrived. Results
+	// whose delivery failed or is ambiguous are never deleted.
+	ResultsDays *int `json:"resultsDays,omitempty"`
+	// ArchiveDays: files in the exchange folders' archive/.
+	ArchiveDays *int `json:"archiveDays,omitempty"`
+	// BatchSize is the most rows one database transaction of the sweep
+	// looks at.
+	BatchSize int `json:"batchSize,omitempty"`
+	// LowDiskMB and LowDiskPercent: the disk of the data folder is low when
+	// its free space is below both; 0 leaves that bound out.
+	LowDiskMB      *int     `json:"lowDiskMB,omitempty"`
+	LowDiskPercent *float64 `json:"lowDiskPercent,omitempty"`
+}
+
+// Retention defaults.
+const (
+	DefaultOrdersDays     = 90
+	DefaultResultsDays    = 90
+	DefaultArchiveDays    = 30
+	DefaultBatchSize      = 500
+	DefaultLowDiskMB      = 2048
+	DefaultLowDiskPercent = 5.0
+)
+
+// Days returns *p, or def when p is nil.
+func Days(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
 
 // GroupConfig declares a tablet group.
 type GroupConfig struct {

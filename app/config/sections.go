@@ -31,7 +31,7 @@ type Schema interface {
 }
 
 // coreKeys are the top-level keys that are not connector sections.
-var coreKeys = map[string]bool{"ehr": true, "hub": true, "log": true, "device": true, "delivery": true, "update": true, "groups": true}
+var coreKeys = map[string]bool{"ehr": true, "hub": true, "log": true, "device": true, "delivery": true, "update": true, "groups": true, "retention": true}
 
 // decode reads the top-level object key by key, so that every error keeps
 // its line and column in the whole file, decodes the core keys into the
@@ -92,8 +92,8 @@ func decode(data []byte, schema Schema) (*Config, error) {
 		}
 		return nil
 	}
-	targets := map[string]any{"ehr": &c.EHR, "hub": &c.Hub, "log": &c.Log, "device": &c.Device, "delivery": &c.Delivery, "update": &c.Update, "groups": &c.Groups}
-	for _, k := range []string{"ehr", "hub", "log", "device", "delivery", "update", "groups"} {
+	targets := map[string]any{"ehr": &c.EHR, "hub": &c.Hub, "log": &c.Log, "device": &c.Device, "delivery": &c.Delivery, "update": &c.Update, "groups": &c.Groups, "retention": &c.Retention}
+	for _, k := range []string{"ehr", "hub", "log", "device", "delivery", "update", "groups", "retention"} {
 		if r, ok := core[k]; ok {
 			if err := strict(k, r, targets[k]); err != nil {
 				return nil, err

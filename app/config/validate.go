@@ -119,6 +119,7 @@ func (c *Config) ApplyDefaults() {
 		on := true
 		c.Update.Check = &on
 	}
+	c.Retention.applyDefaults()
 	for _, sec := range c.Sections {
 		sec.ApplyDefaults()
 	}
@@ -166,6 +167,7 @@ func (c *Config) Validate(schema Schema) error {
 	if u, err := url.Parse(c.Update.Feed); c.Update.Feed != "" && (err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil) {
 		ck.Add("update.feed", "%q is not an https address", c.Update.Feed)
 	}
+	c.Retention.validate(ck)
 	groupIDs := map[string]bool{"default": true}
 	for i, g := range c.Groups {
 		key := fmt.Sprintf("groups[%d]", i)
@@ -335,4 +337,43 @@ type Mapping struct {
 	// MeasurementMap maps the EHR's code to the hub's measurement
 	// (ECG, ABI, TBI, SPO2, BP ...); unmapped codes use built-in defaults.
 	MeasurementMap map[string]string `json:"measurementMap,omitempty"`
+}
+
+func (r *RetentionConfig) applyDefaults() {
+	setInt := func(p **int, v int) {
+		if *p == nil {
+			*p = &v
+		}
+	}
+	setInt(&r.OrdersDays, DefaultOrdersDays)
+	setInt(&r.ResultsDays, DefaultResultsDays)
+	setInt(&r.ArchiveDays, DefaultArchiveDays)
+	setInt(&r.LowDiskMB, DefaultLowDiskMB)
+	if r.LowDiskPercent == nil {
+		v := DefaultLowDiskPercent
+		r.LowDiskPercent = &v
+	}
+	if r.BatchSize == 0 {
+		r.BatchSize = DefaultBatchSize
+	}
+}
+
+func (r *RetentionConfig) validate(ck *Checker) {
+	for _, d := range []struct {
+		key string
+		v   *int
+	}{{"retention.ordersDays", r.OrdersDays}, {"retention.resultsDays", r.ResultsDays}, {"retention.archiveDays", r.ArchiveDays}} {
+		if d.v != nil && (*d.v < 0 || *d.v > 36500) {
+			ck.Add(d.key, "%d out of range 0..36500 (0 keeps for ever)", *d.v)
+		}
+	}
+	if r.BatchSize < 0 || r.BatchSize > 10000 {
+		ck.Add("retention.batchSize", "%d out of range 1..10000", r.BatchSize)
+	}
+	if r.LowDiskMB != nil && (*r.LowDiskMB < 0 || *r.LowDiskMB > 1<<20) {
+		ck.Add("retention.lowDiskMB", "%d out of range 0..1048576 (0 leaves it out)", *r.LowDiskMB)
+	}
+	if r.LowDiskPercent != nil && (*r.LowDiskPercent < 0 || *r.LowDiskPercent > 50) {
+		ck.Add("retention.lowDiskPercent", "%g out of range 0..50 (0 leaves it out)", *r.LowDiskPercent)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/retention"
 	"github.com/mesi/mconnect/connectors/connector"
 )
 
@@ -128,6 +129,9 @@ type Status struct {
 	// Desktop is true when the hub runs inside the desktop application,
 	// whose window a second launch brings forward (Show).
 	Desktop bool `json:"desktop,omitempty"`
+	// Storage is the disk and data sizes and the daily clean-up's last and
+	// next run (nil: not known).
+	Storage *retention.Status `json:"storage,omitempty"`
 	// Problem says why the hub is not running (failed / not configured),
 	// technical text behind "Details".
 	Problem string          `json:"problem,omitempty"`

@@ -98,6 +98,9 @@ type Options struct {
 	// Health is the running hub's live health (nil: the hub does not run
 	// or was not asked).
 	Health []domain.Health
+	// Storage is the disk and data sizes with the last and next clean-up
+	// (nil: not known; written as storage.json).
+	Storage any
 }
 
 // Section is one part of the bundle and how it went.
@@ -182,6 +185,7 @@ func Export(ctx context.Context, w io.Writer, o Options) (Report, error) {
 		{"readme", b.readme},
 		{"version", b.version},
 		{"health", b.health},
+		{"storage", b.storage},
 		{"config", b.config},
 		{"store", b.store},
 		{"deliveries", b.deliveries},
@@ -290,6 +294,15 @@ func (b *bundle) put(name string, data []byte) error {
 
 // putJSON writes v as an indented JSON entry. v is encoded before the
 // entry is created, so a failing section leaves no half entry.
+// storage writes the disk space, the data's sizes and the clean-up's last
+// and next run, as the running hub knows them.
+func (b *bundle) storage() error {
+	if b.o.Storage == nil {
+		return b.put("storage.json", []byte("null\n"))
+	}
+	return b.putJSON("storage.json", b.o.Storage)
+}
+
 func (b *bundle) putJSON(name string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

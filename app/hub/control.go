@@ -64,7 +64,7 @@ func (h *Hub) Status(context.Context) (control.Status, error) {
 	return control.Status{
 		State: state, Version: Version, HubID: h.hubID, HubName: h.cfg.Hub.Name, EHR: h.profile.ID,
 		ConfigPath: h.opts.ConfigPath, DataDir: h.dataDir, LANAddress: h.LANAddress(), Fingerprint: h.Fingerprint(),
-		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Desktop: h.opts.Desktop, Update: h.updateNotice(),
+		StartedAt: started, PID: os.Getpid(), Health: h.Health(), Desktop: h.opts.Desktop, Storage: h.storage(), Update: h.updateNotice(),
 	}, nil
 }
 
@@ -281,7 +281,7 @@ func (h *Hub) ExportDiagnostics(ctx context.Context, req control.DiagRequest) (c
 	}
 	rep, _, err := diag.ExportFile(ctx, req.Out, diag.Options{
 		Config: h.cfg, ConfigPath: h.opts.ConfigPath, DataDir: h.dataDir, Store: h.store, Version: Version,
-		IncludePatientData: req.IncludePatientData, Log: h.log, Health: h.Health(),
+		IncludePatientData: req.IncludePatientData, Log: h.log, Health: h.Health(), Storage: h.Retention(),
 	})
 	if err != nil {
 		return control.DiagResult{}, &control.Error{Kind: control.Internal, Message: "the diagnostic bundle could not be written", Detail: err.Error()}

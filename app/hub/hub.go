@@ -32,6 +32,7 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/logging"
 	"github.com/mesi/mconnect/app/outbox"
+	"github.com/mesi/mconnect/app/retention"
 	"github.com/mesi/mconnect/app/store"
 	"github.com/mesi/mconnect/app/update"
 	"github.com/mesi/mconnect/connectors/catalogue"
@@ -94,6 +95,8 @@ type Hub struct {
 	outboxQ  *outbox.Outbox
 	registry *registry.Registry
 	updates  *update.Checker // nil: update.check off
+	// retention is the daily sweep and the free-space watch (retention.go).
+	retention *retention.Sweeper
 
 	events      control.Broker
 	pulls       []connector.PullSource
@@ -183,6 +186,7 @@ func open(cfg *config.Config, opts Options, offline bool) (_ *Hub, err error) {
 		return nil, err
 	}
 	h.startUpdateChecks()
+	h.wireRetention()
 	h.seedLastMessages(ctx)
 	return h, nil
 }

@@ -12,7 +12,16 @@
 //
 // The claim (queued/retrying/ambiguous -> inflight, attempts+1) is written
 // to disk before the send starts; the outcome and its attempt record are
-// written in one transaction after the EHR answered. A delivery found in
+// written in one transaction after the EHR answered, and the same
+// transaction claims what comes next (store.Advance): one commit per step
+// of the queue, not two per delivery. While the EHR answers quickly, a
+// step claims a run of queued deliveries behind the next one (at most
+// Options.ClaimAhead, and no more than the EHR answers in
+// Options.AheadBudget at the pace of the last sends), sends them in order
+// and records their outcomes together; an outcome that holds the queue up
+// (a retry) ends the run, and the deliveries claimed behind it go back to
+// queued, unsent, in the transaction that records it. A crash therefore
+// finds at most one run in flight per connection. A delivery found in
 // flight when the hub starts therefore was, or may have been, sent: it
 // becomes ambiguous, an attempt saying so is recorded, and the
 // connection's Policy decides: AmbiguousResend sends it again (for

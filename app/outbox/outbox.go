@@ -21,6 +21,7 @@ type queue interface {
 	NextDelivery(ctx context.Context, conn string, rule store.PickRule, now time.Time) (store.Next, error)
 	ClaimDelivery(ctx context.Context, id int64, from []domain.DeliveryState) (domain.Delivery, error)
 	CompleteDelivery(ctx context.Context, claimed domain.Delivery, o store.Outcome) (store.Completion, error)
+	Advance(ctx context.Context, conn string, finished []store.Finished, release []domain.Delivery, rule store.PickRule, want int) (store.Step, error)
 	DeliveryProgress(ctx context.Context, id int64) (domain.Progress, error)
 	RecordProgress(ctx context.Context, claimed domain.Delivery, p domain.Progress) error
 	RecoverInflight(ctx context.Context) (int, error)
@@ -119,6 +120,12 @@ type Policy struct {
 	Label string
 }
 
+// Defaults of Options.ClaimAhead and Options.AheadBudget.
+const (
+	DefaultClaimAhead  = 16
+	DefaultAheadBudget = 10 * time.Millisecond
+)
+
 // DefaultPassAfter is Policy.PassAfter's default.
 const DefaultPassAfter = 3
 
@@ -149,6 +156,14 @@ type Options struct {
 	OnOrderDone func(domain.Order)
 	// Rand returns numbers in [0,1) for the jitter (default math/rand/v2).
 	Rand func() float64
+	// ClaimAhead is the most deliveries of a connection claimed in one
+	// transaction with the outcomes of the sends before them (default 16;
+	// 1 claims only the next one). AheadBudget bounds them by time: only
+	// as many as the EHR answers in that long at the pace of the last
+	// sends (default 10 ms), so that after a crash no more than that is
+	// flagged ambiguous.
+	ClaimAhead  int
+	AheadBudget time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -167,6 +182,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Float64
+	}
+	if o.ClaimAhead <= 0 {
+		o.ClaimAhead = DefaultClaimAhead
+	}
+	if o.AheadBudget <= 0 {
+		o.AheadBudget = DefaultAheadBudget
 	}
 	return o
 }

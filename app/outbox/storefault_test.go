@@ -116,6 +116,23 @@ func (f *faultyStore) CompleteDelivery(ctx context.Context, claimed domain.Deliv
 	return f.Store.CompleteDelivery(ctx, claimed, o)
 }
 
+func (f *faultyStore) Advance(ctx context.Context, conn string, finished []store.Finished, release []domain.Delivery, rule store.PickRule, want int) (store.Step, error) {
+	f.mu.Lock()
+	var err error
+	if len(finished) > 0 {
+		f.completeCalls++
+		err = f.completes
+	}
+	if err == nil && want > 0 {
+		err = f.claims
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return store.Step{}, err
+	}
+	return f.Store.Advance(ctx, conn, finished, release, rule, want)
+}
+
 var errDiskFull = errors.New("database or disk is full (13)")
 
 // The EHR confirmed a send but the store cannot record it: the delivery

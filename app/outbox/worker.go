@@ -123,44 +123,43 @@ func (w *worker) storeDelay() time.Duration {
 	return w.policy.Backoff.Delay(w.storeRound, w.ob.opts.Rand())
 }
 
-// send loads, claims, delivers and records one delivery.
+// send loads, claims, delivers and records one delivery, then goes on
+// with the deliveries claimed together with its outcome (chain).
 func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe bool) {
 	q := w.ob.q
 	// Read everything before the claim, so that nothing is marked in flight
 	// that cannot be sent.
-	out := domain.Outgoing{Delivery: d}
-	var loadErr error
+	first := store.Claimed{}
 	res, err := q.Result(ctx, d.ResultID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		loadErr = domain.Permanent(fmt.Errorf("result %s is missing from the hub's database", d.ResultID), "")
 	case err != nil:
 		w.storeFault(err, false)
 		w.sleep(ctx, q.Now().Add(w.storeDelay()))
 		return
 	default:
-		out.Result = res
+		first.Result = &res
 	}
-	if loadErr == nil {
+	if first.Result != nil {
 		prog, err := q.DeliveryProgress(ctx, d.ID)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			w.storeFault(err, false)
 			w.sleep(ctx, q.Now().Add(w.storeDelay()))
 			return
 		}
-		out.Progress = prog
+		first.Progress = prog
 	}
-	if loadErr == nil && res.OrderID != "" {
+	if first.Result != nil && res.OrderID != "" {
 		ord, err := q.Order(ctx, res.OrderID)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
-			loadErr = domain.Permanent(fmt.Errorf("order %s of result %s is missing from the hub's database", res.OrderID, d.ResultID), "")
+			first.OrderMissing = true
 		case err != nil:
 			w.storeFault(err, false)
 			w.sleep(ctx, q.Now().Add(w.storeDelay()))
 			return
 		default:
-			out.Order = &ord
+			first.Order = &ord
 		}
 	}
 
@@ -183,7 +182,77 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 		return
 	}
 	w.storeOK(true)
-	out.Delivery = claim
+	first.Delivery = claim
+	w.chain(ctx, sendCtx, []store.Claimed{first}, probe)
+}
+
+// chain sends claimed deliveries in order and records their outcomes in
+// one transaction (store.Advance), which also claims what comes next
+// while the EHR answers: one commit per step instead of two per delivery.
+// It stops at the first outcome that holds the queue up (a retry, an
+// interrupted send); the deliveries claimed behind it are put back
+// unsent, in the same transaction as the outcomes.
+func (w *worker) chain(ctx, sendCtx context.Context, claims []store.Claimed, probe bool) {
+	for len(claims) > 0 {
+		finished := make([]store.Finished, 0, len(claims))
+		var release []domain.Delivery
+		held := false
+		var took time.Duration
+		for _, c := range claims {
+			if held || ctx.Err() != nil {
+				release = append(release, c.Delivery)
+				continue
+			}
+			o := w.attempt(sendCtx, c)
+			finished = append(finished, store.Finished{Claim: c.Delivery, Outcome: o})
+			took += o.Duration
+			held = o.State != domain.DeliveryDelivered && o.State != domain.DeliveryFailed
+		}
+		want := 0
+		if !held && !probe && ctx.Err() == nil && len(finished) > 0 {
+			want = w.ahead(took / time.Duration(len(finished)))
+		}
+		step, ok := w.advance(sendCtx, finished, release, want)
+		if !ok {
+			return
+		}
+		for i, f := range finished {
+			w.after(ctx, f.Claim, f.Outcome, step.Completions[i], probe)
+		}
+		claims, probe = step.Claimed, false
+	}
+}
+
+// ahead is how many deliveries to claim with the outcomes just recorded,
+// given the time one send took: as many as fit in Options.AheadBudget (at
+// least one, at most Options.ClaimAhead), so that a crash leaves no more
+// than that budget of answers unrecorded. None while every send slot is
+// taken: another connection may be waiting for one.
+func (w *worker) ahead(per time.Duration) int {
+	if len(w.ob.sends) >= cap(w.ob.sends) {
+		return 0
+	}
+	n := w.ob.opts.ClaimAhead
+	if per > 0 {
+		n = min(n, int(w.ob.opts.AheadBudget/per))
+	}
+	return max(n, 1)
+}
+
+// attempt delivers one claimed delivery and decides its outcome.
+func (w *worker) attempt(sendCtx context.Context, c store.Claimed) store.Outcome {
+	q := w.ob.q
+	claim := c.Delivery
+	out := domain.Outgoing{Delivery: claim, Progress: c.Progress, Order: c.Order}
+	var loadErr error
+	switch {
+	case c.Result == nil:
+		loadErr = domain.Permanent(fmt.Errorf("result %s is missing from the hub's database", claim.ResultID), "")
+	case c.OrderMissing:
+		loadErr = domain.Permanent(fmt.Errorf("order %s of result %s is missing from the hub's database", c.Result.OrderID, claim.ResultID), "")
+	default:
+		out.Result = *c.Result
+	}
 	rec := &progressRecorder{q: q, claim: claim, last: out.Progress}
 	out.Record = rec.record
 
@@ -215,11 +284,7 @@ func (w *worker) send(ctx, sendCtx context.Context, d domain.Delivery, probe boo
 		o.State, o.Error, o.Answer = domain.DeliveryRetrying, sendErr.Error(), domain.AnswerOf(sendErr)
 		o.NextAt = q.Now().Add(w.policy.Backoff.Delay(claim.Attempts, w.ob.opts.Rand()))
 	}
-	c, ok := w.complete(sendCtx, claim, o)
-	if !ok {
-		return
-	}
-	w.after(ctx, claim, o, c, probe)
+	return o
 }
 
 // deliver calls the connector with the attempt's timeout; a panic in the
@@ -235,11 +300,13 @@ func (w *worker) deliver(ctx context.Context, out domain.Outgoing) (answer strin
 	return w.out.Deliver(ctx, out)
 }
 
-// complete writes the outcome, trying again while the store fails, until
-// it is written or the hub stops (the delivery then stays in flight on
-// disk and is flagged ambiguous at the next start: the answer is not
-// claimed as anything it was not).
-func (w *worker) complete(sendCtx context.Context, claim domain.Delivery, o store.Outcome) (store.Completion, bool) {
+// advance writes the outcomes (and puts back release), claiming want more
+// deliveries in the same transaction; it tries again while the store
+// fails (then only recording, claiming nothing), until it is written or
+// the hub stops (the deliveries then stay in flight on disk and are
+// flagged ambiguous at the next start: an answer is not claimed as
+// anything it was not).
+func (w *worker) advance(sendCtx context.Context, finished []store.Finished, release []domain.Delivery, want int) (store.Step, bool) {
 	ctx := sendCtx
 	if sendCtx.Err() != nil {
 		// One last try to record what happened.
@@ -247,16 +314,22 @@ func (w *worker) complete(sendCtx context.Context, claim domain.Delivery, o stor
 		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 	}
+	rule := store.PickRule{Claimable: w.claimable, PassAfter: w.policy.PassAfter}
 	for round := 1; ; round++ {
-		c, err := w.ob.q.CompleteDelivery(ctx, claim, o)
+		st, err := w.ob.q.Advance(ctx, w.name, finished, release, rule, want)
 		if err == nil {
 			w.storeOK(true)
-			return c, true
+			return st, true
 		}
 		w.storeFault(err, true)
-		w.log.WithError(err).WithField("delivery", claim.ID).Error("cannot record the outcome of a send; keeping it and trying again")
+		l := w.log.WithError(err)
+		if len(finished) > 0 {
+			l = l.WithField("delivery", finished[0].Claim.ID)
+		}
+		l.Error("cannot record the outcome of a send; keeping it and trying again")
+		want = 0
 		if ctx.Err() != nil || !sleepCtx(ctx, w.policy.Backoff.Delay(round, w.ob.opts.Rand())) {
-			return c, false
+			return st, false
 		}
 	}
 }

@@ -143,6 +143,22 @@ CREATE TABLE integration_keys (
 );
 CREATE INDEX integration_keys_conn ON integration_keys(connection, created_at);
 `,
+	// 4: retention and start-up without full scans: the sweep finds old
+	// finished orders and old results by age, and the de-duplication keys
+	// of an order by the order; when each connection last brought an order
+	// is a seek per connection, the deliveries left in flight a seek too.
+	`
+CREATE INDEX orders_age ON orders(state, updated_at);
+CREATE INDEX orders_conn_updated ON orders(connection, updated_at);
+CREATE INDEX inbound_messages_order ON inbound_messages(order_id);
+CREATE INDEX results_age ON results(received_at);
+-- The Dashboard's order list, newest first, reads the newest rows, not
+-- every order ever stored.
+CREATE INDEX orders_received ON orders(received_at, id);
+-- RecoverInflight at every start: the few deliveries in flight, not a
+-- scan of every delivery ever made.
+CREATE INDEX deliveries_inflight ON deliveries(id) WHERE state='inflight';
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

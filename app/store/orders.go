@@ -344,19 +344,23 @@ func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (dom
 // LastOrderAt returns, per connection, when its newest order was received
 // (for "last message" in the Dashboard after a restart).
 func (s *Store) LastOrderAt(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT connection, MAX(updated_at) FROM orders GROUP BY connection`)
-	if err != nil {
-		return nil, fmt.Errorf("store: last order times: %w", err)
-	}
-	defer rows.Close()
+	// Two index seeks per connection (the next connection name, then its
+	// latest change), not a scan of every order: this runs at start-up.
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var c string
-		var at int64
-		if err := rows.Scan(&c, &at); err != nil {
+	prev := ""
+	for {
+		var c sql.NullString
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(connection) FROM orders WHERE connection>?`, prev).Scan(&c); err != nil {
 			return nil, fmt.Errorf("store: last order times: %w", err)
 		}
-		out[c] = fromTS(at)
+		if !c.Valid {
+			return out, nil
+		}
+		var at int64
+		if err := s.db.QueryRowContext(ctx, `SELECT MAX(updated_at) FROM orders WHERE connection=?`, c.String).Scan(&at); err != nil {
+			return nil, fmt.Errorf("store: last order times of %s: %w", c.String, err)
+		}
+		out[c.String] = fromTS(at)
+		prev = c.String
 	}
-	return out, rows.Err()
 }

@@ -116,13 +116,18 @@ type Next struct {
 // it is retried when due, in ID order with the others, but no longer holds
 // up the queue.
 func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, now time.Time) (Next, error) {
+	return pick(ctx, s.db, conn, rule, now)
+}
+
+// pick is NextDelivery over q (the database, or a transaction).
+func pick(ctx context.Context, q queryRower, conn string, rule PickRule, now time.Time) (Next, error) {
 	var next Next
 	pass := rule.PassAfter
 	if pass < 1 {
 		pass = 1
 	}
 	if rule.Probe {
-		return s.probe(ctx, conn, rule)
+		return probe(ctx, q, conn, rule)
 	}
 	nowTS := ts(now)
 	// Per state, because an IN list over the index's second column would
@@ -130,8 +135,8 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 	var head *domain.Delivery   // oldest delivery not passed (queued ones are always due)
 	var passed *domain.Delivery // oldest passed delivery that is due
 	var wake int64              // earliest retry of a passed delivery
-	consider := func(pp **domain.Delivery, q string, args ...any) error {
-		d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE `+q+` ORDER BY id LIMIT 1`, args...))
+	consider := func(pp **domain.Delivery, where string, args ...any) error {
+		d, err := scanDelivery(q.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE `+where+` ORDER BY id LIMIT 1`, args...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -161,7 +166,7 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 			return next, err
 		}
 		var w sql.NullInt64
-		if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM deliveries WHERE connection=? AND state=? AND attempts>=?`,
+		if err := q.QueryRowContext(ctx, `SELECT MIN(next_at) FROM deliveries WHERE connection=? AND state=? AND attempts>=?`,
 			conn, string(st), pass).Scan(&w); err != nil {
 			return next, fmt.Errorf("store: next delivery of %s: %w", conn, err)
 		}
@@ -184,11 +189,11 @@ func (s *Store) NextDelivery(ctx context.Context, conn string, rule PickRule, no
 	return next, nil
 }
 
-func (s *Store) probe(ctx context.Context, conn string, rule PickRule) (Next, error) {
+func probe(ctx context.Context, q queryRower, conn string, rule PickRule) (Next, error) {
 	var next Next
 	for _, skip := range []int64{rule.Skip, 0} {
 		for _, st := range rule.Claimable {
-			d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+			d, err := scanDelivery(q.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
 				WHERE connection=? AND state=? AND id!=? ORDER BY id LIMIT 1`, conn, string(st), skip))
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
@@ -291,6 +296,20 @@ func (s *Store) CompleteDelivery(ctx context.Context, claimed domain.Delivery, o
 	}
 	var c Completion
 	err := s.tx(ctx, func(t *sql.Tx) error {
+		var err error
+		c, err = completeTx(ctx, s.prepared(t), claimed, o, now)
+		return err
+	})
+	if err != nil {
+		return Completion{}, fmt.Errorf("store: complete delivery %d: %w", claimed.ID, err)
+	}
+	return c, nil
+}
+
+// completeTx is CompleteDelivery's work inside transaction t.
+func completeTx(ctx context.Context, t execer, claimed domain.Delivery, o Outcome, now time.Time) (Completion, error) {
+	var c Completion
+	err := func() error {
 		if _, err := t.ExecContext(ctx, `INSERT INTO attempts(delivery_id, at, duration_ns, error, answer) VALUES (?,?,?,?,?)`,
 			claimed.ID, ts(o.At), int64(o.Duration), o.Error, o.Answer); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
@@ -322,16 +341,13 @@ func (s *Store) CompleteDelivery(ctx context.Context, claimed domain.Delivery, o
 			c.OrderDone, err = completeOrder(ctx, t, d.ResultID, now)
 		}
 		return err
-	})
-	if err != nil {
-		return Completion{}, fmt.Errorf("store: complete delivery %d: %w", claimed.ID, err)
-	}
-	return c, nil
+	}()
+	return c, err
 }
 
 // completeOrder marks the result's order done when every delivery of the
 // result is delivered or cancelled and at least one is delivered.
-func completeOrder(ctx context.Context, t *sql.Tx, resultID string, now time.Time) (*domain.Order, error) {
+func completeOrder(ctx context.Context, t execer, resultID string, now time.Time) (*domain.Order, error) {
 	var orderID string
 	if err := t.QueryRowContext(ctx, `SELECT order_id FROM results WHERE id=?`, resultID).Scan(&orderID); err != nil {
 		return nil, fmt.Errorf("read result %s: %w", resultID, err)

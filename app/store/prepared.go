@@ -13,11 +13,14 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// stmtCache keeps the statements of the order path prepared, so that
-// SQLite parses each once per connection instead of once per order.
+// stmtCache keeps the statements of the hot paths (orders, the outbox)
+// prepared, so that SQLite parses each once per connection instead of once
+// per use.
 type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool
+	closed  bool
 }
 
 func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -37,6 +40,44 @@ func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// cachedStmt returns query's prepared statement if there is one. If not,
+// it has it prepared in the background and returns nil: a transaction
+// holds a connection, and preparing through the pool from inside it could
+// wait for a connection that only its own end frees (a deadlock when
+// every connection is in a transaction).
+func (s *Store) cachedStmt(query string) *sql.Stmt {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	if st, ok := s.cache.stmts[query]; ok {
+		return st
+	}
+	if s.cache.closed || s.cache.pending[query] {
+		return nil
+	}
+	if s.cache.pending == nil {
+		s.cache.pending = map[string]bool{}
+	}
+	s.cache.pending[query] = true
+	go func() {
+		st, err := s.db.PrepareContext(context.Background(), query)
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		delete(s.cache.pending, query)
+		if err != nil {
+			return // used unprepared; tried again next time
+		}
+		if s.cache.closed {
+			st.Close()
+			return
+		}
+		if s.cache.stmts == nil {
+			s.cache.stmts = map[string]*sql.Stmt{}
+		}
+		s.cache.stmts[query] = st
+	}()
+	return nil
+}
+
 func (s *Store) closeStmts() {
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
@@ -44,6 +85,7 @@ func (s *Store) closeStmts() {
 		st.Close()
 	}
 	s.cache.stmts = nil
+	s.cache.closed = true
 }
 
 // preparedTx runs statements of a transaction through the cache.
@@ -55,17 +97,25 @@ type preparedTx struct {
 func (s *Store) prepared(tx *sql.Tx) preparedTx { return preparedTx{tx: tx, s: s} }
 
 func (p preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := p.s.stmt(ctx, query)
-	if err != nil {
+	st := p.s.cachedStmt(query)
+	if st == nil {
 		return p.tx.QueryRowContext(ctx, query, args...)
 	}
 	return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
 func (p preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := p.s.stmt(ctx, query)
-	if err != nil {
+	st := p.s.cachedStmt(query)
+	if st == nil {
 		return p.tx.ExecContext(ctx, query, args...)
 	}
 	return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+func (p preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st := p.s.cachedStmt(query)
+	if st == nil {
+		return p.tx.QueryContext(ctx, query, args...)
+	}
+	return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }

@@ -33,6 +33,11 @@ var ErrNewerSchema = errors.New("database was written by a newer version of mCON
 // ErrCorrupt is returned by Open for a file that is not a usable database.
 var ErrCorrupt = errors.New("database file is damaged or not an mCONNECT Hub database")
 
+// JournalSizeLimit is the size the write-ahead log file is cut back to
+// when it starts over after a checkpoint: a large delete (the retention
+// sweep) must not leave a log file of hundreds of MB behind.
+const JournalSizeLimit = 64 << 20
+
 // Store is the SQLite-backed store. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
@@ -40,6 +45,11 @@ type Store struct {
 	now     func() time.Time
 	commits *committer
 	cache   stmtCache
+	// writer admits one transaction of this process at a time, in the
+	// order they asked: SQLite's own busy wait polls with growing sleeps,
+	// so a writer that commits back to back (a busy ingest) would win the
+	// lock nearly every time and starve another (the retention sweep).
+	writer chan struct{}
 }
 
 // Options tune Open; the zero value is right for the hub.
@@ -64,6 +74,7 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", JournalSizeLimit))
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
@@ -72,7 +83,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, path: path, now: time.Now}
+	s := &Store{db: db, path: path, now: time.Now, writer: make(chan struct{}, 1)}
 	if opt.Now != nil {
 		s.now = opt.Now
 	}
@@ -153,6 +164,12 @@ func (s *Store) Check(ctx context.Context) error {
 
 // tx runs fn in one immediate transaction, committing when fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("begin: %w", ctx.Err())
+	}
+	defer func() { <-s.writer }()
 	t, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -121,6 +121,12 @@ var healthTexts = map[string]text{
 	"files-out.transliterated": {"A name was written without some of its letters", "The EHR's character set lacks some letters of a result's patient name or text; they were written as the nearest plain letters (Details say which). The result reached the EHR."},
 	// HL7 orders: texts over the limit
 	"mllp.order-text-cut": {"An order's text was cut", "Message {{.control_id}} carried longer text than the hub keeps in {{.fields}}; the order was stored with the text cut. The full message is in the EHR."},
+	// retention: the daily clean-up and the free disk space (app/retention)
+	"retention.swept":        {"Old data cleaned up", "The last clean-up ({{.at}}) removed {{.orders}} finished orders, {{.results}} delivered results with their reports and {{.files}} archived files. Results that still need a person are kept."},
+	"retention.sweep-failed": {"Old data could not be cleaned up", "Nothing was lost; the clean-up tries again on {{.next}}. See Details for why."},
+	"disk.ok":                {"Enough free disk space", "{{.free}} free for the hub's data."},
+	"disk.low":               {"The disk is almost full", "Only {{.free}} is free on the disk of {{.path}}. Free some space soon: when the disk is full, new orders and results cannot be stored."},
+	"disk.unknown":           {"Free disk space cannot be read", "The hub cannot tell how much space is left on the disk of {{.path}}. See Details for why."},
 }
 
 // Area names the kind of component a health report comes from: "device",

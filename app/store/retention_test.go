@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mesi/mconnect/app/domain"
+)
+
+// TestSweepBatchesAreBounded: every batch looks at no more than its limit,
+// the cursor walks past held rows (no batch sees one twice, none loops),
+// and the batches together delete exactly the old unheld orders.
+func TestSweepBatchesAreBounded(t *testing.T) {
+	ctx := context.Background()
+	s, now := clockStore(t)
+	start := *now
+	var want []string
+	for i := 0; i < 10; i++ {
+		*now = start.Add(time.Duration(i) * time.Minute)
+		acc, err := s.ApplyOrder(ctx, order("c", fmt.Sprint("m", i), fmt.Sprint("A", i), domain.ActionNew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetOrderState(ctx, acc.OrderID, domain.OrderDeleted, "staff", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			// Held: a result of it is stored.
+			if _, _, err := s.SaveResult(ctx, domain.Result{OrderID: acc.OrderID}, []string{"out"}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want = append(want, acc.OrderID)
+	}
+	// One more, changed after the cutoff.
+	*now = start.Add(time.Hour)
+	late, err := s.ApplyOrder(ctx, order("c", "late", "L", domain.ActionNew))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetOrderState(ctx, late.OrderID, domain.OrderDeleted, "staff", "test"); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := start.Add(30 * time.Minute)
+
+	const limit = 3
+	cur := SweepCursor{}
+	looked, deleted, batches := 0, 0, 0
+	for {
+		sw, err := s.SweepOrders(ctx, "deleted", cutoff, cur, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches++
+		if sw.Looked > limit {
+			t.Fatalf("batch %d looked at %d rows, limit %d", batches, sw.Looked, limit)
+		}
+		looked += sw.Looked
+		deleted += sw.Deleted
+		cur = sw.Next
+		if sw.Done {
+			break
+		}
+		if batches > 10 {
+			t.Fatal("the sweep does not end")
+		}
+	}
+	if looked != 10 || deleted != len(want) || batches != 4 {
+		t.Errorf("looked %d, deleted %d in %d batches; want 10, %d in 4", looked, deleted, batches, len(want))
+	}
+	for _, id := range want {
+		if _, err := s.Order(ctx, id); err == nil {
+			t.Errorf("old order %s still stored", id)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM orders`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 10-len(want)+1 {
+		t.Errorf("%d orders left, want %d (held and late)", n, 10-len(want)+1)
+	}
+}
+
+// TestRetentionQueriesUseTheirIndexes: the sweep and the start-up queries
+// are index seeks, never a scan of a whole table.
+func TestRetentionQueriesUseTheirIndexes(t *testing.T) {
+	s := openTemp(t)
+	for _, q := range []struct{ sql, want string }{
+		{`SELECT rowid FROM orders INDEXED BY orders_age WHERE state='done' AND updated_at<1 AND (updated_at>0 OR (updated_at=0 AND rowid>0)) ORDER BY updated_at, rowid LIMIT 5`, "INDEX orders_age"},
+		{`SELECT rowid FROM results INDEXED BY results_age WHERE received_at<1 AND (received_at>0 OR (received_at=0 AND rowid>0)) ORDER BY received_at, rowid LIMIT 5`, "INDEX results_age"},
+		{`DELETE FROM inbound_messages WHERE order_id='x'`, "USING INDEX inbound_messages_order"},
+		{`SELECT MAX(updated_at) FROM orders WHERE connection='c'`, "orders_conn_updated"},
+		{`SELECT MIN(connection) FROM orders WHERE connection>'c'`, "COVERING INDEX"},
+		{`UPDATE deliveries SET state='ambiguous' WHERE state='inflight'`, "INDEX deliveries_inflight"},
+		{`SELECT id FROM deliveries WHERE state='inflight'`, "INDEX deliveries_inflight"},
+		{`SELECT data FROM orders ORDER BY received_at DESC, id DESC LIMIT 1000`, "INDEX orders_received"},
+		{`SELECT data FROM orders WHERE data LIKE '%x%' ESCAPE '\' ORDER BY received_at DESC, id DESC LIMIT 1000`, "INDEX orders_received"},
+	} {
+		plan := explain(t, s, q.sql)
+		if !contains(plan, q.want) || contains(plan, "USE TEMP B-TREE") {
+			t.Errorf("%s\nplan: %s\nwant %s and no sort", q.sql, plan, q.want)
+		}
+	}
+}
+
+func explain(t *testing.T, s *Store, q string) string {
+	t.Helper()
+	rows, err := s.db.Query("EXPLAIN QUERY PLAN " + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "; "
+	}
+	return plan
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLastOrderAt(t *testing.T) {
+	ctx := context.Background()
+	s, now := clockStore(t)
+	start := *now
+	for i, c := range []string{"b", "a", "b", "c", "a"} {
+		*now = start.Add(time.Duration(i) * time.Minute)
+		if _, err := s.ApplyOrder(ctx, order(c, fmt.Sprint("m", i), fmt.Sprint("A", i), domain.ActionNew)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.LastOrderAt(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"a": start.Add(4 * time.Minute), "b": start.Add(2 * time.Minute), "c": start.Add(3 * time.Minute)}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for c, at := range want {
+		if !got[c].Equal(at) {
+			t.Errorf("%s: %v, want %v", c, got[c], at)
+		}
+	}
+}
