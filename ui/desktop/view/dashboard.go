@@ -15,6 +15,8 @@ import (
 
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/retention"
+	"github.com/mesi/mconnect/connectors/probe"
 	"github.com/mesi/mconnect/ui/words"
 )
 
@@ -33,6 +35,7 @@ type dashboard struct {
 	tests     *fyne.Container // the connections' cards with Test connection
 	onSetup   func()          // opens the setup wizard (first start)
 	updBox    *fyne.Container // a newer version, when there is one
+	storage   *widget.Label   // disk space, data sizes, the clean-up
 	root      fyne.CanvasObject
 }
 
@@ -71,9 +74,12 @@ func newDashboard(info Info, notice string, now func() time.Time) *dashboard {
 	d.rows = container.NewVBox()
 	d.tests = container.NewVBox()
 	d.updBox = container.NewVBox()
+	d.storage = wrapped("")
+	d.storage.SizeName = theme.SizeNameCaptionText
+	d.storage.Hide()
 	split := container.NewHSplit(
 		widget.NewCard(txtConnections(), "", container.NewVBox(d.tests, d.rows)),
-		widget.NewCard(txtAbout(), "", container.NewVBox(d.updBox, aboutBox(info))),
+		widget.NewCard(txtAbout(), "", container.NewVBox(d.updBox, aboutBox(info), d.storage)),
 	)
 	split.Offset = 0.62
 	page.Add(split)
@@ -100,6 +106,27 @@ func (d *dashboard) showUpdate(u *control.UpdateNotice, open func(string)) {
 	d.updBox.Objects = []fyne.CanvasObject{panel(theme.Color(theme.ColorNamePrimary),
 		tight(title, wrapped(notes), wrapped(txtUpdateHow()), container.NewHBox(link)))}
 	d.updBox.Refresh()
+}
+
+// showStorage says how much disk is free, what the hub's data takes and
+// when old data is cleaned up next.
+func (d *dashboard) showStorage(st *retention.Status) {
+	if st == nil || st.Disk.Total == 0 {
+		d.storage.Hide()
+		return
+	}
+	u := st.Usage
+	data := uint64(max(u.DatabaseBytes+u.WALBytes+u.ReportsBytes+u.LogsBytes+u.ArchiveBytes, 0))
+	text := txtStorage(probe.HumanBytes(st.Disk.Free), probe.HumanBytes(st.Disk.Total), probe.HumanBytes(data))
+	if !st.NextSweep.IsZero() {
+		text += "\n" + txtNextSweep(formatTime(st.NextSweep, d.now()))
+	}
+	d.storage.SetText(text)
+	d.storage.Importance = widget.MediumImportance
+	if st.DiskLow {
+		d.storage.Importance = widget.DangerImportance
+	}
+	d.storage.Show()
 }
 
 // showTests puts the connections' cards above the components' health.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/retention"
 )
 
 var testNow = time.Date(2026, 3, 4, 15, 30, 0, 0, time.Local)
@@ -427,5 +428,16 @@ func TestDashboardShowsAnUpdate(t *testing.T) {
 	test.Tap(findButton(d.content(), "Download page"))
 	if opened != "https://example.org/dl" {
 		t.Errorf("opened %q", opened)
+	}
+}
+
+func TestDashboardShowsStorage(t *testing.T) {
+	d, _ := showDashboard(t, fullInfo, "", nil)
+	d.showStorage(&retention.Status{Disk: retention.DiskSpace{Total: 100_000_000_000, Free: 1_500_000_000}, DiskLow: true,
+		Usage:     retention.Usage{DatabaseBytes: 2_000_000, ReportsBytes: 8_000_000},
+		NextSweep: testNow.Add(time.Hour)})
+	l := findLabel(visibleLabels(d.content()), "Disk: 1.5 GB free of 100.0 GB; the hub's data: 10.0 MB")
+	if l == nil || l.Importance != widget.DangerImportance || !strings.Contains(l.Text, "cleaned up next at 16:30:00") {
+		t.Fatalf("storage shown as %v", l)
 	}
 }

@@ -199,3 +199,11 @@ func txtUpdateDownload() string { return lang.X("update.download", "Download pag
 func txtUpdateHow() string {
 	return lang.X("update.how", "mCONNECT Hub does not install updates by itself: your IT installs the new version; settings, tablets and data are kept.")
 }
+func txtStorage(free, total, data string) string {
+	return lang.X("about.storage", "Disk: {{.Free}} free of {{.Total}}; the hub's data: {{.Data}}",
+		map[string]any{"Free": free, "Total": total, "Data": data})
+}
+func txtNextSweep(at string) string {
+	return lang.X("about.nextSweep", "Old data is cleaned up next at {{.Time}} (finished orders and delivered results after 90 days by default).",
+		map[string]any{"Time": at})
+}

@@ -431,9 +431,12 @@ func (s *Shell) loadCounts() {
 		if err1 == nil && err2 == nil {
 			c.waiting, c.needPerson, c.resultsKnown = len(waiting), len(attention), true
 		}
-		if st, err := api.Status(ctx); err == nil && st.Update != nil {
-			c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
-			fyne.Do(func() { s.gui.dash.showUpdate(st.Update, s.openURL) })
+		if st, err := api.Status(ctx); err == nil {
+			if st.Update != nil {
+				c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
+				fyne.Do(func() { s.gui.dash.showUpdate(st.Update, s.openURL) })
+			}
+			fyne.Do(func() { s.gui.dash.showStorage(st.Storage) })
 		}
 		return c, nil
 	}, func(c trayCounts, _ error) {
