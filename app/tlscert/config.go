@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // cipherSuites are the TLS 1.2 suites a hub endpoint accepts: forward
@@ -41,6 +42,14 @@ func ServerConfig(cert tls.Certificate) *tls.Config {
 // *tls.Config.
 func ClientConfig() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: CipherSuites()}
+}
+
+// Transport is Go's default HTTP transport with ClientConfig's TLS
+// settings: for the hub's own requests to EHRs' web services.
+func Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = ClientConfig()
+	return t
 }
 
 // PinnedClientConfig is ClientConfig for a server known by the SHA-256

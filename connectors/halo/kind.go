@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/probe"
@@ -65,7 +66,7 @@ func build(env connector.Env, s config.Section) (connector.Parts, error) {
 	}
 	cl := &client{
 		base: strings.TrimRight(c.BaseURL, "/"), site: c.SiteID, catalogue: c.Catalogue, key: key,
-		http: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}, maxAnswer: c.MaxAnswer(),
+		http: &http.Client{Transport: tlscert.Transport()}, maxAnswer: c.MaxAnswer(),
 	}
 	ap := &appointments{c: cl, conn: env.Name, cfg: c.Appointments, routing: c.Routing, loc: loc}
 	src := pull.New(ap.fetch, c.Options(env.Name, EHRLabel), env.Health, env.Log)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mesi/mconnect/app/config"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/probe"
@@ -63,7 +64,7 @@ func build(env connector.Env, s config.Section) (connector.Parts, error) {
 	if err != nil {
 		return connector.Parts{}, &config.KeyError{Key: Section + ".timeZone", Err: err}
 	}
-	cl := newClient(c, secret, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()})
+	cl := newClient(c, secret, &http.Client{Transport: tlscert.Transport()})
 	ap := &appointments{c: cl, conn: env.Name, cfg: c.Appointments, routing: c.Routing, loc: loc, now: time.Now}
 	src := pull.New(ap.fetch, c.Options(env.Name, EHRLabel), env.Health, env.Log)
 	out := &Outbound{c: cl, cfg: c.Results, hubID: hubID(env.DataDir), loc: loc, log: env.Log.WithField("connection", env.Name)}

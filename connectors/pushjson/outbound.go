@@ -22,6 +22,7 @@ import (
 
 	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/tlscert"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/integration"
 	"github.com/mesi/mconnect/connectors/probe"
@@ -79,7 +80,7 @@ func NewOutbound(opts OutboundOptions) (*Outbound, error) {
 		opts.Results = r
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{}
+		opts.Client = &http.Client{Transport: tlscert.Transport()}
 	}
 	if opts.Log == nil {
 		opts.Log = logrus.StandardLogger()
