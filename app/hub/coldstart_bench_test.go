@@ -11,6 +11,7 @@ import (
 	"github.com/mesi/mconnect/app/store/fill"
 	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // BenchmarkColdStart1M starts a Birpis hub on a data folder whose store
@@ -22,7 +23,7 @@ import (
 // from disk as well). One op is one start: run with -benchtime=Nx.
 func BenchmarkColdStart1M(b *testing.B) {
 	const orders, open = 1_000_000, 1_000
-	dir := b.TempDir()
+	dir := testfs.TempDir(b)
 	c, err := registry.Example("birpis", dir)
 	if err != nil {
 		b.Fatal(err)

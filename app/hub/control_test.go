@@ -1,3 +1,5 @@
+//go:build !windows
+
 package hub
 
 import (
@@ -16,24 +18,8 @@ import (
 
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/internal/testfs"
 )
-
-// dialControl connects to the control endpoint of a running test hub.
-func dialControl(t *testing.T, h *Hub) *control.Client {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := control.Dial(h.dataDir)
-		if err == nil {
-			t.Cleanup(c.Close)
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("control endpoint: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestControlEndpointServesTheHub: what the command line and a second
 // window see over the endpoint is what the hub has, errors stay typed, and
@@ -174,7 +160,7 @@ func TestControlEndpointOnlyForItsUser(t *testing.T) {
 	}
 	os.Chmod(sock, 0o666)
 	exe, _ := os.Executable()
-	bin := filepath.Join(t.TempDir(), "child.test")
+	bin := filepath.Join(testfs.TempDir(t), "child.test")
 	copyFile(t, exe, bin)
 	os.Chmod(filepath.Dir(bin), 0o755)
 	cmd := exec.Command(bin, "-test.run", "^TestControlEndpointOnlyForItsUser$")

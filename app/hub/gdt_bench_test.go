@@ -14,6 +14,7 @@ import (
 	"github.com/mesi/mconnect/connectors/gdt"
 	"github.com/mesi/mconnect/connectors/gdtfile"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // gdtOrder builds a distinct Doctolib 6302 order (GDT 2.1, CP437, with 8100).
@@ -44,7 +45,7 @@ func BenchmarkGDTThousandFilesOnWorklist(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		c, err := registry.Example("doctolib", b.TempDir())
+		c, err := registry.Example("doctolib", testfs.TempDir(b))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/connectors/mllp"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func freeAddr(t testing.TB) string {
@@ -32,7 +33,7 @@ func freeAddr(t testing.TB) string {
 // loopback ports in a temp data folder.
 func newBirpisHub(t testing.TB) (*Hub, *config.Config) {
 	t.Helper()
-	c, err := registry.Example("birpis", t.TempDir())
+	c, err := registry.Example("birpis", testfs.TempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mesi/mconnect/connectors/halo/halofake"
 	"github.com/mesi/mconnect/connectors/registry"
 	"github.com/mesi/mconnect/device/sim"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 type benchSecrets map[string]string
@@ -33,7 +34,7 @@ func benchHALOHub(b *testing.B, rows, tablets int, minInterval time.Duration) (*
 	}
 	f.SetRows(list)
 	reg := registry.Default.With(halo.Kind())
-	c, err := reg.Example("bestpractice", b.TempDir())
+	c, err := reg.Example("bestpractice", testfs.TempDir(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/mesi/mconnect/connectors/catalogue"
 	"github.com/mesi/mconnect/connectors/connector"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // cloudSource is a pull source the test controls: the appointments the
@@ -76,7 +77,7 @@ func newCloudHub(t *testing.T, src *cloudSource) *Hub {
 	}
 	reg := registry.Default.With(kind, catalogue.Profile{ID: "toycloud", Name: "Toy Cloud", Format: catalogue.FormatJSON,
 		Inbound: catalogue.InPull, Sections: []string{"toycloud"}})
-	c, err := reg.Example("toycloud", t.TempDir())
+	c, err := reg.Example("toycloud", testfs.TempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/app/hub/internal/toyconn"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // TestToyConnectorNeedsOnlyItsPackageAndARegistryLine: a connector kind the
@@ -23,7 +24,7 @@ import (
 // wired and served with nothing but the registry knowing it.
 func TestToyConnectorNeedsOnlyItsPackageAndARegistryLine(t *testing.T) {
 	reg := registry.Default.With(toyconn.Kind(), toyconn.Profile)
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	raw := fmt.Sprintf(`{"ehr": "toyehr", "hub": {"dataDir": %q}, "device": {"listen": %q},
 		"delivery": {"initialBackoff": "100ms"}, "log": {"level": "warn"}, "toy": {"line": %q}}`, dir, freeAddr(t), t.Name())
 	cfg, err := config.Parse([]byte(raw), reg)
@@ -100,7 +101,7 @@ func TestToyConnectorNeedsOnlyItsPackageAndARegistryLine(t *testing.T) {
 // build lacks is refused before the data folder is touched.
 func TestNotBuiltEHRTouchesNothing(t *testing.T) {
 	reg := registry.New() // a build without connectors
-	dir := filepath.Join(t.TempDir(), "data")
+	dir := filepath.Join(testfs.TempDir(t), "data")
 	cfg := config.Core("tomedo", dir)
 	_, err := New(cfg, Options{Registry: reg, LogStderr: discard{}})
 	if !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "Tomedo") || !strings.Contains(err.Error(), "nothing was started") {

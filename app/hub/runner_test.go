@@ -13,11 +13,12 @@ import (
 	"github.com/mesi/mconnect/app/secrets"
 	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func birpisConfig(t *testing.T) *config.Config {
 	t.Helper()
-	c, err := registry.Example("birpis", t.TempDir())
+	c, err := registry.Example("birpis", testfs.TempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestRunnerStatesAndRestart(t *testing.T) {
 	}
 
 	// A hub that cannot start: the runner stays, failed, and says why.
-	bad, err := registry.Example("weda", t.TempDir())
+	bad, err := registry.Example("weda", testfs.TempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +93,9 @@ func TestRunnerStatesAndRestart(t *testing.T) {
 		t.Fatalf("the first data folder is still locked: %v", err)
 	}
 	h.Close()
+	// Stopped before the temp folders go (their clean-up runs first): on
+	// Windows a running hub's open files cannot be removed.
+	r.Stop()
 }
 
 // TestSaveConfigAppliesOrRollsBack: a configuration saved through the
@@ -100,7 +104,7 @@ func TestRunnerStatesAndRestart(t *testing.T) {
 func TestSaveConfigAppliesOrRollsBack(t *testing.T) {
 	ctx := context.Background()
 	cfg := birpisConfig(t)
-	path := filepath.Join(t.TempDir(), "config.json")
+	path := filepath.Join(testfs.TempDir(t), "config.json")
 	if err := cfg.Save(path, registry.Default); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +147,7 @@ func TestSaveConfigAppliesOrRollsBack(t *testing.T) {
 
 	// Valid but cannot start (its data folder cannot be made): rolled back.
 	saved, _ := os.ReadFile(path)
-	blocked := filepath.Join(t.TempDir(), "file")
+	blocked := filepath.Join(testfs.TempDir(t), "file")
 	os.WriteFile(blocked, nil, 0o600)
 	broken := moved
 	broken.Hub.DataDir = filepath.Join(blocked, "data")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mesi/mconnect/app/update"
 	"github.com/mesi/mconnect/connectors/registry"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 func TestStatusShowsASignedNewerVersion(t *testing.T) {
@@ -30,7 +31,7 @@ func TestStatusShowsASignedNewerVersion(t *testing.T) {
 	t.Cleanup(func() { updateOptions = func(*update.Options) {} })
 
 	for _, on := range []bool{true, false} {
-		c, err := registry.Example("birpis", t.TempDir())
+		c, err := registry.Example("birpis", testfs.TempDir(t))
 		if err != nil {
 			t.Fatal(err)
 		}
