@@ -12,8 +12,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mesi/mconnect/app/config"
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/connectors/catalogue"
+	"github.com/mesi/mconnect/connectors/hl7net"
 	"github.com/mesi/mconnect/connectors/registry"
 )
 
@@ -217,6 +219,15 @@ func TestSettingsAboutLanguageAutostart(t *testing.T) {
 // from the running configuration when the same EHR is chosen.
 func TestSettingsChangeEHR(t *testing.T) {
 	r := newSettingsRig(t, "birpis")
+	// The running hub lets in two EHR hosts, not the example's one.
+	c, err := registry.Parse(r.api.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Whitelist = []string{"10.1.2.3/32", "10.1.2.4"}
+	if r.api.config, err = c.Marshal(); err != nil {
+		t.Fatal(err)
+	}
 	r.s.openWizard()
 	w := r.s.wizard
 	if w == nil {
@@ -224,7 +235,7 @@ func TestSettingsChangeEHR(t *testing.T) {
 	}
 	test.Tap(w.next)
 	w.ehrGroup.SetSelected(w.ehrOption(mustProfile(t, "birpis")))
-	if w.doc.text("hl7.whitelist") != "127.0.0.1/32\n192.168.0.0/16" {
+	if w.doc.text("hl7.whitelist") != "10.1.2.3/32\n10.1.2.4" {
 		t.Fatalf("the running configuration's whitelist not kept: %q", w.doc.text("hl7.whitelist"))
 	}
 	test.Tap(w.cancel)
