@@ -17,6 +17,10 @@ import (
 	"fyne.io/fyne/v2/test"
 )
 
+// The other tests of this package run as on an English system, whatever
+// the machine's locale; TestStartLanguage chooses its own.
+func init() { systemLocale = func() string { return "en-US" } }
+
 // pluralsOf are the CLDR plural categories (as go-i18n applies them) of
 // each language of languages.
 var pluralsOf = map[string][]string{
