@@ -34,6 +34,11 @@ type Env struct {
 		Enabled() (bool, error)
 		SetEnabled(on bool) error
 	}
+	// Language is the GUI's language now ("en", "de", "fr", "sl"; the
+	// desktop sets it): the wizard's language step and the Settings'
+	// language menu start on it. Empty: the OS's language if the GUI has
+	// it, else English.
+	Language string
 	// SetLanguage switches the GUI's language ("en", "de", "fr", "sl").
 	SetLanguage func(code string)
 	// PairFirstTablet shows the pairing QR code (after the wizard saved).

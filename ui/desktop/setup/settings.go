@@ -66,13 +66,15 @@ func NewSettings(env Env) *Settings {
 	for _, l := range languages {
 		names = append(names, l.Name)
 	}
-	s.langSel = widget.NewSelect(names, func(name string) {
+	s.langSel = widget.NewSelect(names, nil)
+	s.langSel.SetSelected(languageName(startLanguage(env.Language)))
+	s.langSel.OnChanged = func(name string) {
 		for _, l := range languages {
 			if l.Name == name && env.SetLanguage != nil {
 				env.SetLanguage(l.Code)
 			}
 		}
-	})
+	}
 	s.autostart = widget.NewCheck(txtAutostartToggle(), nil)
 	s.patient = widget.NewCheck(txtPatientData(), nil)
 	s.progress = widget.NewProgressBarInfinite()

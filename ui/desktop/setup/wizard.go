@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,6 +41,39 @@ const (
 // languages are the GUI's languages, in their own words.
 var languages = []struct{ Code, Name string }{
 	{"en", "English"}, {"de", "Deutsch"}, {"fr", "Français"}, {"sl", "Slovenščina"},
+}
+
+// systemLocale is the OS's locale (a variable so tests can choose one).
+var systemLocale = func() string { return string(lang.SystemLocale()) }
+
+// startLanguage is the code of the language the GUI is in: code when it
+// is one of languages, else the OS's language when it is one, else "en".
+func startLanguage(code string) string {
+	known := func(c string) bool {
+		for _, l := range languages {
+			if l.Code == c {
+				return true
+			}
+		}
+		return false
+	}
+	if known(code) {
+		return code
+	}
+	if loc := systemLocale(); len(loc) >= 2 && known(strings.ToLower(loc[:2])) {
+		return strings.ToLower(loc[:2])
+	}
+	return "en"
+}
+
+// languageName is the name of the language with code, in itself.
+func languageName(code string) string {
+	for _, l := range languages {
+		if l.Code == code {
+			return l.Name
+		}
+	}
+	return ""
 }
 
 // Wizard sets up the hub's connection to the clinic's EHR: language,
@@ -95,7 +129,7 @@ type Wizard struct {
 // NewWizard returns the wizard; with env.API it starts from the running
 // configuration where the same EHR is chosen again.
 func NewWizard(env Env, done func(saved bool)) *Wizard {
-	w := &Wizard{env: &env, done: done, reg: registry.Default, lang: "en", overridden: map[int]bool{}, checkedAt: -1, own: map[string]bool{}}
+	w := &Wizard{env: &env, done: done, reg: registry.Default, lang: startLanguage(env.Language), overridden: map[int]bool{}, checkedAt: -1, own: map[string]bool{}}
 	w.confirm = func(title, text string, ok func()) {
 		dialog.ShowConfirm(title, text, func(yes bool) {
 			if yes {
