@@ -41,6 +41,9 @@ func Run(h Hub, opts Options) error {
 		if err := view.SetLanguage(code); err != nil {
 			log.WithError(err).Warn("ui: language")
 		}
+		if opts.Setup != nil {
+			opts.Setup.Language = code
+		}
 	}
 	a.SetIcon(assets.AppIcon())
 	if md := a.Metadata(); md.Name == "" {

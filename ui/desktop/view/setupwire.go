@@ -10,7 +10,9 @@ import (
 // desktop beyond the control API.
 type SetupDeps struct {
 	ConfigPath, DataDir string
-	Secrets             interface {
+	// Language is the language chosen before ("" : as the system).
+	Language string
+	Secrets  interface {
 		Set(name, value string) error
 		Check() error
 	}
@@ -30,7 +32,7 @@ type SetupDeps struct {
 
 // setupEnv is the setup screens' environment on this window.
 func setupEnv(env *tabEnv, d *SetupDeps, pair func()) setup.Env {
-	e := setup.Env{API: env.api, Window: env.win, ConfigPath: d.ConfigPath, DataDir: d.DataDir,
+	e := setup.Env{API: env.api, Window: env.win, ConfigPath: d.ConfigPath, DataDir: d.DataDir, Language: d.Language,
 		SetLanguage: d.SetLanguage, PairFirstTablet: pair, Spawn: env.spawn, Do: env.do}
 	if d.Secrets != nil {
 		e.Secrets = d.Secrets
