@@ -69,12 +69,24 @@ func TestFirstStartWizard(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // the page changes and checks run
 	}
 	next := func(step string) { click("Next ("+step+")", 1058, 677) }
+	shots := []string{"wizard-start"}
+	snap := func(name string) {
+		t.Helper()
+		img := waitForPaint(t, display, filepath.Join(dir, "root.png"), geom)
+		if err := writePNG(filepath.Join(dir, name+".png"), img); err != nil {
+			t.Fatal(err)
+		}
+		shots = append(shots, name)
+	}
 	next("language")
 	click("Tomedo", 20, 391)
+	snap("wizard-ehr")
 	next("EHR")
+	snap("wizard-tomedo")
 	next("Tomedo's folders and IDs")
 	next("tablets")
 	time.Sleep(2 * time.Second) // the checks
+	snap("wizard-checks")
 	next("checks")
 	click("start at login", 19, 110)
 	next("autostart")
@@ -149,8 +161,8 @@ func TestFirstStartWizard(t *testing.T) {
 		t.Fatalf("the GDT order was refused: %s", note)
 	}
 	if os.Getenv("MCONNECT_UPDATE_SCREENSHOT") == "1" {
-		for _, n := range []string{"wizard-start.png", "after-wizard.png"} {
-			if err := copyFile(filepath.Join(dir, n), filepath.Join(root, "docs", "screenshots", shotName("first-start-"+strings.TrimSuffix(n, ".png")))); err != nil {
+		for _, n := range append(shots, "after-wizard") {
+			if err := copyFile(filepath.Join(dir, n+".png"), filepath.Join(root, "docs", "screenshots", shotName("first-start-"+n))); err != nil {
 				t.Fatal(err)
 			}
 		}
