@@ -102,11 +102,19 @@ func (s *Store) SweepOrders(ctx context.Context, state string, before time.Time,
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("find old orders: %w", err)
 		}
+		if len(ids) == 0 {
+			return nil
+		}
+		del, err := prepareAll(ctx, t, `DELETE FROM inbound_messages WHERE order_id=?`, `DELETE FROM orders WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer closeAll(del)
 		for _, id := range ids {
-			if _, err := t.ExecContext(ctx, `DELETE FROM inbound_messages WHERE order_id=?`, id); err != nil {
+			if _, err := del[0].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete de-duplication keys of order %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM orders WHERE id=?`, id); err != nil {
+			if _, err := del[1].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete order %s: %w", id, err)
 			}
 		}
@@ -165,14 +173,23 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("find old results: %w", err)
 		}
+		if len(ids) == 0 {
+			return nil
+		}
+		del, err := prepareAll(ctx, t, `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE result_id=?)`,
+			`DELETE FROM deliveries WHERE result_id=?`, `DELETE FROM results WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer closeAll(del)
 		for _, id := range ids {
-			if _, err := t.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE result_id=?)`, id); err != nil {
+			if _, err := del[0].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete attempts of result %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM deliveries WHERE result_id=?`, id); err != nil {
+			if _, err := del[1].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete deliveries of result %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM results WHERE id=?`, id); err != nil {
+			if _, err := del[2].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete result %s: %w", id, err)
 			}
 		}
@@ -185,6 +202,28 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 	sw.Done = sw.Looked < limit
 	sw.Held = time.Since(began)
 	return sw, nil
+}
+
+// prepareAll prepares a batch's delete statements once in t (SQLite
+// parsing each statement per deleted row cost the sweep about as much as
+// the deletes themselves).
+func prepareAll(ctx context.Context, t *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
+	stmts := make([]*sql.Stmt, 0, len(queries))
+	for _, q := range queries {
+		st, err := t.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(stmts)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		stmts = append(stmts, st)
+	}
+	return stmts, nil
+}
+
+func closeAll(stmts []*sql.Stmt) {
+	for _, st := range stmts {
+		st.Close()
+	}
 }
 
 // Checkpoint copies the write-ahead log into the database file without
