@@ -40,6 +40,30 @@ type Swept struct {
 	Held time.Duration
 }
 
+// The batches' queries continue from the cursor with a row-value
+// comparison, (age, rowid) > (cursor), which SQLite turns into one range
+// of the age index read in its order, stopping after limit rows. The same
+// condition written as "age > ? OR (age = ? AND rowid > ?)" is planned,
+// with its values bound, as two index lookups merged (MULTI-INDEX OR) and
+// sorted in a temporary b-tree: every batch then read and sorted every
+// old row left after the cursor before taking the first limit, so a sweep
+// took time growing with the square of the rows it had to delete.
+// TestSweepQueriesReadOneRangeInOrder keeps the plans, with bound values.
+const (
+	// Arguments: state, before, cursor age, cursor rowid, limit.
+	sweepOrdersSQL = `SELECT rowid, id, updated_at,
+			EXISTS (SELECT 1 FROM results r WHERE r.order_id = orders.id)
+		FROM orders INDEXED BY orders_age
+		WHERE state=? AND updated_at<? AND (updated_at, rowid) > (?, ?)
+		ORDER BY updated_at, rowid LIMIT ?`
+	// Arguments: before, cursor age, cursor rowid, limit.
+	sweepResultsSQL = `SELECT rowid, id, received_at, data,
+			EXISTS (SELECT 1 FROM deliveries d WHERE d.result_id = results.id AND d.state NOT IN ('delivered','cancelled'))
+		FROM results INDEXED BY results_age
+		WHERE received_at<? AND (received_at, rowid) > (?, ?)
+		ORDER BY received_at, rowid LIMIT ?`
+)
+
 // FinishedOrderStates are the order states the sweep deletes when old: done
 // (its results were delivered), cancelled by the EHR, deleted by staff.
 var FinishedOrderStates = []string{"done", "cancelled", "deleted"}
@@ -57,11 +81,7 @@ func (s *Store) SweepOrders(ctx context.Context, state string, before time.Time,
 	var began time.Time
 	err := s.tx(ctx, func(t *sql.Tx) error {
 		began = time.Now()
-		rows, err := t.QueryContext(ctx, `SELECT rowid, id, updated_at,
-				EXISTS (SELECT 1 FROM results r WHERE r.order_id = orders.id)
-			FROM orders INDEXED BY orders_age
-			WHERE state=? AND updated_at<? AND (updated_at>? OR (updated_at=? AND rowid>?))
-			ORDER BY updated_at, rowid LIMIT ?`, state, ts(before), cur.At, cur.At, cur.RowID, limit)
+		rows, err := t.QueryContext(ctx, sweepOrdersSQL, state, ts(before), cur.At, cur.RowID, limit)
 		if err != nil {
 			return fmt.Errorf("find old orders: %w", err)
 		}
@@ -82,11 +102,19 @@ func (s *Store) SweepOrders(ctx context.Context, state string, before time.Time,
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("find old orders: %w", err)
 		}
+		if len(ids) == 0 {
+			return nil
+		}
+		del, err := prepareAll(ctx, t, `DELETE FROM inbound_messages WHERE order_id=?`, `DELETE FROM orders WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer closeAll(del)
 		for _, id := range ids {
-			if _, err := t.ExecContext(ctx, `DELETE FROM inbound_messages WHERE order_id=?`, id); err != nil {
+			if _, err := del[0].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete de-duplication keys of order %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM orders WHERE id=?`, id); err != nil {
+			if _, err := del[1].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete order %s: %w", id, err)
 			}
 		}
@@ -115,11 +143,7 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 	var began time.Time
 	err := s.tx(ctx, func(t *sql.Tx) error {
 		began = time.Now()
-		rows, err := t.QueryContext(ctx, `SELECT rowid, id, received_at, data,
-				EXISTS (SELECT 1 FROM deliveries d WHERE d.result_id = results.id AND d.state NOT IN ('delivered','cancelled'))
-			FROM results INDEXED BY results_age
-			WHERE received_at<? AND (received_at>? OR (received_at=? AND rowid>?))
-			ORDER BY received_at, rowid LIMIT ?`, ts(before), cur.At, cur.At, cur.RowID, limit)
+		rows, err := t.QueryContext(ctx, sweepResultsSQL, ts(before), cur.At, cur.RowID, limit)
 		if err != nil {
 			return fmt.Errorf("find old results: %w", err)
 		}
@@ -149,14 +173,23 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("find old results: %w", err)
 		}
+		if len(ids) == 0 {
+			return nil
+		}
+		del, err := prepareAll(ctx, t, `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE result_id=?)`,
+			`DELETE FROM deliveries WHERE result_id=?`, `DELETE FROM results WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer closeAll(del)
 		for _, id := range ids {
-			if _, err := t.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE result_id=?)`, id); err != nil {
+			if _, err := del[0].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete attempts of result %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM deliveries WHERE result_id=?`, id); err != nil {
+			if _, err := del[1].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete deliveries of result %s: %w", id, err)
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM results WHERE id=?`, id); err != nil {
+			if _, err := del[2].ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("delete result %s: %w", id, err)
 			}
 		}
@@ -169,6 +202,28 @@ func (s *Store) SweepResults(ctx context.Context, before time.Time, cur SweepCur
 	sw.Done = sw.Looked < limit
 	sw.Held = time.Since(began)
 	return sw, nil
+}
+
+// prepareAll prepares a batch's delete statements once in t (SQLite
+// parsing each statement per deleted row cost the sweep about as much as
+// the deletes themselves).
+func prepareAll(ctx context.Context, t *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
+	stmts := make([]*sql.Stmt, 0, len(queries))
+	for _, q := range queries {
+		st, err := t.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(stmts)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		stmts = append(stmts, st)
+	}
+	return stmts, nil
+}
+
+func closeAll(stmts []*sql.Stmt) {
+	for _, st := range stmts {
+		st.Close()
+	}
 }
 
 // Checkpoint copies the write-ahead log into the database file without

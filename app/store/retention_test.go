@@ -85,13 +85,12 @@ func TestSweepBatchesAreBounded(t *testing.T) {
 	}
 }
 
-// TestRetentionQueriesUseTheirIndexes: the sweep and the start-up queries
-// are index seeks, never a scan of a whole table.
+// TestRetentionQueriesUseTheirIndexes: the sweep's deletes and the
+// start-up queries are index seeks, never a scan of a whole table (the
+// sweep's batch queries: TestSweepQueriesReadOneRangeInOrder).
 func TestRetentionQueriesUseTheirIndexes(t *testing.T) {
 	s := openTemp(t)
 	for _, q := range []struct{ sql, want string }{
-		{`SELECT rowid FROM orders INDEXED BY orders_age WHERE state='done' AND updated_at<1 AND (updated_at>0 OR (updated_at=0 AND rowid>0)) ORDER BY updated_at, rowid LIMIT 5`, "INDEX orders_age"},
-		{`SELECT rowid FROM results INDEXED BY results_age WHERE received_at<1 AND (received_at>0 OR (received_at=0 AND rowid>0)) ORDER BY received_at, rowid LIMIT 5`, "INDEX results_age"},
 		{`DELETE FROM inbound_messages WHERE order_id='x'`, "USING INDEX inbound_messages_order"},
 		{`SELECT MAX(updated_at) FROM orders WHERE connection='c'`, "orders_conn_updated"},
 		{`SELECT MIN(connection) FROM orders WHERE connection>'c'`, "COVERING INDEX"},
@@ -107,9 +106,82 @@ func TestRetentionQueriesUseTheirIndexes(t *testing.T) {
 	}
 }
 
-func explain(t *testing.T, s *Store, q string) string {
+// TestSweepQueriesReadOneRangeInOrder: a batch of the sweep reads the age
+// index from its cursor on, in order, and stops after its limit. Planned
+// with its values bound as the sweep binds them (literals would let SQLite
+// plan a different query), the old condition "age > ? OR (age = ? AND
+// rowid > ?)" became two lookups merged and sorted (MULTI-INDEX OR, USE TEMP
+// B-TREE FOR ORDER BY): each batch read every old row left, and a sweep of
+// a million-order store deleted some 18 results a second.
+func TestSweepQueriesReadOneRangeInOrder(t *testing.T) {
+	s := openTemp(t)
+	before, at, rowid := time.Now().UnixNano(), time.Now().Add(-time.Hour).UnixNano(), int64(12345)
+	for _, q := range []struct {
+		name, sql, index string
+		args             []any
+	}{
+		{"orders", sweepOrdersSQL, "orders_age", []any{"done", before, at, rowid, 500}},
+		{"results", sweepResultsSQL, "results_age", []any{before, at, rowid, 500}},
+	} {
+		plan := explain(t, s, q.sql, q.args...)
+		for _, bad := range []string{"MULTI-INDEX OR", "USE TEMP B-TREE", "SCAN "} {
+			if contains(plan, bad) {
+				t.Errorf("%s: plan has %q: %s", q.name, bad, plan)
+			}
+		}
+		if !contains(plan, "SEARCH "+q.name+" USING INDEX "+q.index+" (") {
+			t.Errorf("%s: plan does not search %s: %s", q.name, q.index, plan)
+		}
+	}
+}
+
+// TestSweepCursorContinuesWithinOneAge: rows of the same age are taken in
+// rowid order across batches, none twice and none left out (the cursor's
+// row-value comparison breaks ties by rowid).
+func TestSweepCursorContinuesWithinOneAge(t *testing.T) {
+	ctx := context.Background()
+	s, now := clockStore(t)
+	*now = time.Now().Add(-time.Hour)
+	var ids []string
+	for i := 0; i < 7; i++ {
+		acc, err := s.ApplyOrder(ctx, order("c", fmt.Sprint("m", i), fmt.Sprint("A", i), domain.ActionNew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetOrderState(ctx, acc.OrderID, domain.OrderCancelled, "ehr", "test"); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, acc.OrderID)
+	}
+	var n, deleted int
+	cur := SweepCursor{}
+	for {
+		sw, err := s.SweepOrders(ctx, "cancelled", time.Now(), cur, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sw.Looked > 3 {
+			t.Fatalf("batch %d looked at %d rows, limit 3", n, sw.Looked)
+		}
+		deleted += sw.Deleted
+		cur = sw.Next
+		if n++; sw.Done || n > 10 {
+			break
+		}
+	}
+	if deleted != len(ids) || n != 3 {
+		t.Fatalf("deleted %d of %d orders in %d batches, want all in 3", deleted, len(ids), n)
+	}
+	for _, id := range ids {
+		if _, err := s.Order(ctx, id); err == nil {
+			t.Errorf("order %s is still stored", id)
+		}
+	}
+}
+
+func explain(t *testing.T, s *Store, q string, args ...any) string {
 	t.Helper()
-	rows, err := s.db.Query("EXPLAIN QUERY PLAN " + q)
+	rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
