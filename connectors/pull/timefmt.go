@@ -34,6 +34,10 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 			t, err = time.ParseInLocation(l, v, loc)
 		}
 		if err == nil {
+			if t.Year() <= 1 {
+				// 0001-01-01: a "no date" placeholder, not an appointment.
+				return time.Time{}, fmt.Errorf("%q stands for no date", s)
+			}
 			return t, nil
 		}
 	}
