@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -34,6 +33,7 @@ type committer struct {
 type applyReq struct {
 	ctx  context.Context
 	o    domain.Order
+	pre  *preparedOrder
 	acc  domain.Accepted
 	err  error
 	done chan struct{}
@@ -46,7 +46,7 @@ func newCommitter(s *Store) *committer {
 }
 
 func (c *committer) apply(ctx context.Context, o domain.Order) (domain.Accepted, error) {
-	r := &applyReq{ctx: ctx, o: o, done: make(chan struct{})}
+	r := &applyReq{ctx: ctx, o: o, pre: c.s.prepareOrder(o), done: make(chan struct{})}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -79,6 +79,7 @@ func (c *committer) close() {
 
 func (c *committer) loop() {
 	defer close(c.done)
+	var flushed chan struct{} // closed when the last batch is on disk; nil: none pending
 	for {
 		var first *applyReq
 		select {
@@ -95,57 +96,102 @@ func (c *committer) loop() {
 				}
 			}
 		}
-		batch := []*applyReq{first}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-c.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		c.commit(batch)
+		flushed = c.batch(first, flushed)
 	}
 }
 
-func (c *committer) commit(batch []*applyReq) {
+// batch stores first and the orders that arrive while the batch before is
+// being flushed to the disk, in one transaction, and has it flushed; it
+// returns a channel closed once that flush is done. The commit window so
+// adapts to the arrival rate: an order that finds the disk idle is
+// committed and flushed at once (one order per commit at a low rate); under
+// load every commit takes all that came during one flush, and their
+// statements run while the disk works.
+func (c *committer) batch(first *applyReq, flushed chan struct{}) chan struct{} {
 	ctx := context.Background()
 	now := c.s.now().UTC()
-	live := batch[:0:0]
-	for _, r := range batch {
+	c.s.writer <- struct{}{}
+	tx, err := c.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		<-c.s.writer
+		first.err = fmt.Errorf("store: apply order from %s: begin: %w", first.o.Connection, err)
+		close(first.done)
+		return flushed
+	}
+	t := c.s.prepared(tx)
+	var live []*applyReq
+	var dbErr error
+	add := func(r *applyReq) {
 		if err := r.ctx.Err(); err != nil {
 			r.err = fmt.Errorf("store: apply order: %w", err)
 			close(r.done)
-			continue
+			return
 		}
 		live = append(live, r)
+		// applyOrderTx refuses an order (unknown cancellation) before it
+		// writes anything, so a refused order needs no rollback; any other
+		// error is the database's, and then the whole batch is rolled back
+		// and refused.
+		r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now, r.pre)
+		if r.err != nil && !refused(r.err) {
+			dbErr = r.err
+		}
 	}
-	if len(live) == 0 {
-		return
-	}
-	// applyOrderTx refuses an order (unknown cancellation) before it writes
-	// anything, so a refused order needs no rollback; any other error is the
-	// database's, and then the whole batch is rolled back and refused.
-	err := c.s.tx(ctx, func(tx *sql.Tx) error {
-		t := c.s.prepared(tx)
-		for _, r := range live {
-			r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now)
-			if r.err != nil && !refused(r.err) {
-				return r.err
+	add(first)
+gather:
+	for len(live) < maxBatch && dbErr == nil {
+		if flushed == nil {
+			select {
+			case r := <-c.reqs:
+				add(r)
+				continue
+			default:
+				break gather
 			}
 		}
-		return nil
-	})
-	for _, r := range live {
-		switch {
-		case err != nil && r.err != nil:
-			r.acc = domain.Accepted{} // its own error, already specific
-		case err != nil:
-			r.acc, r.err = domain.Accepted{}, fmt.Errorf("store: apply order from %s: %w", r.o.Connection, err)
+		select {
+		case r := <-c.reqs:
+			add(r)
+		case <-flushed:
+			flushed = nil
 		}
-		close(r.done)
 	}
+	if dbErr == nil && len(live) > 0 {
+		if err := tx.Commit(); err != nil {
+			dbErr = fmt.Errorf("commit: %w", err)
+		}
+	} else {
+		tx.Rollback()
+	}
+	<-c.s.writer
+	if dbErr != nil {
+		for _, r := range live {
+			if r.err != nil {
+				r.acc = domain.Accepted{} // its own error, already specific
+			} else {
+				r.acc, r.err = domain.Accepted{}, fmt.Errorf("store: apply order from %s: %w", r.o.Connection, dbErr)
+			}
+			close(r.done)
+		}
+		return flushed
+	}
+	if len(live) == 0 {
+		return flushed
+	}
+	done := make(chan struct{})
+	// Answered once the WAL is on disk; meanwhile the next batch runs.
+	c.s.wal.async(func(err error) {
+		for _, r := range live {
+			if err != nil && r.err == nil {
+				// Committed, but not known to be on disk: not acknowledged.
+				// Sent again, the order is recognised as stored.
+				r.acc, r.err = domain.Accepted{}, fmt.Errorf("store: apply order from %s: %w", r.o.Connection, err)
+			}
+			close(r.done)
+		}
+		close(done)
+	})
+	return done
 }
 
 // refused reports whether err refuses an order for what it says (nothing

@@ -42,7 +42,7 @@ func (s *Store) PairDevice(ctx context.Context, codeHash string, d domain.Device
 		if _, err := t.ExecContext(ctx, `UPDATE pairing_codes SET used_at=? WHERE code_hash=?`, ts(now), codeHash); err != nil {
 			return fmt.Errorf("store: use pairing code: %w", err)
 		}
-		if d.Group, err = resolveGroup(ctx, t, grp); err != nil {
+		if d.Group, err = s.groups.resolve(ctx, t, grp); err != nil {
 			return err
 		}
 		d.ID = NewID("dev")

@@ -50,7 +50,11 @@ func (s *Store) EnsureGroup(ctx context.Context, id, name string) error {
 	if name == "" {
 		name = id
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO groups(id, name, is_default) VALUES (?,?,0) ON CONFLICT DO NOTHING`, id, name)
+	err := s.tx(ctx, func(t *sql.Tx) error {
+		s.groups.drop()
+		_, err := t.ExecContext(ctx, `INSERT INTO groups(id, name, is_default) VALUES (?,?,0) ON CONFLICT DO NOTHING`, id, name)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: ensure group %q: %w", id, err)
 	}
@@ -65,6 +69,7 @@ func (s *Store) CreateGroup(ctx context.Context, name, actor string) (domain.Gro
 	}
 	g := domain.Group{ID: NewID("grp"), Name: name}
 	err := s.tx(ctx, func(t *sql.Tx) error {
+		s.groups.drop()
 		if _, err := t.ExecContext(ctx, `INSERT INTO groups(id, name, is_default) VALUES (?,?,0)`, g.ID, g.Name); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return fmt.Errorf("store: a group named %q exists already", name)
@@ -83,6 +88,7 @@ func (s *Store) RenameGroup(ctx context.Context, id, name, actor string) error {
 		return errors.New("store: a group needs a name")
 	}
 	return s.tx(ctx, func(t *sql.Tx) error {
+		s.groups.drop()
 		r, err := t.ExecContext(ctx, `UPDATE groups SET name=? WHERE id=?`, name, id)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
@@ -100,6 +106,7 @@ func (s *Store) RenameGroup(ctx context.Context, id, name, actor string) error {
 // SetDefaultGroup makes id the default group.
 func (s *Store) SetDefaultGroup(ctx context.Context, id, actor string) error {
 	return s.tx(ctx, func(t *sql.Tx) error {
+		s.groups.drop()
 		var n int
 		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE id=?`, id).Scan(&n); err != nil || n == 0 {
 			return fmt.Errorf("store: group %q: %w", id, domain.ErrNotFound)
@@ -115,6 +122,7 @@ func (s *Store) SetDefaultGroup(ctx context.Context, id, actor string) error {
 // default group cannot be deleted.
 func (s *Store) DeleteGroup(ctx context.Context, id, actor string) error {
 	return s.tx(ctx, func(t *sql.Tx) error {
+		s.groups.drop()
 		var def bool
 		err := t.QueryRowContext(ctx, `SELECT is_default FROM groups WHERE id=?`, id).Scan(&def)
 		if errors.Is(err, sql.ErrNoRows) {

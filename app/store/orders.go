@@ -13,13 +13,22 @@ import (
 	"github.com/mesi/mconnect/app/domain"
 )
 
-// NewID returns a random opaque ID with the given prefix ("ord", "res" ...).
+// NewID returns an opaque ID with the given prefix ("ord", "res" ...): 48
+// bits of the time in milliseconds, then 48 random bits, in hex. IDs made
+// one after another sort near each other, so an index on them grows at its
+// end instead of changing a page picked at random for every new row (a
+// page written to the journal at every commit).
 func NewID(prefix string) string {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
+	var b [12]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
 		panic("store: no randomness: " + err.Error())
 	}
-	return prefix + "_" + hex.EncodeToString(b)
+	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
 // ApplyOrder stores an incoming order message durably and returns what
@@ -48,26 +57,55 @@ func (s *Store) ApplyOrder(ctx context.Context, o domain.Order) (domain.Accepted
 	return s.commits.apply(ctx, o)
 }
 
+// preparedOrder is what can be done for a new order before it reaches the
+// store's one writer, on the sender's own goroutine: its ID and its stored
+// form, encoded for the group it is most likely in.
+type preparedOrder struct {
+	id    string
+	group string
+	at    time.Time
+	data  []byte
+}
+
+// prepareOrder prepares o as a new order (nil when it cannot be: a
+// cancellation, or the groups not loaded yet). The writer uses it only if
+// o is new and its group is the one guessed.
+func (s *Store) prepareOrder(o domain.Order) *preparedOrder {
+	if o.Action == domain.ActionCancel {
+		return nil
+	}
+	grp, ok := s.groups.guess(o.Group)
+	if !ok {
+		return nil
+	}
+	now := s.now().UTC()
+	o.ID, o.Group, o.State, o.ReceivedAt, o.UpdatedAt = NewID("ord"), grp, domain.OrderScheduled, now, now
+	data, err := encodeOrder(&o)
+	if err != nil {
+		return nil // the writer encodes it again and reports the error
+	}
+	return &preparedOrder{id: o.ID, group: grp, at: now, data: data}
+}
+
 // applyOrderTx is ApplyOrder's work inside a transaction t.
-func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time) (acc domain.Accepted, err error) {
+// pre, when not nil, is the order prepared before the transaction
+// (prepareOrder); it is used when the order turns out new and in the group
+// it was prepared for.
+func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time, pre *preparedOrder) (acc domain.Accepted, err error) {
 	err = func() error {
 		if o.SourceMessageID != "" {
-			var id string
-			err := t.QueryRowContext(ctx, `SELECT order_id FROM inbound_messages WHERE connection=? AND message_id=?`,
-				o.Connection, o.SourceMessageID).Scan(&id)
-			if err == nil {
+			id, reused, err := lookupSource(ctx, t, o)
+			if err != nil {
+				return err
+			}
+			if id != "" {
 				acc = domain.Accepted{OrderID: id, Duplicate: true}
 				_ = t.QueryRowContext(ctx, `SELECT state FROM orders WHERE id=?`, id).Scan(&acc.State)
 				return nil
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("look up message: %w", err)
-			}
-			if acc.ControlIDReused, err = controlIDReused(ctx, t, o); err != nil {
-				return err
-			}
+			acc.ControlIDReused = reused
 		}
-		grp, err := resolveGroup(ctx, t, o.Group)
+		grp, err := s.groups.resolve(ctx, t, o.Group)
 		if err != nil {
 			return err
 		}
@@ -105,6 +143,11 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 				if err := putOrder(ctx, t, &o, false); err != nil {
 					return err
 				}
+			} else if pre != nil && pre.group == o.Group {
+				o.ID, o.State, o.ReceivedAt, o.UpdatedAt = pre.id, domain.OrderScheduled, pre.at, pre.at
+				if err := writeOrder(ctx, t, &o, true, pre.data); err != nil {
+					return err
+				}
 			} else {
 				o.ID = NewID("ord")
 				o.State = domain.OrderScheduled
@@ -133,24 +176,6 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 	return acc, nil
 }
 
-func resolveGroup(ctx context.Context, t execer, grp string) (string, error) {
-	if grp != "" {
-		var id string
-		err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE id=? OR name=?`, grp, grp).Scan(&id)
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("look up group: %w", err)
-		}
-	}
-	var id string
-	if err := t.QueryRowContext(ctx, `SELECT id FROM groups WHERE is_default=1`).Scan(&id); err != nil {
-		return "", fmt.Errorf("look up default group: %w", err)
-	}
-	return id, nil
-}
-
 func findOpenByPlacer(ctx context.Context, t execer, conn, placer string) (*domain.Order, error) {
 	if placer == "" {
 		return nil, nil
@@ -176,6 +201,11 @@ func putOrder(ctx context.Context, t execer, o *domain.Order, insert bool) error
 	if err != nil {
 		return fmt.Errorf("encode order: %w", err)
 	}
+	return writeOrder(ctx, t, o, insert, data)
+}
+
+// writeOrder inserts or updates o's row with data, its encoding.
+func writeOrder(ctx context.Context, t execer, o *domain.Order, insert bool, data []byte) (err error) {
 	if insert {
 		_, err = t.ExecContext(ctx, `INSERT INTO orders(id, connection, placer_number, state, grp, patient_id, measurement, received_at, updated_at, data)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`, o.ID, o.Connection, o.PlacerNumber, string(o.State), o.Group, o.Patient.ID, o.Measurement,

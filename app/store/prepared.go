@@ -11,6 +11,7 @@ import (
 type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // stmtCache keeps the statements of the hot paths (orders, the outbox)

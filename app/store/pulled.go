@@ -76,7 +76,7 @@ func (s *Store) ApplyPulled(ctx context.Context, orders []domain.Order) ([]Pulle
 					continue
 				}
 			}
-			acc, err := s.applyOrderTx(ctx, t, o, now)
+			acc, err := s.applyOrderTx(ctx, t, o, now, nil)
 			if errors.Is(err, domain.ErrUnknownOrder) {
 				continue
 			}
@@ -186,4 +186,12 @@ func (t *txStmts) close() {
 	for _, st := range t.stmts {
 		st.Close()
 	}
+}
+
+func (t *txStmts) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }

@@ -36,13 +36,13 @@ type orderRow struct {
 	ServiceCode      string            `json:"serviceCode,omitempty"`
 	ServiceText      string            `json:"serviceText,omitempty"`
 	Priority         string            `json:"priority,omitempty"`
-	MessageAt        time.Time         `json:"messageAt"`
-	RequestedAt      time.Time         `json:"requestedAt"`
-	ScheduledAt      time.Time         `json:"scheduledAt"`
-	ObservationAt    time.Time         `json:"observationAt"`
-	TransactionAt    time.Time         `json:"transactionAt"`
-	EffectiveAt      time.Time         `json:"effectiveAt"`
-	OrderingProvider providerRow       `json:"orderingProvider"`
+	MessageAt        time.Time         `json:"messageAt,omitzero"`
+	RequestedAt      time.Time         `json:"requestedAt,omitzero"`
+	ScheduledAt      time.Time         `json:"scheduledAt,omitzero"`
+	ObservationAt    time.Time         `json:"observationAt,omitzero"`
+	TransactionAt    time.Time         `json:"transactionAt,omitzero"`
+	EffectiveAt      time.Time         `json:"effectiveAt,omitzero"`
+	OrderingProvider providerRow       `json:"orderingProvider,omitzero"`
 	Technician       string            `json:"technician,omitempty"`
 	EnteredBy        string            `json:"enteredBy,omitempty"`
 	CallbackPhone    string            `json:"callbackPhone,omitempty"`
@@ -65,11 +65,11 @@ type visitRow struct {
 	Class         string        `json:"class,omitempty"`
 	Location      string        `json:"location,omitempty"`
 	AdmissionType string        `json:"admissionType,omitempty"`
-	Attending     providerRow   `json:"attending"`
+	Attending     providerRow   `json:"attending,omitzero"`
 	Service       string        `json:"service,omitempty"`
-	Number        identifierRow `json:"number"`
-	AdmitAt       time.Time     `json:"admitAt"`
-	DischargeAt   time.Time     `json:"dischargeAt"`
+	Number        identifierRow `json:"number,omitzero"`
+	AdmitAt       time.Time     `json:"admitAt,omitzero"`
+	DischargeAt   time.Time     `json:"dischargeAt,omitzero"`
 	// AssignedLocation is PV1-3 read into parts (added in schema 2's
 	// rows; absent in older rows).
 	AssignedLocation *locationRow `json:"assignedLocation,omitempty"`
@@ -134,7 +134,7 @@ type addressRow struct {
 }
 
 type phoneRow struct {
-	Number    string `json:"number"`
+	Number    string `json:"number,omitzero"`
 	Use       string `json:"use,omitempty"`
 	Equipment string `json:"equipment,omitempty"`
 }
@@ -150,7 +150,7 @@ type patientRow struct {
 	Race            string          `json:"race,omitempty"`
 	RaceCode        string          `json:"raceCode,omitempty"`
 	Language        string          `json:"language,omitempty"`
-	Address         addressRow      `json:"address"`
+	Address         addressRow      `json:"address,omitzero"`
 	Phones          []phoneRow      `json:"phones,omitempty"`
 	Email           string          `json:"email,omitempty"`
 	HeightCM        string          `json:"heightCm,omitempty"`

@@ -1,6 +1,7 @@
 // Package store is the hub's durable memory: an embedded SQLite database
-// (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL, so that a
-// write that returned is on disk and survives a crash or power cut.
+// (modernc.org/sqlite, pure Go) in WAL mode; a write returns only after the
+// WAL holding it is flushed to the disk (walsync.go), so that a write that
+// returned survives a crash or power cut.
 //
 // It keeps orders (with a de-duplication key per source message), tablet
 // groups (a default group always exists), devices and pairing codes, results,
@@ -44,7 +45,9 @@ type Store struct {
 	path    string
 	now     func() time.Time
 	commits *committer
+	wal     *walSync
 	cache   stmtCache
+	groups  groupCache
 	// writer admits one transaction of this process at a time, in the
 	// order they asked: SQLite's own busy wait polls with growing sleeps,
 	// so a writer that commits back to back (a busy ingest) would win the
@@ -70,7 +73,9 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	// NORMAL: SQLite does not wait for the disk at a commit; walSync flushes
+	// the WAL before any write is reported done (walsync.go).
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "wal_autocheckpoint(8000)")
@@ -82,17 +87,22 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, path: path, now: time.Now, writer: make(chan struct{}, 1)}
+	// Connections stay open: the WAL file walSync flushes is removed when
+	// the last one closes (and on Windows an open handle would stop that).
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, path: path, now: time.Now, writer: make(chan struct{}, 1), wal: newWALSync(path)}
 	if opt.Now != nil {
 		s.now = opt.Now
 	}
 	ctx := context.Background()
 	if err := db.PingContext(ctx); err != nil {
+		s.wal.close()
 		db.Close()
 		return nil, classifyOpenErr(path, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.wal.close()
 		db.Close()
 		return nil, err
 	}
@@ -146,6 +156,7 @@ func (s *Store) Now() time.Time { return s.now() }
 // Close answers or refuses pending writes and closes the database.
 func (s *Store) Close() error {
 	s.commits.close()
+	s.wal.close()
 	s.closeStmts()
 	return s.db.Close()
 }
@@ -164,6 +175,15 @@ func (s *Store) Check(ctx context.Context) error {
 
 // tx runs fn in one immediate transaction, committing when fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := s.txNoFlush(ctx, fn); err != nil {
+		return err
+	}
+	return s.wal.wait()
+}
+
+// txNoFlush is tx without the wait for the disk: the caller has the WAL
+// flushed (s.wal) before it reports the write done.
+func (s *Store) txNoFlush(ctx context.Context, fn func(*sql.Tx) error) error {
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
