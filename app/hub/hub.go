@@ -373,8 +373,16 @@ func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted,
 		}
 		return acc, err
 	}
-	h.log.WithFields(logrus.Fields{"connection": o.Connection, "order": acc.OrderID, "placer": o.PlacerNumber,
-		"patient": o.Patient.ID, "action": o.Action, "duplicate": acc.Duplicate}).Info("order accepted")
+	// One line per order, for every connector (theirs are at debug level).
+	f := logrus.Fields{"connection": o.Connection, "order": acc.OrderID, "placer": o.PlacerNumber,
+		"patient": o.Patient.ID, "action": o.Action, "duplicate": acc.Duplicate}
+	if o.SourceControlID != "" {
+		f["control_id"] = o.SourceControlID
+	}
+	if acc.ControlIDReused {
+		f["control_id_reused"] = true
+	}
+	h.log.WithFields(f).Info("order accepted")
 	for _, g := range acc.Groups {
 		h.wakeGroup(g)
 	}

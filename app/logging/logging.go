@@ -35,6 +35,7 @@ type Options struct {
 type Logger struct {
 	*logrus.Logger
 	file *lumberjack.Logger
+	out  []*lineBuffer // flushed and stopped by Close
 }
 
 // New returns a logger writing JSON to Dir/mconnect.log (rotated) and text to Stderr.
@@ -51,8 +52,9 @@ func New(o Options) (*Logger, error) {
 	}
 	l.SetOutput(io.Discard)
 	l.AddHook(redactHook{})
-	l.AddHook(&writerHook{w: stderr, f: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
-	out := &Logger{Logger: l}
+	errBuf := newLineBuffer(stderr)
+	l.AddHook(&writerHook{w: errBuf, f: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
+	out := &Logger{Logger: l, out: []*lineBuffer{errBuf}}
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("logging: create %s: %w", o.Dir, err)
@@ -68,7 +70,9 @@ func New(o Options) (*Logger, error) {
 			MaxBackups: max(o.MaxBackups, 1),
 			Compress:   true,
 		}
-		l.AddHook(&writerHook{w: out.file, f: &logrus.JSONFormatter{}})
+		fileBuf := newLineBuffer(out.file)
+		out.out = append(out.out, fileBuf)
+		l.AddHook(&writerHook{w: fileBuf, f: &logrus.JSONFormatter{}})
 	}
 	return out, nil
 }
@@ -83,6 +87,9 @@ func (l *Logger) Path() string {
 
 // Close flushes and closes the log file.
 func (l *Logger) Close() error {
+	for _, b := range l.out {
+		b.close()
+	}
 	if l.file == nil {
 		return nil
 	}
@@ -90,7 +97,7 @@ func (l *Logger) Close() error {
 }
 
 type writerHook struct {
-	w io.Writer
+	w *lineBuffer
 	f logrus.Formatter
 }
 
@@ -101,8 +108,9 @@ func (h *writerHook) Fire(e *logrus.Entry) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.w.Write(b)
-	return err
+	// A warning or worse is written at once (the lines before it too); the
+	// rest within lineFlushEvery.
+	return h.w.write(b, e.Level <= logrus.WarnLevel)
 }
 
 // sensitive reports whether a field name suggests a secret.

@@ -196,7 +196,7 @@ func (in *Inbound) handle(ctx context.Context, f folder.File) error {
 		in.rep.Failed(domain.SeverityError, "store-unavailable", map[string]string{"folder": in.watcher.Dir()}, err)
 		return folder.Retryable(fmt.Errorf("gdtfile: storing order: %w", err))
 	}
-	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Info("GDT order accepted")
+	log.WithField("orderId", acc.OrderID).WithField("duplicate", acc.Duplicate).WithField("action", o.Action).Debug("GDT order accepted")
 	in.accepted(f.Name, rec)
 	return nil
 }

@@ -187,7 +187,7 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		out.Orders = append(out.Orders, acc)
 		out.Duplicate = out.Duplicate || acc.Duplicate
 		reused = reused || acc.ControlIDReused
-		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Info("hl7: order accepted")
+		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Debug("hl7: order accepted")
 		if f := o.Meta[hl7.MetaTextCut]; f != "" && cut == "" {
 			cut = f
 		}
