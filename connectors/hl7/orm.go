@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -366,12 +367,12 @@ func (m *Mapper) addFields(o *domain.Order, seg *Segment, only ...int) {
 		if v == "" {
 			return
 		}
-		key := fmt.Sprintf("%s-%d", seg.Name, i)
+		key := seg.Name + "-" + strconv.Itoa(i)
 		o.Fields = append(o.Fields, domain.Field{Key: key, Label: labels[key], Value: v, Text: FieldText(key, f, m.opts.Location)})
 		if key == "OBR-27" || key == "ORC-7" {
 			for _, c := range []int{4, 6} {
 				if cv := seg.C(i, c); cv != "" {
-					k := fmt.Sprintf("%s.%d", key, c)
+					k := key + "." + strconv.Itoa(c)
 					one := Field{{f[0][c-1]}}
 					o.Fields = append(o.Fields, domain.Field{Key: k, Label: labels[k], Value: cv, Text: FieldText(k, one, m.opts.Location)})
 				}
