@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The durable-ingest benchmark: the hub (`mconnect serve`, Birpis config, its
+# real SQLite store on disk: every ACK after an fsync'd commit) and the HL7
+# peer node-hl7-server 2.5.0 (stores nothing) are started side by side on
+# loopback and loaded in turns by the same load program
+# (internal/tools/mllpload: ORM^O01 over 8 connections, every ACK checked).
+#   scripts/bench-ingest.sh              ROUNDS=3 N=40000 by default
+# The peer answers only the first message of a connection correctly (it never
+# clears its receive buffer), so it is measured with a connection per
+# message; the hub is measured that way too and with 8 kept connections.
+# Needs node and npm (the peer is installed once into $BENCH_CACHE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${ROUNDS:-3}" n="${N:-40000}"
+cache="${BENCH_CACHE:-$HOME/.cache/mconnect-bench}"
+work="$(mktemp -d)"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+if [ ! -d "$cache/node_modules/node-hl7-server" ]; then
+	mkdir -p "$cache"
+	(cd "$cache" && npm install --no-audit --no-fund --silent node-hl7-server@2.5.0 >/dev/null)
+fi
+cp scripts/bench/node-hl7-peer.js "$cache/"
+go build -o "$work/mllpload" ./internal/tools/mllpload
+bin="${MCONNECT:-}"
+if [ -z "$bin" ]; then
+	go build -o "$work/mconnect" .
+	bin="$work/mconnect"
+fi
+
+port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
+
+hl7="$(port)" peer="$(port)"
+"$bin" config example --ehr birpis --data "$work/data" |
+	python3 -c "import json,sys;c=json.load(sys.stdin);c['device']['listen']='127.0.0.1:$(port)';c['hl7']['listen']='127.0.0.1:$hl7';c['hl7']['resultHost']='127.0.0.1:$(port)';print(json.dumps(c))" >"$work/c.json"
+"$bin" serve --config "$work/c.json" >"$work/hub.log" 2>&1 & pids+=($!)
+node "$cache/node-hl7-peer.js" "$peer" >"$work/peer.log" 2>&1 & pids+=($!)
+waitport "$hl7"; waitport "$peer"
+
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "hub: $("$bin" version 2>/dev/null | head -1), store in $work/data; peer: node $(node --version), node-hl7-server 2.5.0"
+for r in $(seq "$rounds"); do
+	echo "round $r"
+	printf '  peer, a connection per message:  '; "$work/mllpload" -addr "127.0.0.1:$peer" -n "$n" -connection-per-message
+	printf '  hub,  a connection per message:  '; "$work/mllpload" -addr "127.0.0.1:$hl7" -n "$n" -connection-per-message
+	printf '  hub,  8 kept connections:        '; "$work/mllpload" -addr "127.0.0.1:$hl7" -n "$n"
+done
+printf 'hub, one connection at 200 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 1 -rate 200 -n 3000 -warmup 200
+echo "store after the runs: $(du -sh "$work/data" | cut -f1)"
