@@ -78,7 +78,8 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	// Checkpoints run beside the writer (walSync), not inside a commit.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", JournalSizeLimit))
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
@@ -105,6 +106,15 @@ func Open(path string, opt Options) (*Store, error) {
 		s.wal.close()
 		db.Close()
 		return nil, err
+	}
+	s.wal.checkpointEvery = time.Second
+	s.wal.checkpoint = func() {
+		// Between two transactions of this process, so that it reaches the
+		// WAL's end and the next write starts the WAL over. A failure
+		// leaves the WAL to the next try.
+		s.writer <- struct{}{}
+		defer func() { <-s.writer }()
+		_, _, _ = s.Checkpoint(context.Background())
 	}
 	s.commits = newCommitter(s)
 	return s, nil

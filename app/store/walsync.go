@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // walSync makes commits durable. The store's connections commit with
@@ -19,7 +20,12 @@ import (
 // several writers share one flush.
 //
 // SQLite itself flushes the WAL before it copies it into the database
-// (checkpoint) and the database after, under NORMAL as under FULL. The WAL
+// (checkpoint) and the database after, under NORMAL as under FULL. The
+// copying is started here about once a second while there are writes, in
+// a pause of the store's writers (a checkpoint beside a writer that never
+// stops would never reach the WAL's end, and the WAL would grow without
+// bound), instead of by SQLite inside every 8,000th page's commit, where
+// it held up the orders waiting behind that one for a long copy. The WAL
 // file is deleted only when the last connection closes, after a full
 // checkpoint; a flush that finds another file (or none) in its place
 // flushes the database file as well.
@@ -35,6 +41,15 @@ type walSync struct {
 	fi     os.FileInfo // what f is, to notice a new WAL file
 	// flushFile flushes f (a test replaces it to fail).
 	flushFile atomic.Pointer[func(*os.File) error]
+
+	// checkpoint, when set, copies the WAL into the database (the store's
+	// passive checkpoint); after a flush it is started on a goroutine of its
+	// own, one at a time and at most once every checkpointEvery.
+	checkpoint      func()
+	checkpointEvery time.Duration
+	checkpoints     atomic.Bool // one running
+	checkpointing   sync.WaitGroup
+	lastCheckpoint  time.Time   // touched only by the loop
 }
 
 type syncReq struct{ done func(error) }
@@ -134,6 +149,15 @@ func (w *walSync) flush() error {
 	if err := (*w.flushFile.Load())(w.f); err != nil {
 		return fmt.Errorf("flush %s to disk: %w", w.walPath, err)
 	}
+	if w.checkpoint != nil && time.Since(w.lastCheckpoint) >= w.checkpointEvery && w.checkpoints.CompareAndSwap(false, true) {
+		w.lastCheckpoint = time.Now()
+		w.checkpointing.Add(1)
+		go func() {
+			defer w.checkpointing.Done()
+			defer w.checkpoints.Store(false)
+			w.checkpoint()
+		}()
+	}
 	return nil
 }
 
@@ -167,4 +191,5 @@ func (w *walSync) close() {
 	w.mu.Unlock()
 	close(w.stop)
 	<-w.done
+	w.checkpointing.Wait()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,5 +89,47 @@ func TestFlushFollowsANewWALFile(t *testing.T) {
 	want := "x.db x.db-wal x.db x.db-wal x.db"
 	if got := strings.Join(flushed, " "); got != want {
 		t.Fatalf("flushed %q, want %q", got, want)
+	}
+}
+
+// TestWALStartsOverUnderSustainedWrites: the checkpoints walSync starts
+// reach the WAL's end while orders keep coming, so the WAL starts over
+// instead of growing with every order stored.
+func TestWALStartsOverUnderSustainedWrites(t *testing.T) {
+	s, err := Open(filepath.Join(testfs.TempDir(t), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.wal.checkpointEvery = 0 // after every flush
+	ctx := context.Background()
+	const writers, each = 8, 250
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		go func(w int) {
+			for i := 0; i < each; i++ {
+				id := fmt.Sprintf("W%d-%d", w, i)
+				if _, err := s.ApplyOrder(ctx, order("hl7", id, "P"+id, domain.ActionNew)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < writers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.wal.close() // waits for a checkpoint under way
+	logPages, _, err := s.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2,000 orders write well over 10,000 pages to the WAL; one that
+	// started over holds only what came after the last checkpoint.
+	if logPages > 2000 {
+		t.Fatalf("the WAL holds %d pages after 2,000 orders: it did not start over", logPages)
 	}
 }
