@@ -49,7 +49,7 @@ type walSync struct {
 	checkpointEvery time.Duration
 	checkpoints     atomic.Bool // one running
 	checkpointing   sync.WaitGroup
-	lastCheckpoint  time.Time   // touched only by the loop
+	lastCheckpoint  time.Time // touched only by the loop
 }
 
 type syncReq struct{ done func(error) }
