@@ -70,7 +70,7 @@ func NewReader(r io.Reader, max int) *Reader {
 	if max <= 0 {
 		max = DefaultMaxMessageSize
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &Reader{br: bufio.NewReaderSize(r, 16<<10), max: max}
 }
 
 // Buffered is the number of bytes read from the stream but not yet framed.
