@@ -178,9 +178,7 @@ gather:
 	if len(live) == 0 {
 		return flushed
 	}
-	done := make(chan struct{})
-	// Answered once the WAL is on disk; meanwhile the next batch runs.
-	c.s.wal.async(func(err error) {
+	answer := func(err error) {
 		for _, r := range live {
 			if err != nil && r.err == nil {
 				// Committed, but not known to be on disk: not acknowledged.
@@ -189,6 +187,18 @@ gather:
 			}
 			close(r.done)
 		}
+	}
+	if len(c.reqs) == 0 {
+		// Nothing waits behind this batch: flush here, with no hand-over.
+		if ok, err := c.s.wal.now(); ok {
+			answer(err)
+			return nil
+		}
+	}
+	done := make(chan struct{})
+	// Answered once the WAL is on disk; meanwhile the next batch runs.
+	c.s.wal.async(func(err error) {
+		answer(err)
 		close(done)
 	})
 	return done

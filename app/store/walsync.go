@@ -37,8 +37,11 @@ type walSync struct {
 
 	mu     sync.Mutex
 	closed bool
-	f      *os.File    // the WAL file, opened at the first flush
-	fi     os.FileInfo // what f is, to notice a new WAL file
+	// flushing is held by the one flush running (the loop's, or a
+	// caller's own when none was running: see now).
+	flushing sync.Mutex
+	f        *os.File    // the WAL file, opened at the first flush
+	fi       os.FileInfo // what f is, to notice a new WAL file
 	// flushFile flushes f (a test replaces it to fail).
 	flushFile atomic.Pointer[func(*os.File) error]
 
@@ -78,10 +81,31 @@ func (w *walSync) async(done func(error)) {
 	w.mu.Unlock()
 }
 
+// now flushes on the caller's goroutine when no flush is running (ok
+// false: one is; ask async or wait instead). A write that comes alone so
+// waits for the disk only, not for a hand-over to the flushing goroutine
+// and back.
+func (w *walSync) now() (ok bool, err error) {
+	if !w.flushing.TryLock() {
+		return false, nil
+	}
+	defer w.flushing.Unlock()
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return true, ErrClosed
+	}
+	return true, w.flush()
+}
+
 // wait returns once every commit that returned before the call is on disk.
 // It waits whatever the caller's context says: the caller's write is
 // committed, and it must not be told it failed when it did not.
 func (w *walSync) wait() error {
+	if ok, err := w.now(); ok {
+		return err
+	}
 	ch := make(chan error, 1)
 	w.async(func(err error) { ch <- err })
 	return <-ch
@@ -98,9 +122,14 @@ func (w *walSync) loop() {
 			for {
 				select {
 				case r := <-w.reqs:
-					r.done(w.flush())
+					w.flushing.Lock()
+					err := w.flush()
+					w.flushing.Unlock()
+					r.done(err)
 				default:
+					w.flushing.Lock()
 					w.closeFile()
+					w.flushing.Unlock()
 					return
 				}
 			}
@@ -116,7 +145,9 @@ func (w *walSync) loop() {
 		}
 		// Every request was made after its commit returned, and the flush
 		// starts after they were all taken: it covers them all.
+		w.flushing.Lock()
 		err := w.flush()
+		w.flushing.Unlock()
 		for _, r := range batch {
 			r.done(err)
 		}
