@@ -35,6 +35,7 @@ func Run(h Hub, opts Options) error {
 	// Before the app exists: see view.CheckTray.
 	ts := view.CheckTray(log)
 	prepareProfile(log)
+	startPprof(log)
 
 	a := app.NewWithID(AppID)
 	if code := a.Preferences().String(prefLanguage); code != "" {
@@ -62,6 +63,7 @@ func Run(h Hub, opts Options) error {
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
+		Released:      releaseMemory,
 	})
 	a.Run()
 	shell.Stop()
