@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/systray"
 	"github.com/sirupsen/logrus"
@@ -53,6 +54,7 @@ func Run(h Hub, opts Options) error {
 		md.ID, md.Name = AppID, "mCONNECT Hub"
 		app.SetMetadata(md)
 	}
+	idle := newIdleLoop(idlePeriod, fyne.Do)
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tab:           opts.Tab,
@@ -63,9 +65,13 @@ func Run(h Hub, opts Options) error {
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
-		Released:      releaseMemory,
+		Hidden:        func() { releaseMemory(); idle.hidden() },
+		Shown:         idle.shown,
 	})
+	a.Lifecycle().SetOnStarted(idle.started)
+	a.Lifecycle().SetOnStopped(idle.shown)
 	a.Run()
+	idle.shown()
 	shell.Stop()
 	return nil
 }

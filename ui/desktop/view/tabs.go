@@ -25,9 +25,12 @@ type tabs struct {
 	visible bool
 }
 
-// selectionChanged lets the Log tab follow the log only while shown.
+// selectionChanged lets the Log tab follow the log, and the Tablets tab
+// count down, only while on screen.
 func (t *tabs) selectionChanged() {
-	t.log.setActive(t.visible && t.app.Selected() != nil && t.app.Selected().Content == t.log.content())
+	sel := t.app.Selected()
+	t.log.setActive(t.visible && sel != nil && sel.Content == t.log.content())
+	t.tablets.setOnScreen(t.visible && sel != nil && sel.Content == t.tablets.content())
 }
 
 // selectTab opens a tab by its name: "worklist", "results", "tablets",
@@ -45,7 +48,6 @@ func (t *tabs) selectTab(name string) {
 // setVisible says whether the window is on screen.
 func (t *tabs) setVisible(on bool) {
 	t.visible = on
-	t.tablets.visible = on
 	t.selectionChanged()
 }
 

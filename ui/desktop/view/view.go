@@ -76,10 +76,14 @@ type Options struct {
 	Setup *SetupDeps
 	// SetTooltip, if set, sets the tray icon's tooltip.
 	SetTooltip func(string)
-	// Released, if set, is called on Fyne's goroutine after the Dashboard
-	// was hidden to the tray and its window closed, so that the caller can
-	// hand the memory it held back to the system.
-	Released func()
+	// Hidden, if set, is called on Fyne's goroutine whenever the
+	// Dashboard is off screen: started in the tray, or hidden (with a
+	// tray, its window is then closed, so that the caller can hand the
+	// memory it held back to the system).
+	Hidden func()
+	// Shown, if set, is called on Fyne's goroutine before the Dashboard
+	// comes on screen.
+	Shown func()
 }
 
 // DashboardSize is the Dashboard window's initial size.
@@ -154,8 +158,8 @@ type Shell struct {
 	released bool
 	// stopTabs stops the current window's tabs following the hub.
 	stopTabs func()
-	// onReleased is Options.Released.
-	onReleased func()
+	// onHidden and onShown are Options.Hidden and Options.Shown.
+	onHidden, onShown func()
 	// lastUpdate and lastStorage are the newest facts for the overview,
 	// shown again when the window is built anew.
 	lastUpdate  *control.UpdateNotice
@@ -181,7 +185,7 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		log = logrus.StandardLogger()
 	}
 	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip, setup: opts.Setup,
-		onReleased: opts.Released, stopTabs: func() {}}
+		onHidden: opts.Hidden, onShown: opts.Shown, stopTabs: func() {}}
 
 	notice := ""
 	if opts.Tray {
@@ -256,8 +260,11 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	stopTicks := s.tickNotes()
 	s.stop = func() { stopTicks(); stopCounts(); stopShow(); s.stopTabs(); stopHealth() }
 	if opts.ShowDashboard || s.windowOnly || (opts.Setup != nil && s.info.FirstRun) {
+		s.hook(s.onShown)
 		s.win.Show()
 		s.tabs.setVisible(true)
+	} else {
+		s.hook(s.onHidden)
 	}
 	if opts.Setup != nil && s.info.FirstRun {
 		s.openWizard()
@@ -320,8 +327,11 @@ func (s *Shell) releaseWindow() {
 	s.gui.setDashboard(nil)
 	s.released = true
 	s.win.Close()
-	if s.onReleased != nil {
-		s.onReleased()
+}
+
+func (s *Shell) hook(f func()) {
+	if f != nil {
+		f()
 	}
 }
 
@@ -360,6 +370,7 @@ func (s *Shell) setTooltip() {
 
 // ShowDashboard brings the Dashboard to the front.
 func (s *Shell) ShowDashboard() {
+	s.hook(s.onShown)
 	s.ensureWindow()
 	s.win.Show()
 	s.tabs.setVisible(true)
@@ -401,9 +412,10 @@ func (s *Shell) hideDashboard() {
 	s.tabs.setVisible(false)
 	if s.windowOnly {
 		s.win.Hide()
-		return
+	} else {
+		s.releaseWindow()
 	}
-	s.releaseWindow()
+	s.hook(s.onHidden)
 }
 
 // closeWindow is what closing the window does: with a tray icon it hides

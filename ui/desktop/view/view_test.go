@@ -182,15 +182,15 @@ func TestStartTrayFollowsHealth(t *testing.T) {
 
 // TestHideToTrayReleasesTheWindow: with a tray, closing the Dashboard
 // closes its window and stops its tabs (the Log no longer followed, the
-// released hook called once); showing it again builds it anew, on the tab
+// hidden hook called once); showing it again builds it anew, on the tab
 // and at the size the person left, with the health that came meanwhile.
 func TestHideToTrayReleasesTheWindow(t *testing.T) {
 	ta := &trayApp{plainApp: plainApp{App: test.NewTempApp(t)}}
 	hub := newFakeHub(fullInfo, health("store", domain.SeverityOK))
 	api := sampleAPI()
-	released := 0
+	released, shown := 0, 0
 	s := Start(ta, hub, TraySupport{Host: true}, Options{Tray: true, ShowDashboard: true, Log: quietLog(), API: api,
-		Released: func() { released++ }})
+		Hidden: func() { released++ }, Shown: func() { shown++ }})
 	defer s.Stop()
 	first := ta.win
 	if f := first.Canvas().Focused(); f != nil {
@@ -206,7 +206,7 @@ func TestHideToTrayReleasesTheWindow(t *testing.T) {
 
 	first.intercept() // closed to the tray
 	if first.closed != 1 || released != 1 {
-		t.Fatalf("closed to the tray: window closed %d times, released %d; want 1, 1", first.closed, released)
+		t.Fatalf("closed to the tray: window closed %d times, hidden hook %d; want 1, 1", first.closed, released)
 	}
 	if log.active {
 		t.Error("the Log tab still follows the log with the window in the tray")
@@ -214,10 +214,13 @@ func TestHideToTrayReleasesTheWindow(t *testing.T) {
 	hub.set(health("store", domain.SeverityError)) // while in the tray
 	first.intercept()                              // a late second close does nothing more
 	if first.closed != 1 || released != 1 {
-		t.Errorf("second close: window closed %d times, released %d; want 1, 1", first.closed, released)
+		t.Errorf("second close: window closed %d times, hidden hook %d; want 1, 1", first.closed, released)
 	}
 
 	s.ShowDashboard() // as `mconnect --dashboard` run again does
+	if shown != 2 {
+		t.Errorf("shown hook ran %d times, want 2 (at start, shown again)", shown)
+	}
 	second := ta.win
 	if second == first || second.shown != 1 || s.Window() != fyne.Window(second) {
 		t.Fatalf("shown again: window rebuilt %v, shown %d; want a new window shown once", second != first, second.shown)
@@ -249,7 +252,7 @@ func TestMinimiseWithoutTrayOnlyHides(t *testing.T) {
 	ta := &trayApp{plainApp: plainApp{App: test.NewTempApp(t)}}
 	released := 0
 	s := Start(ta, newFakeHub(fullInfo, health("store", domain.SeverityOK)), TraySupport{}, Options{Tray: true,
-		Log: quietLog(), API: sampleAPI(), Released: func() { released++ }})
+		Log: quietLog(), API: sampleAPI(), Hidden: func() { released++ }})
 	defer s.Stop()
 	w := ta.win
 	w.intercept()
@@ -257,7 +260,7 @@ func TestMinimiseWithoutTrayOnlyHides(t *testing.T) {
 		t.Fatal("closing without a tray icon did not ask")
 	}
 	test.Tap(s.closeAsk.cancel) // Minimise
-	if w.hidden != 1 || w.closed != 0 || released != 0 {
-		t.Errorf("minimised: hidden %d, closed %d, released %d; want 1, 0, 0", w.hidden, w.closed, released)
+	if w.hidden != 1 || w.closed != 0 || released != 1 {
+		t.Errorf("minimised: hidden %d, closed %d, hidden hook %d; want 1, 0, 1", w.hidden, w.closed, released)
 	}
 }

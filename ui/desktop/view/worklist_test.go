@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mesi/mconnect/app/control"
@@ -490,5 +491,69 @@ func BenchmarkWorklistShow(b *testing.B) {
 	b.StopTimer()
 	if w.list.Length() == 0 {
 		b.Fatal("empty list")
+	}
+}
+
+// BenchmarkWorklistScroll measures one scroll step of the Worklist holding
+// 10,000 appointments, against the 16.7 ms a frame has at 60 Hz: the
+// list's offset moved, the rows coming into view bound and laid out
+// (what Fyne's goroutine does before it can draw), and with "+paint" the
+// whole 1280×800 window drawn by the test driver's software painter (a
+// full repaint on the CPU, more than the GL driver does per frame).
+// "wheel" moves by three rows (a mouse-wheel notch), "page" by the list's
+// height (every visible row rebound).
+func BenchmarkWorklistScroll(b *testing.B) {
+	api := &fakeAPI{}
+	for i := range 10000 {
+		o := gdtOrder()
+		o.ID = fmt.Sprintf("o-%d", i)
+		o.Patient.ID = fmt.Sprintf("P%05d", i)
+		o.Patient.Name.Family = []string{"Novak", "Huber", "Berg", "Kos"}[i%4]
+		api.orders = append(api.orders, o)
+	}
+	tt := newTabTest(b, api)
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	defer w.start()()
+	if w.list.Length() != 10000 {
+		b.Fatalf("%d rows", w.list.Length())
+	}
+	rowHeight := newOrderRow().MinSize().Height + theme.Padding()
+	for _, bc := range []struct {
+		name  string
+		step  float32
+		paint bool
+	}{
+		{"wheel", 3 * rowHeight, false},
+		{"wheel+paint", 3 * rowHeight, true},
+		{"page", w.list.Size().Height, false},
+		{"page+paint", w.list.Size().Height, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w.list.ScrollToTop()
+			end := 10000*rowHeight - w.list.Size().Height
+			var off float32
+			for b.Loop() {
+				off += bc.step
+				if off > end {
+					off = bc.step
+				}
+				w.list.ScrollToOffset(off)
+				if bc.paint {
+					tt.win.Canvas().Capture()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/step")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N)/(1000.0/60), "frames/step")
+			if w.list.GetScrollOffset() == 0 {
+				b.Fatal("the list did not scroll")
+			}
+			top := w.list.GetScrollOffset()
+			shown := visibleLabels(w.list)
+			want := orderTitle(&w.orders[int(top/rowHeight)+1])
+			if !hasText(shown, want) {
+				b.Fatalf("at offset %.0f the rows shown lack %q", top, want)
+			}
+		})
 	}
 }
