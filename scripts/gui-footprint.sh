@@ -10,7 +10,8 @@
 #   scripts/gui-footprint.sh [path/to/mconnect]
 # NOTRAY=1: no session bus, window only (the Dashboard shown only).
 # PPROF=DIR: also writes a Go CPU profile of each span (MCONNECT_PPROF) to
-# DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU).
+# DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU)
+# and the Go heap after it to DIR/shown.heap ...
 # Needs Xvfb, dbus-daemon, xdotool, python3 and go.
 set -euo pipefail
 bin="$(realpath "${1:-./mconnect}")"
@@ -63,6 +64,7 @@ measure() {
 	t0=$(ticks)
 	if [ -n "$pp" ]; then
 		curl -sf -o "$PPROF/${1// /-}.pprof" "http://$pp/debug/pprof/profile?seconds=$span"
+		curl -sf -o "$PPROF/${1// /-}.heap" "http://$pp/debug/pprof/heap"
 	else
 		sleep "$span"
 	fi
