@@ -23,8 +23,8 @@ trap 'kill $gui $host $bus $xvfb 2>/dev/null || true; wait 2>/dev/null || true; 
 # Built before HOME changes (Go's caches live there).
 [ "${NOTRAY:-}" = 1 ] || (cd "$here/.." && go build -o "$work/helper" scripts/gui-footprint-helper.go)
 Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$!
-sleep 1
 export DISPLAY=:77 HOME="$work/home" XDG_RUNTIME_DIR="$work"
+for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
 if [ "${NOTRAY:-}" != 1 ]; then
 	dbus-daemon --session --nofork --address="unix:path=$work/bus" >/dev/null 2>&1 & bus=$!
 	export DBUS_SESSION_BUS_ADDRESS="unix:path=$work/bus"
@@ -59,8 +59,15 @@ parts() {
 		}
 		END { for (k in rss) printf "%s %.0f, ", k, rss[k]/1024 }' "/proc/$gui/smaps" | sed 's/, $//'
 }
+alive() {
+	kill -0 "$gui" 2>/dev/null && return
+	echo "mconnect exited during the measurement; its output:" >&2
+	tail -n 40 "$work/log" >&2
+	exit 1
+}
 measure() {
 	local t0 t1
+	alive
 	t0=$(ticks)
 	if [ -n "$pp" ]; then
 		curl -sf -o "$PPROF/${1// /-}.pprof" "http://$pp/debug/pprof/profile?seconds=$span"
@@ -68,6 +75,7 @@ measure() {
 	else
 		sleep "$span"
 	fi
+	alive
 	t1=$(ticks)
 	printf '%-12s RSS %s, CPU %s over %ss, threads %s\n' "$1:" \
 		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")" \
