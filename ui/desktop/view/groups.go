@@ -52,6 +52,7 @@ type groups struct {
 	items    []groupInfo
 	selected string
 	seq      int
+	follow   follower // reloads on change events, one at a time
 	// deleteDialog is the open delete confirmation (nil when closed).
 	deleteDialog *confirmDialog
 }
@@ -101,7 +102,7 @@ func (g *groups) content() fyne.CanvasObject { return g.root }
 // start loads the groups and follows group, tablet and order events.
 func (g *groups) start() (cancel func()) {
 	g.reload()
-	return g.env.subscribe(func(control.Event) { g.reload() },
+	return g.env.subscribe(func(control.Event) { g.follow.changed(g.reload) },
 		control.EventGroups, control.EventTablets, control.EventOrders)
 }
 
@@ -121,6 +122,7 @@ func (g *groups) reload() {
 	}
 	g.seq++
 	seq := g.seq
+	g.follow.asked()
 	call(g.env, func(ctx context.Context, api control.API) (groupFacts, error) {
 		var f groupFacts
 		var err error
@@ -139,6 +141,7 @@ func (g *groups) reload() {
 		}
 		return f, nil
 	}, func(f groupFacts, err error) {
+		defer g.follow.answered(g.reload)
 		if seq != g.seq {
 			return
 		}

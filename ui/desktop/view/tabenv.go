@@ -180,3 +180,34 @@ func (m *messageBox) problem(err error) {
 }
 
 func (m *messageBox) clear() { m.root.Hide() }
+
+// follower coalesces a tab's reloads on the hub's change events: while a
+// reload is being answered, further events only mark the tab stale, and
+// one more reload follows the answer. While orders arrive by the hundred a
+// second, a tab then asks the hub once per answer instead of once per
+// order (each answer can be 10,000 appointments). Used on Fyne's
+// goroutine only.
+type follower struct {
+	busy  int
+	stale bool
+}
+
+// changed is a change event: reload now, or after the reload running.
+func (f *follower) changed(reload func()) {
+	if f.busy > 0 {
+		f.stale = true
+		return
+	}
+	reload()
+}
+
+// asked and answered bracket every reload's call to the hub.
+func (f *follower) asked() { f.busy++ }
+
+func (f *follower) answered(reload func()) {
+	f.busy--
+	if f.busy == 0 && f.stale {
+		f.stale = false
+		reload()
+	}
+}

@@ -55,6 +55,7 @@ type worklist struct {
 	selected string        // ID of the selected order
 	current  *domain.Order // the selected order with every field
 	seq      int           // generation of the last query: older answers are dropped
+	follow   follower      // reloads on change events, one at a time
 	// deleteDialog is the open delete dialog (nil when closed).
 	deleteDialog *reasonDialog
 }
@@ -128,7 +129,7 @@ func (w *worklist) start() (cancel func()) {
 			w.reloadGroups()
 			return
 		}
-		w.reload()
+		w.follow.changed(w.reload)
 	}, control.EventOrders, control.EventGroups)
 }
 
@@ -204,9 +205,11 @@ func (w *worklist) reload() {
 	q := w.query()
 	w.seq++
 	seq := w.seq
+	w.follow.asked()
 	call(w.env, func(ctx context.Context, api control.API) ([]domain.Order, error) {
 		return api.Orders(ctx, q)
 	}, func(orders []domain.Order, err error) {
+		defer w.follow.answered(w.reload)
 		if seq != w.seq {
 			return
 		}

@@ -557,3 +557,41 @@ func BenchmarkWorklistScroll(b *testing.B) {
 		})
 	}
 }
+
+// TestWorklistCoalescesOrderEvents: orders arriving by the hundred while
+// the hub answers make one more query after the answer, not one each.
+func TestWorklistCoalescesOrderEvents(t *testing.T) {
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	var calls []func() // the hub's answers, held back
+	tt.env.spawn = func(f func()) { calls = append(calls, f) }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	for _, f := range calls { // the groups and the first query
+		f()
+	}
+	calls = nil
+	queries := len(api.queries)
+
+	for range 5 {
+		api.events <- control.Event{Kind: control.EventOrders}
+		tt.runPosted(t)
+	}
+	if len(calls) != 1 {
+		t.Fatalf("5 order events while none was answered: %d queries under way, want 1", len(calls))
+	}
+	calls[0]() // the answer to the first comes; the other 4 events make one more query
+	if len(calls) != 2 {
+		t.Fatalf("after the answer: %d queries in all, want 2", len(calls))
+	}
+	calls[1]()
+	if len(calls) != 2 || len(api.queries)-queries != 2 {
+		t.Errorf("%d calls, %d queries asked; want 2, 2", len(calls), len(api.queries)-queries)
+	}
+	api.events <- control.Event{Kind: control.EventOrders} // nothing under way: at once
+	tt.runPosted(t)
+	if len(calls) != 3 {
+		t.Errorf("an event with no query under way made %d calls in all, want 3", len(calls))
+	}
+}
