@@ -58,7 +58,7 @@ type groups struct {
 }
 
 func newGroups(env *tabEnv) *groups {
-	g := &groups{env: env}
+	g := &groups{env: env, follow: follower{env: env}}
 	g.newName = widget.NewEntry()
 	g.newName.SetPlaceHolder(txtGroupNewPlaceholder())
 	g.createBt = widget.NewButtonWithIcon(txtGroupCreate(), theme.ContentAddIcon(), g.create)

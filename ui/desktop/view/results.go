@@ -71,7 +71,7 @@ type results struct {
 }
 
 func newResults(env *tabEnv) *results {
-	r := &results{env: env, attempts: map[int64][]domain.Attempt{}}
+	r := &results{env: env, follow: follower{env: env}, attempts: map[int64][]domain.Attempt{}}
 	r.search = widget.NewEntry()
 	r.search.SetPlaceHolder(txtResultsSearch())
 	r.search.OnChanged = func(string) { r.reload() }

@@ -181,20 +181,26 @@ func (m *messageBox) problem(err error) {
 
 func (m *messageBox) clear() { m.root.Hide() }
 
+// followGap is the least time between two reloads of a tab that change
+// events cause (tests set it to 0).
+var followGap = time.Second
+
 // follower coalesces a tab's reloads on the hub's change events: while a
 // reload is being answered, further events only mark the tab stale, and
-// one more reload follows the answer. While orders arrive by the hundred a
-// second, a tab then asks the hub once per answer instead of once per
-// order (each answer can be 10,000 appointments). Used on Fyne's
-// goroutine only.
+// one more reload follows, followGap after the answer. While orders
+// arrive by the hundred a second, a tab then asks the hub about once a
+// second instead of once per order (each answer can be 10,000
+// appointments). Used on Fyne's goroutine only.
 type follower struct {
-	busy  int
-	stale bool
+	env     *tabEnv
+	busy    int
+	stale   bool
+	waiting bool // a reload is due after followGap
 }
 
 // changed is a change event: reload now, or after the reload running.
 func (f *follower) changed(reload func()) {
-	if f.busy > 0 {
+	if f.busy > 0 || f.waiting {
 		f.stale = true
 		return
 	}
@@ -206,8 +212,20 @@ func (f *follower) asked() { f.busy++ }
 
 func (f *follower) answered(reload func()) {
 	f.busy--
-	if f.busy == 0 && f.stale {
-		f.stale = false
-		reload()
+	if f.busy > 0 || !f.stale {
+		return
 	}
+	f.stale = false
+	if followGap <= 0 || f.env == nil {
+		reload()
+		return
+	}
+	f.waiting = true
+	post := f.env.post
+	time.AfterFunc(followGap, func() {
+		post(func() {
+			f.waiting, f.stale = false, false
+			reload()
+		})
+	})
 }

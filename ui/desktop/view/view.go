@@ -164,6 +164,8 @@ type Shell struct {
 	// shown again when the window is built anew.
 	lastUpdate  *control.UpdateNotice
 	lastStorage *retention.Status
+	// counts follows the hub's events for the tray's counts.
+	counts follower
 
 	quitOnce sync.Once
 	stop     func()
@@ -495,23 +497,20 @@ func (s *Shell) tickNotes() (cancel func()) {
 }
 
 // followCounts keeps the tray's tablet and result counts current, from
-// the hub's events (no polling).
+// the hub's events (no polling), one load at a time (see follower).
 func (s *Shell) followCounts() (cancel func()) {
 	if s.gui.tray == nil || s.env.api == nil {
 		return func() {}
 	}
+	s.counts.env = s.env
 	s.loadCounts()
-	pending := false
 	return s.env.subscribe(func(ev control.Event) {
-		if pending {
-			return
-		}
-		pending = true
-		s.env.post(func() { pending = false; s.loadCounts() })
+		s.counts.changed(s.loadCounts)
 	}, control.EventTablets, control.EventDeliveries, control.EventOrders, control.EventHealth)
 }
 
 func (s *Shell) loadCounts() {
+	s.counts.asked()
 	call(s.env, func(ctx context.Context, api control.API) (trayCounts, error) {
 		var c trayCounts
 		if ds, err := api.Tablets(ctx); err == nil {
@@ -553,6 +552,7 @@ func (s *Shell) loadCounts() {
 		}
 		return c, nil
 	}, func(c trayCounts, _ error) {
+		defer s.counts.answered(s.loadCounts)
 		if s.gui.tray.setCounts(c) && s.desk != nil {
 			s.gui.tray.menu.Refresh()
 		}

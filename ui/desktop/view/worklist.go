@@ -61,7 +61,7 @@ type worklist struct {
 }
 
 func newWorklist(env *tabEnv) *worklist {
-	w := &worklist{env: env}
+	w := &worklist{env: env, follow: follower{env: env}}
 
 	w.search = widget.NewEntry()
 	w.search.SetPlaceHolder(txtSearchPlaceholder())

@@ -595,3 +595,35 @@ func TestWorklistCoalescesOrderEvents(t *testing.T) {
 		t.Errorf("an event with no query under way made %d calls in all, want 3", len(calls))
 	}
 }
+
+// TestWorklistReloadsAfterAGap: with followGap, the query that events
+// during an answer call for comes through Fyne's goroutine after the
+// gap, not at once.
+func TestWorklistReloadsAfterAGap(t *testing.T) {
+	defer func(g time.Duration) { followGap = g }(followGap)
+	followGap = time.Millisecond
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	var calls []func()
+	tt.env.spawn = func(f func()) { calls = append(calls, f) }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	for _, f := range calls {
+		f()
+	}
+	calls = nil
+
+	api.events <- control.Event{Kind: control.EventOrders}
+	tt.runPosted(t) // the first event asks at once
+	api.events <- control.Event{Kind: control.EventOrders}
+	tt.runPosted(t) // the second waits for the answer
+	calls[0]()
+	if len(calls) != 1 {
+		t.Fatalf("%d queries right after the answer, want 1 (the next after the gap)", len(calls))
+	}
+	tt.runPosted(t) // the gap is over
+	if len(calls) != 2 {
+		t.Errorf("%d queries after the gap, want 2", len(calls))
+	}
+}
