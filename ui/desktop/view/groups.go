@@ -110,7 +110,7 @@ func (g *groups) start() (cancel func()) {
 type groupFacts struct {
 	groups  []domain.Group
 	tablets []domain.Device
-	open    []domain.Order
+	open    map[string]int // open appointments by group
 	codes   map[string][]string
 }
 
@@ -132,9 +132,15 @@ func (g *groups) reload() {
 		if f.tablets, err = api.Tablets(ctx); err != nil {
 			return f, err
 		}
-		if f.open, err = api.Orders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
-			domain.OrderInProgress}, Limit: worklistLimit}); err != nil {
+		open, err := api.Orders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
+			domain.OrderInProgress}, Limit: worklistLimit})
+		if err != nil {
 			return f, err
+		}
+		// Counted here: the tab keeps the counts, not 10,000 appointments.
+		f.open = map[string]int{}
+		for _, o := range open {
+			f.open[o.Group]++
 		}
 		if doc, err := api.Config(ctx); err == nil {
 			f.codes = groupCodes(doc.JSON)
@@ -158,11 +164,7 @@ func (g *groups) reload() {
 						it.tablets++
 					}
 				}
-				for _, o := range f.open {
-					if o.Group == gr.ID {
-						it.open++
-					}
-				}
+				it.open = f.open[gr.ID]
 				g.items[i] = it
 			}
 		}

@@ -627,3 +627,33 @@ func TestWorklistReloadsAfterAGap(t *testing.T) {
 		t.Errorf("%d queries after the gap, want 2", len(calls))
 	}
 }
+
+// TestWorklistKeepsOnlyWhatTheListShows: the list holds no source fields
+// (the details ask the hub for them), and the rows still show the patient,
+// what and when.
+func TestWorklistKeepsOnlyWhatTheListShows(t *testing.T) {
+	api := sampleAPI()
+	_, w := startWorklist(t, api)
+	if len(w.orders) == 0 {
+		t.Fatal("empty list")
+	}
+	for _, o := range w.orders {
+		if o.Fields != nil || o.Meta != nil || o.Patient.IDs != nil {
+			t.Errorf("the list keeps %s with %d fields, %d meta values", o.ID, len(o.Fields), len(o.Meta))
+		}
+	}
+	src := api.orders[0]
+	if len(src.Fields) == 0 {
+		t.Fatal("the sample order has no fields to leave out")
+	}
+	got := listEntry(&src)
+	if orderTitle(&got) != orderTitle(&src) || orderSubline(&got, w.env, w.groupLabel) != orderSubline(&src, w.env, w.groupLabel) ||
+		got.State != src.State || got.ID != src.ID {
+		t.Errorf("the row of the kept entry differs: %q / %q, want %q / %q", orderTitle(&got),
+			orderSubline(&got, w.env, w.groupLabel), orderTitle(&src), orderSubline(&src, w.env, w.groupLabel))
+	}
+	w.list.Select(0)
+	if w.current == nil || len(w.current.Fields) == 0 {
+		t.Error("the selected appointment's details have no fields")
+	}
+}
