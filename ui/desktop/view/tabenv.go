@@ -196,10 +196,17 @@ type follower struct {
 	busy    int
 	stale   bool
 	waiting bool // a reload is due after followGap
+	stopped bool // the tab's window is closed: no more reloads
 }
+
+// stop ends the reloads (the tab was released with its window).
+func (f *follower) stop() { f.stopped = true }
 
 // changed is a change event: reload now, or after the reload running.
 func (f *follower) changed(reload func()) {
+	if f.stopped {
+		return
+	}
 	if f.busy > 0 || f.waiting {
 		f.stale = true
 		return
@@ -212,7 +219,7 @@ func (f *follower) asked() { f.busy++ }
 
 func (f *follower) answered(reload func()) {
 	f.busy--
-	if f.busy > 0 || !f.stale {
+	if f.stopped || f.busy > 0 || !f.stale {
 		return
 	}
 	f.stale = false
@@ -225,7 +232,9 @@ func (f *follower) answered(reload func()) {
 	time.AfterFunc(followGap, func() {
 		post(func() {
 			f.waiting, f.stale = false, false
-			reload()
+			if !f.stopped {
+				reload()
+			}
 		})
 	})
 }

@@ -81,6 +81,25 @@ func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool, deps *SetupDeps, 
 
 func (t *tabs) content() fyne.CanvasObject { return t.app }
 
+// release drops the data the tabs hold once their window is closed (the
+// window object lingers until the next one is built); answers still on
+// their way are dropped, and change events no longer reload them.
+func (t *tabs) release() {
+	w := t.worklist
+	w.seq++
+	w.follow.stop()
+	w.orders, w.current = nil, nil
+	t.groups.seq++
+	t.groups.follow.stop()
+	t.groups.items = nil
+	t.results.seq++
+	t.results.follow.stop()
+	t.results.all, t.results.shown = nil, nil
+	t.log.seq++
+	t.log.lines = nil
+	t.tablets.devices = nil
+}
+
 // start loads every tab and follows the hub's events until the returned
 // cancel is called.
 func (t *tabs) start() (cancel func()) {

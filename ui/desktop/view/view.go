@@ -325,6 +325,7 @@ func (s *Shell) ensureWindow() {
 func (s *Shell) releaseWindow() {
 	s.stopTabs()
 	s.stopTabs = func() {}
+	s.tabs.release()
 	s.closeAsk = nil
 	s.gui.setDashboard(nil)
 	s.released = true

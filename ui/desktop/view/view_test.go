@@ -201,7 +201,10 @@ func TestHideToTrayReleasesTheWindow(t *testing.T) {
 	if !s.tabs.log.active {
 		t.Fatal("the Log tab on screen does not follow the log")
 	}
-	log := s.tabs.log
+	log, worklist := s.tabs.log, s.tabs.worklist
+	if len(worklist.orders) == 0 {
+		t.Fatal("the Worklist shows no appointments")
+	}
 	queries := len(api.queries)
 
 	first.intercept() // closed to the tray
@@ -210,6 +213,9 @@ func TestHideToTrayReleasesTheWindow(t *testing.T) {
 	}
 	if log.active {
 		t.Error("the Log tab still follows the log with the window in the tray")
+	}
+	if worklist.orders != nil {
+		t.Errorf("the closed window's Worklist still holds %d appointments", len(worklist.orders))
 	}
 	hub.set(health("store", domain.SeverityError)) // while in the tray
 	first.intercept()                              // a late second close does nothing more
