@@ -12,6 +12,10 @@
 # PPROF=DIR: also writes a Go CPU profile of each span (MCONNECT_PPROF) to
 # DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU)
 # and the Go heap after it to DIR/shown.heap ...
+# ORDERS=N: N appointments sent to the hub first (scripts/gui-footprint-orders.py).
+# SCROLL=1: after "shown", a "scrolling" span: the Worklist scrolled by the
+# mouse wheel 20 times a second (xdotool); the CPU over it, divided by the
+# steps, is what one step cost (every thread, llvmpipe's drawing included).
 # Needs Xvfb, dbus-daemon, xdotool, python3 and go.
 set -euo pipefail
 bin="$(realpath "${1:-./mconnect}")"
@@ -36,6 +40,7 @@ fi
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 "$bin" config example --ehr birpis --data "$work/data" |
   python3 -c "import json,sys;c=json.load(sys.stdin);c['device']['listen']='127.0.0.1:$(port)';c['hl7']['listen']='127.0.0.1:$(port)';c['hl7']['resultHost']='127.0.0.1:$(port)';print(json.dumps(c))" >"$work/c.json"
+hl7=$(python3 -c "import json;print(json.load(open('$work/c.json'))['hl7']['listen'])")
 pp=""
 if [ -n "${PPROF:-}" ]; then
 	mkdir -p "$PPROF"
@@ -77,14 +82,31 @@ measure() {
 	fi
 	alive
 	t1=$(ticks)
+	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
 	printf '%-12s RSS %s, CPU %s over %ss, threads %s\n' "$1:" \
 		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")" \
-		"$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f %%", (b-a)/hz/s*100}')" \
+		"$last_cpu %" \
 		"$span" "$(awk '/Threads/{print $2}' "/proc/$gui/status")"
 	printf '%-12s MB by mapping: %s\n' "" "$(parts)"
 }
+if [ -n "${ORDERS:-}" ]; then
+	for _ in $(seq 100); do python3 -c "import socket;socket.create_connection(('${hl7%:*}',${hl7##*:}))" 2>/dev/null && break; sleep 0.2; done
+	start=$(date +%s)
+	python3 "$here/gui-footprint-orders.py" "$hl7" "$ORDERS"
+	echo "$ORDERS appointments sent in $(( $(date +%s) - start )) s"
+fi
 sleep "$wait_s"
 measure shown
+if [ "${SCROLL:-}" = 1 ]; then
+	win=$(xdotool search --name '^mCONNECT Hub$' | head -1)
+	eval "$(xdotool getwindowgeometry --shell "$win")"
+	xdotool mousemove $((X + 250)) $((Y + 350))
+	steps=$((span * 20))
+	( for _ in $(seq $((steps / 200))); do xdotool click --repeat 100 --delay 50 5; xdotool click --repeat 100 --delay 50 4; done ) &
+	measure scrolling
+	wait $!
+	echo "             $steps wheel steps: $(awk -v c="$last_cpu" -v s="$span" -v n="$steps" 'BEGIN{printf "%.1f ms", c/100*s*1000/n}') CPU per step"
+fi
 [ "${NOTRAY:-}" = 1 ] && exit 0
 win=$(xdotool search --name '^mCONNECT Hub$' | head -1)
 "$work/helper" close "$win"
