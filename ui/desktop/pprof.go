@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -69,13 +70,26 @@ func startPprof(log logrus.FieldLogger) {
 }
 
 // releaseDelay lets Fyne's loop destroy a closed window (on its next
-// frame) before the memory is handed back.
+// frame), and the answers that come together (the Worklist's and the
+// Groups tab's) arrive, before the memory is handed back.
 const releaseDelay = 2 * time.Second
 
-// releaseMemory hands back to the system what the closed Dashboard held:
-// the Go heap it no longer needs and the C heap the graphics stack freed.
-func releaseMemory() {
-	time.AfterFunc(releaseDelay, func() {
+// trimmer hands back to the system what the GUI no longer needs: the Go
+// heap a closed Dashboard or a large answer left behind, and the C heap
+// the graphics stack freed. Requests within releaseDelay make one.
+type trimmer struct {
+	mu    sync.Mutex
+	timer *time.Timer
+}
+
+// soon asks for it releaseDelay from now; call it from any goroutine.
+func (t *trimmer) soon() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.timer = time.AfterFunc(releaseDelay, func() {
 		debug.FreeOSMemory()
 		trimCHeap()
 	})

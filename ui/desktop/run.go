@@ -55,6 +55,7 @@ func Run(h Hub, opts Options) error {
 		app.SetMetadata(md)
 	}
 	idle := newIdleLoop(idlePeriod, fyne.Do)
+	trim := &trimmer{}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tab:           opts.Tab,
@@ -65,8 +66,9 @@ func Run(h Hub, opts Options) error {
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
-		Hidden:        func() { releaseMemory(); idle.hidden() },
+		Hidden:        func() { trim.soon(); idle.hidden() },
 		Shown:         idle.shown,
+		Trim:          trim.soon,
 	})
 	a.Lifecycle().SetOnStarted(idle.started)
 	a.Lifecycle().SetOnStopped(idle.shown)

@@ -111,7 +111,9 @@ type groupFacts struct {
 	groups  []domain.Group
 	tablets []domain.Device
 	open    map[string]int // open appointments by group
-	codes   map[string][]string
+	// answered is how many appointments the hub sent to count.
+	answered int
+	codes    map[string][]string
 }
 
 func (g *groups) reload() {
@@ -138,6 +140,7 @@ func (g *groups) reload() {
 			return f, err
 		}
 		// Counted here: the tab keeps the counts, not 10,000 appointments.
+		f.answered = len(open)
 		f.open = map[string]int{}
 		for _, o := range open {
 			f.open[o.Group]++
@@ -148,6 +151,7 @@ func (g *groups) reload() {
 		return f, nil
 	}, func(f groupFacts, err error) {
 		defer g.follow.answered(g.reload)
+		g.env.trimAfter(f.answered)
 		if seq != g.seq {
 			return
 		}

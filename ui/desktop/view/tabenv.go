@@ -37,6 +37,21 @@ type tabEnv struct {
 	post  func(func())
 	// open shows a file or folder in the OS's viewer (nil: cannot).
 	open func(*url.URL) error
+	// trim, if set, hands memory back to the system after a large
+	// answer (see bigAnswer) was taken in: decoding one leaves much
+	// garbage behind.
+	trim func()
+}
+
+// bigAnswer is how many appointments make an answer large enough to
+// hand memory back after it.
+const bigAnswer = 1000
+
+// trimAfter calls env.trim after an answer of n appointments.
+func (env *tabEnv) trimAfter(n int) {
+	if n >= bigAnswer && env.trim != nil {
+		env.trim()
+	}
 }
 
 // spawnCall runs a control-API call off Fyne's goroutine. Tests of Start

@@ -84,6 +84,10 @@ type Options struct {
 	// Shown, if set, is called on Fyne's goroutine before the Dashboard
 	// comes on screen.
 	Shown func()
+	// Trim, if set, is called on Fyne's goroutine after a tab took in a
+	// large answer (thousands of appointments), so that the caller can
+	// hand the garbage decoding it left back to the system.
+	Trim func()
 }
 
 // DashboardSize is the Dashboard window's initial size.
@@ -222,6 +226,7 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	}
 
 	s.env = newTabEnv(opts.API, nil)
+	s.env.trim = opts.Trim
 	act := trayActions{open: s.openFromTray, quit: s.askQuit, openURL: s.openURL}
 	if opts.API != nil {
 		act.pair, act.export = s.pairFromTray, s.exportFromTray

@@ -230,6 +230,7 @@ func listEntry(o *domain.Order) domain.Order {
 
 // show puts a query's answer on screen.
 func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) {
+	defer w.env.trimAfter(len(orders))
 	orders = w.onDay(orders)
 	entries := make([]domain.Order, len(orders))
 	for i := range orders {

@@ -657,3 +657,33 @@ func TestWorklistKeepsOnlyWhatTheListShows(t *testing.T) {
 		t.Error("the selected appointment's details have no fields")
 	}
 }
+
+// TestLargeAnswersHandMemoryBack: taking in thousands of appointments
+// (the Worklist's list, the Groups tab's counts) asks for the garbage to
+// be handed back; a small answer does not.
+func TestLargeAnswersHandMemoryBack(t *testing.T) {
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	trims := 0
+	tt.env.trim = func() { trims++ }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	if trims != 0 {
+		t.Fatalf("3 appointments asked for %d trims, want 0", trims)
+	}
+	for i := range bigAnswer {
+		o := gdtOrder()
+		o.ID = fmt.Sprintf("o-%d", i)
+		api.orders = append(api.orders, o)
+	}
+	w.reload()
+	if trims != 1 {
+		t.Errorf("the Worklist took in %d appointments: %d trims, want 1", len(w.orders), trims)
+	}
+	g := newGroups(tt.env)
+	g.reload()
+	if trims != 2 {
+		t.Errorf("the Groups tab counted %d appointments: %d trims in all, want 2", len(api.orders), trims)
+	}
+}
