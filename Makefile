@@ -5,6 +5,10 @@
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/mesi/mconnect/app/hub.Version=$(VERSION)
+# no_emoji: Fyne leaves out its colour emoji font (4 MB), which no text of
+# the GUI uses and which it parses once per text style (about 20 MB of the
+# Dashboard's memory; docs/BENCHMARKS.md, Dashboard).
+TAGS := no_emoji
 
 .PHONY: deps build run serve test fuzz dist dist-windows dist-linux dist-check clean
 
@@ -12,7 +16,7 @@ deps:
 	scripts/deps.sh
 
 build: deps
-	$(GO) build -ldflags "$(LDFLAGS)" -o mconnect .
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o mconnect .
 
 run: build
 	./mconnect --dashboard

@@ -76,7 +76,7 @@ windows() {
     --copyright "MESI d.o.o." --original-filename mconnect.exe
   say "Windows: cross-compiling the GUI binary (mingw-w64, cgo)"
   nice -n 10 env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-    "$GO" build -trimpath -ldflags "$ldflags -H=windowsgui" -o "$exe" .
+    "$GO" build -trimpath -tags no_emoji -ldflags "$ldflags -H=windowsgui" -o "$exe" .
   rm -f "$syso"
   # A GUI program (no console window) with its version resources.
   x86_64-w64-mingw32-objdump -p "$exe" | grep '^Subsystem.*(Windows GUI)' >/dev/null || {
@@ -117,7 +117,7 @@ linux() {
   mkdir -p "$work/linux"
   # Built like the suite's window test builds it (no -trimpath), so that
   # after the tests only the link step is left.
-  "$GO" build -ldflags "$ldflags" -o "$bin" .
+  "$GO" build -tags no_emoji -ldflags "$ldflags" -o "$bin" .
   rm -rf "$stage"
   install -Dm755 "$bin" "$stage/usr/bin/mconnect"
   install -Dm644 installer/linux/com.mesi.mconnect.desktop "$stage/usr/share/applications/com.mesi.mconnect.desktop"

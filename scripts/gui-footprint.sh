@@ -1,24 +1,117 @@
 #!/usr/bin/env bash
 # Measures the desktop application's idle footprint: it starts mconnect
 # (tray and Dashboard, the hub in the same process, a Birpis config on
-# loopback ports) on a private Xvfb, waits WAIT seconds (default 30), then
-# reports resident memory and the CPU used over the next SPAN seconds
-# (default 30), with the Dashboard shown and then hidden.
+# loopback ports) on a private Xvfb with a private D-Bus session bus and a
+# tray host (scripts/gui-footprint-helper.go), waits WAIT seconds (default
+# 30), then reports resident memory (and what it is, from smaps) and the
+# CPU used over the next SPAN seconds (default 30): with the Dashboard
+# shown, after it was closed to the tray (hidden), and shown again (built
+# anew, as `mconnect --dashboard` run a second time does).
 #   scripts/gui-footprint.sh [path/to/mconnect]
+# NOTRAY=1: no session bus, window only (the Dashboard shown only).
+# PPROF=DIR: also writes a Go CPU profile of each span (MCONNECT_PPROF) to
+# DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU)
+# and the Go heap after it to DIR/shown.heap ...
+# ORDERS=N: N appointments sent to the hub first (scripts/gui-footprint-orders.py).
+# SCROLL=1: after "shown", a "scrolling" span: the Worklist scrolled by the
+# mouse wheel 20 times a second (xdotool); the CPU over it, divided by the
+# steps, is what one step cost (every thread, llvmpipe's drawing included).
+# Needs Xvfb, dbus-daemon, xdotool, python3 and go.
 set -euo pipefail
-bin="${1:-./mconnect}"
+bin="$(realpath "${1:-./mconnect}")"
 wait_s="${WAIT:-30}" span="${SPAN:-30}"
+here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
-trap 'kill $gui $xvfb 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+gui="" bus="" host=""
+trap 'kill $gui $host $bus $xvfb 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+# Built before HOME changes (Go's caches live there).
+[ "${NOTRAY:-}" = 1 ] || (cd "$here/.." && go build -o "$work/helper" scripts/gui-footprint-helper.go)
 Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$!
-sleep 1
+export DISPLAY=:77 HOME="$work/home" XDG_RUNTIME_DIR="$work"
+for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
+if [ "${NOTRAY:-}" != 1 ]; then
+	dbus-daemon --session --nofork --address="unix:path=$work/bus" >/dev/null 2>&1 & bus=$!
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$work/bus"
+	for _ in $(seq 50); do [ -S "$work/bus" ] && break; sleep 0.1; done
+	"$work/helper" trayhost & host=$!
+else
+	unset DBUS_SESSION_BUS_ADDRESS
+fi
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 "$bin" config example --ehr birpis --data "$work/data" |
   python3 -c "import json,sys;c=json.load(sys.stdin);c['device']['listen']='127.0.0.1:$(port)';c['hl7']['listen']='127.0.0.1:$(port)';c['hl7']['resultHost']='127.0.0.1:$(port)';print(json.dumps(c))" >"$work/c.json"
-HOME="$work/home" XDG_RUNTIME_DIR="$work" DISPLAY=:77 "$bin" --dashboard --config "$work/c.json" >"$work/log" 2>&1 & gui=$!
-sleep "$wait_s"
-ticks() { awk '{print $14+$15}' "/proc/$gui/stat"; }
+hl7=$(python3 -c "import json;print(json.load(open('$work/c.json'))['hl7']['listen'])")
+pp=""
+if [ -n "${PPROF:-}" ]; then
+	mkdir -p "$PPROF"
+	pp="127.0.0.1:$(port)"
+fi
+MCONNECT_PPROF="$pp" "$bin" --dashboard --config "$work/c.json" >"$work/log" 2>&1 & gui=$!
 hz=$(getconf CLK_TCK)
-rss() { awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status"; }
-t0=$(ticks); sleep "$span"; t1=$(ticks)
-echo "shown:  RSS $(rss), CPU $(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f %%", (b-a)/hz/s*100}') over ${span}s, threads $(awk '/Threads/{print $2}' /proc/$gui/status)"
+ticks() { awk '{print $14+$15}' "/proc/$gui/stat"; }
+# What the resident memory is, by mapping (MB).
+parts() {
+	awk -v bin="$bin" '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = $6; next }
+		/^Rss:/ {
+			k = "other"
+			if (name == bin) k = "binary"
+			else if (name ~ /libLLVM|swrast|_dri\.so|libgallium|libGL|libEGL|libglapi|libGLX/) k = "Mesa/GL"
+			else if (name ~ /\.so/) k = "other libraries"
+			else if (name == "[heap]") k = "C heap"
+			else if (name == "") k = "anonymous (Go heap, GL buffers)"
+			rss[k] += $2
+		}
+		END { for (k in rss) printf "%s %.0f, ", k, rss[k]/1024 }' "/proc/$gui/smaps" | sed 's/, $//'
+}
+alive() {
+	kill -0 "$gui" 2>/dev/null && return
+	echo "mconnect exited during the measurement; its output:" >&2
+	tail -n 40 "$work/log" >&2
+	exit 1
+}
+measure() {
+	local t0 t1
+	alive
+	t0=$(ticks)
+	if [ -n "$pp" ]; then
+		curl -sf -o "$PPROF/${1// /-}.pprof" "http://$pp/debug/pprof/profile?seconds=$span"
+		curl -sf -o "$PPROF/${1// /-}.heap" "http://$pp/debug/pprof/heap"
+	else
+		sleep "$span"
+	fi
+	alive
+	t1=$(ticks)
+	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
+	printf '%-12s RSS %s, CPU %s over %ss, threads %s\n' "$1:" \
+		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")" \
+		"$last_cpu %" \
+		"$span" "$(awk '/Threads/{print $2}' "/proc/$gui/status")"
+	printf '%-12s MB by mapping: %s\n' "" "$(parts)"
+}
+if [ -n "${ORDERS:-}" ]; then
+	for _ in $(seq 100); do python3 -c "import socket;socket.create_connection(('${hl7%:*}',${hl7##*:}))" 2>/dev/null && break; sleep 0.2; done
+	start=$(date +%s)
+	python3 "$here/gui-footprint-orders.py" "$hl7" "$ORDERS"
+	echo "$ORDERS appointments sent in $(( $(date +%s) - start )) s"
+fi
+sleep "$wait_s"
+measure shown
+if [ "${SCROLL:-}" = 1 ]; then
+	win=$(xdotool search --name '^mCONNECT Hub$' | head -1)
+	eval "$(xdotool getwindowgeometry --shell "$win")"
+	xdotool mousemove $((X + 250)) $((Y + 350))
+	steps=$((span * 20))
+	( for _ in $(seq $((steps / 200))); do xdotool click --repeat 100 --delay 50 5; xdotool click --repeat 100 --delay 50 4; done ) &
+	measure scrolling
+	wait $!
+	echo "             $steps wheel steps: $(awk -v c="$last_cpu" -v s="$span" -v n="$steps" 'BEGIN{printf "%.1f ms", c/100*s*1000/n}') CPU per step"
+fi
+[ "${NOTRAY:-}" = 1 ] && exit 0
+win=$(xdotool search --name '^mCONNECT Hub$' | head -1)
+"$work/helper" close "$win"
+sleep "$wait_s"
+measure hidden
+"$bin" --dashboard --config "$work/c.json" >>"$work/log" 2>&1
+sleep "$wait_s"
+measure "shown again"

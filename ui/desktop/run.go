@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/systray"
 	"github.com/sirupsen/logrus"
@@ -35,6 +36,7 @@ func Run(h Hub, opts Options) error {
 	// Before the app exists: see view.CheckTray.
 	ts := view.CheckTray(log)
 	prepareProfile(log)
+	startPprof(log)
 
 	a := app.NewWithID(AppID)
 	if code := a.Preferences().String(prefLanguage); code != "" {
@@ -52,6 +54,8 @@ func Run(h Hub, opts Options) error {
 		md.ID, md.Name = AppID, "mCONNECT Hub"
 		app.SetMetadata(md)
 	}
+	idle := newIdleLoop(idlePeriod, fyne.Do)
+	trim := &trimmer{}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tab:           opts.Tab,
@@ -62,8 +66,14 @@ func Run(h Hub, opts Options) error {
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
+		Hidden:        func() { trim.soon(); idle.hidden() },
+		Shown:         idle.shown,
+		Trim:          trim.soon,
 	})
+	a.Lifecycle().SetOnStarted(idle.started)
+	a.Lifecycle().SetOnStopped(idle.shown)
 	a.Run()
+	idle.shown()
 	shell.Stop()
 	return nil
 }

@@ -52,12 +52,13 @@ type groups struct {
 	items    []groupInfo
 	selected string
 	seq      int
+	follow   follower // reloads on change events, one at a time
 	// deleteDialog is the open delete confirmation (nil when closed).
 	deleteDialog *confirmDialog
 }
 
 func newGroups(env *tabEnv) *groups {
-	g := &groups{env: env}
+	g := &groups{env: env, follow: follower{env: env}}
 	g.newName = widget.NewEntry()
 	g.newName.SetPlaceHolder(txtGroupNewPlaceholder())
 	g.createBt = widget.NewButtonWithIcon(txtGroupCreate(), theme.ContentAddIcon(), g.create)
@@ -101,7 +102,7 @@ func (g *groups) content() fyne.CanvasObject { return g.root }
 // start loads the groups and follows group, tablet and order events.
 func (g *groups) start() (cancel func()) {
 	g.reload()
-	return g.env.subscribe(func(control.Event) { g.reload() },
+	return g.env.subscribe(func(control.Event) { g.follow.changed(g.reload) },
 		control.EventGroups, control.EventTablets, control.EventOrders)
 }
 
@@ -109,8 +110,10 @@ func (g *groups) start() (cancel func()) {
 type groupFacts struct {
 	groups  []domain.Group
 	tablets []domain.Device
-	open    []domain.Order
-	codes   map[string][]string
+	open    map[string]int // open appointments by group
+	// answered is how many appointments the hub sent to count.
+	answered int
+	codes    map[string][]string
 }
 
 func (g *groups) reload() {
@@ -121,6 +124,7 @@ func (g *groups) reload() {
 	}
 	g.seq++
 	seq := g.seq
+	g.follow.asked()
 	call(g.env, func(ctx context.Context, api control.API) (groupFacts, error) {
 		var f groupFacts
 		var err error
@@ -130,15 +134,24 @@ func (g *groups) reload() {
 		if f.tablets, err = api.Tablets(ctx); err != nil {
 			return f, err
 		}
-		if f.open, err = api.Orders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
-			domain.OrderInProgress}, Limit: worklistLimit}); err != nil {
+		open, err := api.Orders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
+			domain.OrderInProgress}, Limit: worklistLimit})
+		if err != nil {
 			return f, err
+		}
+		// Counted here: the tab keeps the counts, not 10,000 appointments.
+		f.answered = len(open)
+		f.open = map[string]int{}
+		for _, o := range open {
+			f.open[o.Group]++
 		}
 		if doc, err := api.Config(ctx); err == nil {
 			f.codes = groupCodes(doc.JSON)
 		}
 		return f, nil
 	}, func(f groupFacts, err error) {
+		defer g.follow.answered(g.reload)
+		g.env.trimAfter(f.answered)
 		if seq != g.seq {
 			return
 		}
@@ -155,11 +168,7 @@ func (g *groups) reload() {
 						it.tablets++
 					}
 				}
-				for _, o := range f.open {
-					if o.Group == gr.ID {
-						it.open++
-					}
-				}
+				it.open = f.open[gr.ID]
 				g.items[i] = it
 			}
 		}

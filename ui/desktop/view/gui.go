@@ -21,6 +21,8 @@ type gui struct {
 	trayChanged func(labelChanged, iconChanged bool)
 	// onHealth, if set, sees every snapshot (the notifications).
 	onHealth func([]domain.Health)
+	// last is the newest snapshot, shown on a Dashboard built later.
+	last []domain.Health
 }
 
 // newGUI builds the Dashboard (and the tray model when withTray) for h.
@@ -45,8 +47,23 @@ func (g *gui) start() (cancel func()) {
 	})
 }
 
+// setDashboard shows the health on d from now on (nil: no Dashboard,
+// while its window is released).
+func (g *gui) setDashboard(d *dashboard) {
+	g.dash = d
+	if d != nil {
+		d.update(g.last)
+	}
+}
+
+// dashboard is the Dashboard on screen or hidden; nil while released.
+func (g *gui) dashboard() *dashboard { return g.dash }
+
 func (g *gui) apply(hs []domain.Health) {
-	g.dash.update(hs)
+	g.last = hs
+	if g.dash != nil {
+		g.dash.update(hs)
+	}
 	if g.onHealth != nil {
 		g.onHealth(hs)
 	}

@@ -64,13 +64,14 @@ type results struct {
 	report   string // the selected result's PDF, when it has one
 	attempts map[int64][]domain.Attempt
 	seq      int
+	follow   follower // reloads on change events, one at a time
 	loadErr  error
 	// dialog is the open resend / cancel dialog (nil when closed).
 	dialog *reasonDialog
 }
 
 func newResults(env *tabEnv) *results {
-	r := &results{env: env, attempts: map[int64][]domain.Attempt{}}
+	r := &results{env: env, follow: follower{env: env}, attempts: map[int64][]domain.Attempt{}}
 	r.search = widget.NewEntry()
 	r.search.SetPlaceHolder(txtResultsSearch())
 	r.search.OnChanged = func(string) { r.reload() }
@@ -135,10 +136,10 @@ func (r *results) start() (cancel func()) {
 				return
 			}
 			pending = true
-			r.env.post(func() { pending = false; r.reload() })
+			r.env.post(func() { pending = false; r.follow.changed(r.reload) })
 			return
 		}
-		r.reload()
+		r.follow.changed(r.reload)
 	}, control.EventDeliveries, control.EventOrders, control.EventHealth)
 }
 
@@ -152,9 +153,11 @@ func (r *results) reload() {
 	q := control.ResultQuery{Text: strings.TrimSpace(r.search.Text), Limit: resultsLimit}
 	r.seq++
 	seq := r.seq
+	r.follow.asked()
 	call(r.env, func(ctx context.Context, api control.API) ([]control.ResultSummary, error) {
 		return api.Results(ctx, q)
 	}, func(rs []control.ResultSummary, err error) {
+		defer r.follow.answered(r.reload)
 		if seq != r.seq {
 			return
 		}

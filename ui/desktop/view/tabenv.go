@@ -37,6 +37,21 @@ type tabEnv struct {
 	post  func(func())
 	// open shows a file or folder in the OS's viewer (nil: cannot).
 	open func(*url.URL) error
+	// trim, if set, hands memory back to the system after a large
+	// answer (see bigAnswer) was taken in: decoding one leaves much
+	// garbage behind.
+	trim func()
+}
+
+// bigAnswer is how many appointments make an answer large enough to
+// hand memory back after it.
+const bigAnswer = 1000
+
+// trimAfter calls env.trim after an answer of n appointments.
+func (env *tabEnv) trimAfter(n int) {
+	if n >= bigAnswer && env.trim != nil {
+		env.trim()
+	}
 }
 
 // spawnCall runs a control-API call off Fyne's goroutine. Tests of Start
@@ -180,3 +195,61 @@ func (m *messageBox) problem(err error) {
 }
 
 func (m *messageBox) clear() { m.root.Hide() }
+
+// followGap is the least time between two reloads of a tab that change
+// events cause (tests set it to 0).
+var followGap = time.Second
+
+// follower coalesces a tab's reloads on the hub's change events: while a
+// reload is being answered, further events only mark the tab stale, and
+// one more reload follows, followGap after the answer. While orders
+// arrive by the hundred a second, a tab then asks the hub about once a
+// second instead of once per order (each answer can be 10,000
+// appointments). Used on Fyne's goroutine only.
+type follower struct {
+	env     *tabEnv
+	busy    int
+	stale   bool
+	waiting bool // a reload is due after followGap
+	stopped bool // the tab's window is closed: no more reloads
+}
+
+// stop ends the reloads (the tab was released with its window).
+func (f *follower) stop() { f.stopped = true }
+
+// changed is a change event: reload now, or after the reload running.
+func (f *follower) changed(reload func()) {
+	if f.stopped {
+		return
+	}
+	if f.busy > 0 || f.waiting {
+		f.stale = true
+		return
+	}
+	reload()
+}
+
+// asked and answered bracket every reload's call to the hub.
+func (f *follower) asked() { f.busy++ }
+
+func (f *follower) answered(reload func()) {
+	f.busy--
+	if f.stopped || f.busy > 0 || !f.stale {
+		return
+	}
+	f.stale = false
+	if followGap <= 0 || f.env == nil {
+		reload()
+		return
+	}
+	f.waiting = true
+	post := f.env.post
+	time.AfterFunc(followGap, func() {
+		post(func() {
+			f.waiting, f.stale = false, false
+			if !f.stopped {
+				reload()
+			}
+		})
+	})
+}

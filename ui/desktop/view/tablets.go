@@ -66,7 +66,7 @@ type tablets struct {
 	groups   []domain.Group
 	selected string
 	ticks    int
-	visible  bool // the window is on screen
+	visible  bool // the tab is on screen (the window shown, the tab open)
 	// revokeDialog is the open revoke confirmation (nil when closed).
 	revokeDialog *confirmDialog
 }
@@ -178,8 +178,20 @@ func (t *tablets) start() (cancel func()) {
 	}
 }
 
+// setOnScreen says whether the tab is on screen; coming on screen it
+// shows the countdown and online / offline as they are now.
+func (t *tablets) setOnScreen(on bool) {
+	was := t.visible
+	t.visible = on
+	if on && !was {
+		t.showCountdown()
+		t.list.Refresh()
+	}
+}
+
 // tick updates the pairing countdown and, now and then, online / offline;
-// nothing while the window is hidden (in the tray).
+// nothing while the tab is not on screen (another tab open, or the window
+// in the tray): each refresh repaints the whole window.
 func (t *tablets) tick() {
 	if !t.visible {
 		return
@@ -484,22 +496,26 @@ func (t *tablets) showCountdown() {
 		return
 	}
 	left := t.pairing.Expires.Sub(t.env.now())
+	text, importance, colour := txtPairExpired(), widget.WarningImportance, theme.Color(theme.ColorNameDisabled)
 	if left <= 0 {
-		t.pairLeft.SetText(txtPairExpired())
-		t.pairLeft.Importance = widget.WarningImportance
-		t.pairCode.Color = theme.Color(theme.ColorNameDisabled)
 		if t.pairQR.Visible() {
 			t.pairQR.Hide()
 			t.root.Refresh()
 		}
 	} else {
 		secs := int(left.Round(time.Second) / time.Second)
-		t.pairLeft.SetText(txtPairExpires(fmt.Sprintf("%d:%02d", secs/60, secs%60)))
-		t.pairLeft.Importance = widget.MediumImportance
-		t.pairCode.Color = theme.Color(theme.ColorNameForeground)
+		text = txtPairExpires(fmt.Sprintf("%d:%02d", secs/60, secs%60))
+		importance, colour = widget.MediumImportance, theme.Color(theme.ColorNameForeground)
 	}
-	t.pairLeft.Refresh()
-	t.pairCode.Refresh()
+	// Only what changed is redrawn: an expired code stays still.
+	if text != t.pairLeft.Text || importance != t.pairLeft.Importance {
+		t.pairLeft.Text, t.pairLeft.Importance = text, importance
+		t.pairLeft.Refresh()
+	}
+	if colour != t.pairCode.Color {
+		t.pairCode.Color = colour
+		t.pairCode.Refresh()
+	}
 }
 
 func (t *tablets) closePairing() {

@@ -25,9 +25,12 @@ type tabs struct {
 	visible bool
 }
 
-// selectionChanged lets the Log tab follow the log only while shown.
+// selectionChanged lets the Log tab follow the log, and the Tablets tab
+// count down, only while on screen.
 func (t *tabs) selectionChanged() {
-	t.log.setActive(t.visible && t.app.Selected() != nil && t.app.Selected().Content == t.log.content())
+	sel := t.app.Selected()
+	t.log.setActive(t.visible && sel != nil && sel.Content == t.log.content())
+	t.tablets.setOnScreen(t.visible && sel != nil && sel.Content == t.tablets.content())
 }
 
 // selectTab opens a tab by its name: "worklist", "results", "tablets",
@@ -45,7 +48,6 @@ func (t *tabs) selectTab(name string) {
 // setVisible says whether the window is on screen.
 func (t *tabs) setVisible(on bool) {
 	t.visible = on
-	t.tablets.visible = on
 	t.selectionChanged()
 }
 
@@ -78,6 +80,25 @@ func newTabs(env *tabEnv, dash *dashboard, overviewFirst bool, deps *SetupDeps, 
 }
 
 func (t *tabs) content() fyne.CanvasObject { return t.app }
+
+// release drops the data the tabs hold once their window is closed (the
+// window object lingers until the next one is built); answers still on
+// their way are dropped, and change events no longer reload them.
+func (t *tabs) release() {
+	w := t.worklist
+	w.seq++
+	w.follow.stop()
+	w.orders, w.current = nil, nil
+	t.groups.seq++
+	t.groups.follow.stop()
+	t.groups.items = nil
+	t.results.seq++
+	t.results.follow.stop()
+	t.results.all, t.results.shown = nil, nil
+	t.log.seq++
+	t.log.lines = nil
+	t.tablets.devices = nil
+}
 
 // start loads every tab and follows the hub's events until the returned
 // cancel is called.

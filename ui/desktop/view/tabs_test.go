@@ -3,6 +3,7 @@ package view
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
@@ -47,5 +48,46 @@ func TestStartShowsTheTabs(t *testing.T) {
 				t.Error("the Worklist did not ask the hub for appointments")
 			}
 		})
+	}
+}
+
+// TestTabletsCountdownOnlyOnScreen: the pairing countdown is redrawn only
+// while the Tablets tab is on screen; opening the tab shows the time left
+// at once.
+func TestTabletsCountdownOnlyOnScreen(t *testing.T) {
+	api := sampleTablets()
+	tt := newTabTest(t, api)
+	now := testNow
+	tt.env.now = func() time.Time { return now }
+	tabs := newTabs(tt.env, newDashboard(fullInfo, "", tt.env.now), false, nil, func() {})
+	tt.win.SetContent(tabs.content())
+	t.Cleanup(tabs.start())
+	tabs.setVisible(true)
+	tabs.selectTab("tablets")
+	tb := tabs.tablets
+	test.Tap(tb.pairBt)
+	if tb.pairLeft.Text != "The code works for 5:00 more." {
+		t.Fatalf("countdown %q", tb.pairLeft.Text)
+	}
+
+	tabs.selectTab("worklist")
+	now = now.Add(61 * time.Second)
+	tb.tick()
+	if tb.pairLeft.Text != "The code works for 5:00 more." {
+		t.Errorf("countdown redrawn with the Worklist open: %q", tb.pairLeft.Text)
+	}
+	tabs.selectTab("tablets")
+	if tb.pairLeft.Text != "The code works for 3:59 more." {
+		t.Errorf("countdown on opening the tab %q, want 3:59", tb.pairLeft.Text)
+	}
+	tabs.setVisible(false) // in the tray
+	now = now.Add(time.Minute)
+	tb.tick()
+	if tb.pairLeft.Text != "The code works for 3:59 more." {
+		t.Errorf("countdown redrawn in the tray: %q", tb.pairLeft.Text)
+	}
+	tabs.setVisible(true)
+	if tb.pairLeft.Text != "The code works for 2:59 more." {
+		t.Errorf("countdown on showing the window %q, want 2:59", tb.pairLeft.Text)
 	}
 }

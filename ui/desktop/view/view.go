@@ -20,6 +20,7 @@ import (
 
 	"github.com/mesi/mconnect/app/control"
 	"github.com/mesi/mconnect/app/domain"
+	"github.com/mesi/mconnect/app/retention"
 	"github.com/mesi/mconnect/assets"
 )
 
@@ -75,6 +76,18 @@ type Options struct {
 	Setup *SetupDeps
 	// SetTooltip, if set, sets the tray icon's tooltip.
 	SetTooltip func(string)
+	// Hidden, if set, is called on Fyne's goroutine whenever the
+	// Dashboard is off screen: started in the tray, or hidden (with a
+	// tray, its window is then closed, so that the caller can hand the
+	// memory it held back to the system).
+	Hidden func()
+	// Shown, if set, is called on Fyne's goroutine before the Dashboard
+	// comes on screen.
+	Shown func()
+	// Trim, if set, is called on Fyne's goroutine after a tab took in a
+	// large answer (thousands of appointments), so that the caller can
+	// hand the garbage decoding it left back to the system.
+	Trim func()
 }
 
 // DashboardSize is the Dashboard window's initial size.
@@ -135,6 +148,29 @@ type Shell struct {
 	closeAsk   *confirmDialog
 	setup      *SetupDeps
 
+	// notice explains a missing tray; overviewFirst opens the first
+	// window on the overview (see newTabs).
+	notice        string
+	overviewFirst bool
+	// keeper is a window that is never shown: with a tray, hiding the
+	// Dashboard closes its window (releasing what it holds: the GL
+	// context, textures, the tabs' rows) and Fyne quits when its last
+	// window closes. Nil when window-only.
+	keeper fyne.Window
+	// released: the Dashboard's window was closed while in the tray; the
+	// next Show builds it anew, on the remembered tab and size.
+	released bool
+	// stopTabs stops the current window's tabs following the hub.
+	stopTabs func()
+	// onHidden and onShown are Options.Hidden and Options.Shown.
+	onHidden, onShown func()
+	// lastUpdate and lastStorage are the newest facts for the overview,
+	// shown again when the window is built anew.
+	lastUpdate  *control.UpdateNotice
+	lastStorage *retention.Status
+	// counts follows the hub's events for the tray's counts.
+	counts follower
+
 	quitOnce sync.Once
 	stop     func()
 }
@@ -154,7 +190,8 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	if log == nil {
 		log = logrus.StandardLogger()
 	}
-	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip, setup: opts.Setup}
+	s := &Shell{app: a, onQuit: opts.OnQuit, log: log, info: h.Info(), tooltip: opts.SetTooltip, setup: opts.Setup,
+		onHidden: opts.Hidden, onShown: opts.Shown, stopTabs: func() {}}
 
 	notice := ""
 	if opts.Tray {
@@ -182,22 +219,20 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	// Without a tray icon the person can see, the Dashboard is the only way
 	// to the hub: it opens at start, and closing it asks first.
 	s.windowOnly = s.desk == nil || notice != ""
+	s.notice = notice
+	s.overviewFirst = notice != "" || s.info.Problem != "" || s.info.FirstRun
+	if !s.windowOnly {
+		s.keeper = a.NewWindow(txtWindowTitle())
+	}
 
-	s.win = a.NewWindow(txtWindowTitle())
-	s.win.SetIcon(assets.AppIcon())
-	s.env = newTabEnv(opts.API, s.win)
+	s.env = newTabEnv(opts.API, nil)
+	s.env.trim = opts.Trim
 	act := trayActions{open: s.openFromTray, quit: s.askQuit, openURL: s.openURL}
 	if opts.API != nil {
 		act.pair, act.export = s.pairFromTray, s.exportFromTray
 	}
 	s.gui = newGUI(h, s.desk != nil, notice, act)
-	s.tabs = newTabs(s.env, s.gui.dash, notice != "" || s.info.Problem != "" || s.info.FirstRun, opts.Setup,
-		func() { s.tabs.selectTab("tablets"); s.tabs.tablets.pair() })
-	if opts.Setup != nil && s.info.FirstRun {
-		s.gui.dash.onSetup = s.openWizard
-	}
-	s.win.SetContent(s.tabs.content())
-	s.restoreWindow(notice != "" || s.info.Problem != "" || s.info.FirstRun)
+	s.buildWindow(s.overviewFirst)
 	if opts.Tab != "" {
 		s.tabs.selectTab(opts.Tab)
 	}
@@ -216,15 +251,13 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 			}
 		}
 	}
-	if s.windowOnly {
-		s.win.SetMaster()
-	}
-	s.win.SetCloseIntercept(s.closeWindow)
 
 	s.notes = newNotifier(time.Now, s.notify)
 	s.gui.onHealth = s.notes.observe
-	stopHealth, stopTabs := s.gui.start(), s.tabs.start()
+	stopHealth := s.gui.start()
+	s.stopTabs = s.tabs.start()
 	stopShow := s.env.subscribe(func(ev control.Event) {
+		s.ensureWindow()
 		if ev.Tab != "" {
 			s.tabs.selectTab(ev.Tab)
 		}
@@ -232,10 +265,13 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 	}, control.EventShow)
 	stopCounts := s.followCounts()
 	stopTicks := s.tickNotes()
-	s.stop = func() { stopTicks(); stopCounts(); stopShow(); stopTabs(); stopHealth() }
+	s.stop = func() { stopTicks(); stopCounts(); stopShow(); s.stopTabs(); stopHealth() }
 	if opts.ShowDashboard || s.windowOnly || (opts.Setup != nil && s.info.FirstRun) {
+		s.hook(s.onShown)
 		s.win.Show()
 		s.tabs.setVisible(true)
+	} else {
+		s.hook(s.onHidden)
 	}
 	if opts.Setup != nil && s.info.FirstRun {
 		s.openWizard()
@@ -244,6 +280,67 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		s.pairFromTray()
 	}
 	return s
+}
+
+// buildWindow builds the Dashboard's window and tabs, hidden, with the
+// newest health and facts, sized and on the tab as the person left them
+// (on the overview when overviewFirst). The caller starts the tabs.
+func (s *Shell) buildWindow(overviewFirst bool) {
+	s.win = s.app.NewWindow(txtWindowTitle())
+	s.win.SetIcon(assets.AppIcon())
+	s.env.win = s.win
+	dash := s.gui.dashboard() // the first, built with the tray model
+	if dash == nil {
+		dash = newDashboard(s.info, s.notice, time.Now)
+	}
+	s.tabs = newTabs(s.env, dash, overviewFirst, s.setup,
+		func() { s.tabs.selectTab("tablets"); s.tabs.tablets.pair() })
+	if s.setup != nil && s.info.FirstRun {
+		dash.onSetup = s.openWizard
+	}
+	if s.lastUpdate != nil {
+		dash.showUpdate(s.lastUpdate, s.openURL)
+	}
+	if s.lastStorage != nil {
+		dash.showStorage(s.lastStorage)
+	}
+	s.gui.setDashboard(dash)
+	s.win.SetContent(s.tabs.content())
+	s.restoreWindow(overviewFirst)
+	if s.windowOnly {
+		s.win.SetMaster()
+	}
+	s.win.SetCloseIntercept(s.closeWindow)
+}
+
+// ensureWindow builds the Dashboard anew if hiding it to the tray
+// released its window.
+func (s *Shell) ensureWindow() {
+	if !s.released {
+		return
+	}
+	s.released = false
+	s.buildWindow(false)
+	s.stopTabs = s.tabs.start()
+}
+
+// releaseWindow closes the hidden Dashboard's window and drops its tabs,
+// which stop following the hub: in the tray the application holds no
+// window, textures or rows, and nothing on it is refreshed.
+func (s *Shell) releaseWindow() {
+	s.stopTabs()
+	s.stopTabs = func() {}
+	s.tabs.release()
+	s.closeAsk = nil
+	s.gui.setDashboard(nil)
+	s.released = true
+	s.win.Close()
+}
+
+func (s *Shell) hook(f func()) {
+	if f != nil {
+		f()
+	}
 }
 
 // restoreWindow sizes the window and opens the tab as the person left
@@ -281,6 +378,8 @@ func (s *Shell) setTooltip() {
 
 // ShowDashboard brings the Dashboard to the front.
 func (s *Shell) ShowDashboard() {
+	s.hook(s.onShown)
+	s.ensureWindow()
 	s.win.Show()
 	s.tabs.setVisible(true)
 	s.win.RequestFocus()
@@ -289,6 +388,7 @@ func (s *Shell) ShowDashboard() {
 // openFromTray shows the Dashboard, on the tab the last notification
 // was about.
 func (s *Shell) openFromTray() {
+	s.ensureWindow()
 	if s.pendingTab != "" {
 		s.tabs.selectTab(s.pendingTab)
 		s.pendingTab = ""
@@ -297,6 +397,7 @@ func (s *Shell) openFromTray() {
 }
 
 func (s *Shell) pairFromTray() {
+	s.ensureWindow()
 	s.tabs.selectTab("tablets")
 	s.ShowDashboard()
 	s.tabs.tablets.pair()
@@ -308,11 +409,21 @@ func (s *Shell) exportFromTray() {
 }
 
 // hideDashboard hides the window (the tray stays); what only the window
-// needs stops.
+// needs stops. With a tray icon the window is closed and built anew on
+// the next Show (see releaseWindow); without one (its "minimise"), it is
+// only hidden.
 func (s *Shell) hideDashboard() {
+	if s.released {
+		return
+	}
 	s.saveWindow()
 	s.tabs.setVisible(false)
-	s.win.Hide()
+	if s.windowOnly {
+		s.win.Hide()
+	} else {
+		s.releaseWindow()
+	}
+	s.hook(s.onHidden)
 }
 
 // closeWindow is what closing the window does: with a tray icon it hides
@@ -392,23 +503,20 @@ func (s *Shell) tickNotes() (cancel func()) {
 }
 
 // followCounts keeps the tray's tablet and result counts current, from
-// the hub's events (no polling).
+// the hub's events (no polling), one load at a time (see follower).
 func (s *Shell) followCounts() (cancel func()) {
 	if s.gui.tray == nil || s.env.api == nil {
 		return func() {}
 	}
+	s.counts.env = s.env
 	s.loadCounts()
-	pending := false
 	return s.env.subscribe(func(ev control.Event) {
-		if pending {
-			return
-		}
-		pending = true
-		s.env.post(func() { pending = false; s.loadCounts() })
+		s.counts.changed(s.loadCounts)
 	}, control.EventTablets, control.EventDeliveries, control.EventOrders, control.EventHealth)
 }
 
 func (s *Shell) loadCounts() {
+	s.counts.asked()
 	call(s.env, func(ctx context.Context, api control.API) (trayCounts, error) {
 		var c trayCounts
 		if ds, err := api.Tablets(ctx); err == nil {
@@ -434,12 +542,23 @@ func (s *Shell) loadCounts() {
 		if st, err := api.Status(ctx); err == nil {
 			if st.Update != nil {
 				c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
-				fyne.Do(func() { s.gui.dash.showUpdate(st.Update, s.openURL) })
+				fyne.Do(func() {
+					s.lastUpdate = st.Update
+					if d := s.gui.dashboard(); d != nil {
+						d.showUpdate(st.Update, s.openURL)
+					}
+				})
 			}
-			fyne.Do(func() { s.gui.dash.showStorage(st.Storage) })
+			fyne.Do(func() {
+				s.lastStorage = st.Storage
+				if d := s.gui.dashboard(); d != nil {
+					d.showStorage(st.Storage)
+				}
+			})
 		}
 		return c, nil
 	}, func(c trayCounts, _ error) {
+		defer s.counts.answered(s.loadCounts)
 		if s.gui.tray.setCounts(c) && s.desk != nil {
 			s.gui.tray.menu.Refresh()
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -20,12 +21,14 @@ type recWindow struct {
 	mu        sync.Mutex
 	shown     int
 	hidden    int
+	closed    int
 	master    bool
 	intercept func()
 }
 
 func (w *recWindow) Show()                      { w.mu.Lock(); w.shown++; w.mu.Unlock(); w.Window.Show() }
 func (w *recWindow) Hide()                      { w.mu.Lock(); w.hidden++; w.mu.Unlock(); w.Window.Hide() }
+func (w *recWindow) Close()                     { w.mu.Lock(); w.closed++; w.mu.Unlock(); w.Window.Close() }
 func (w *recWindow) SetMaster()                 { w.master = true }
 func (w *recWindow) SetCloseIntercept(f func()) { w.intercept = f }
 
@@ -119,11 +122,12 @@ func TestStartModes(t *testing.T) {
 
 			w.intercept() // the person closes the Dashboard
 			if tc.closeQuits {
-				if quits != 1 || ta.quits != 1 || w.hidden != 0 {
-					t.Errorf("close: OnQuit %d, app quits %d, hidden %d; want 1, 1, 0", quits, ta.quits, w.hidden)
+				if quits != 1 || ta.quits != 1 || w.hidden != 0 || w.closed != 0 {
+					t.Errorf("close: OnQuit %d, app quits %d, hidden %d, closed %d; want 1, 1, 0, 0", quits, ta.quits, w.hidden, w.closed)
 				}
-			} else if quits != 0 || ta.quits != 0 || w.hidden != 1 {
-				t.Errorf("close: OnQuit %d, app quits %d, hidden %d; want 0, 0, 1", quits, ta.quits, w.hidden)
+			} else if quits != 0 || ta.quits != 0 || w.closed != 1 {
+				// In the tray the window is closed, released, not kept hidden.
+				t.Errorf("close: OnQuit %d, app quits %d, closed %d; want 0, 0, 1", quits, ta.quits, w.closed)
 			}
 
 			s.Stop() // the app returned from Run
@@ -173,5 +177,96 @@ func TestStartTrayFollowsHealth(t *testing.T) {
 	}
 	if s.Window() != fyne.Window(ta.win) {
 		t.Error("Window is not the Dashboard")
+	}
+}
+
+// TestHideToTrayReleasesTheWindow: with a tray, closing the Dashboard
+// closes its window and stops its tabs (the Log no longer followed, the
+// hidden hook called once); showing it again builds it anew, on the tab
+// and at the size the person left, with the health that came meanwhile.
+func TestHideToTrayReleasesTheWindow(t *testing.T) {
+	ta := &trayApp{plainApp: plainApp{App: test.NewTempApp(t)}}
+	hub := newFakeHub(fullInfo, health("store", domain.SeverityOK))
+	api := sampleAPI()
+	released, shown := 0, 0
+	s := Start(ta, hub, TraySupport{Host: true}, Options{Tray: true, ShowDashboard: true, Log: quietLog(), API: api,
+		Hidden: func() { released++ }, Shown: func() { shown++ }})
+	defer s.Stop()
+	first := ta.win
+	if f := first.Canvas().Focused(); f != nil {
+		t.Errorf("%T has the focus at start: nothing may blink until the person clicks", f)
+	}
+	first.Resize(fyne.NewSize(900, 640))
+	s.tabs.selectTab("log")
+	if !s.tabs.log.active {
+		t.Fatal("the Log tab on screen does not follow the log")
+	}
+	log, worklist := s.tabs.log, s.tabs.worklist
+	if len(worklist.orders) == 0 {
+		t.Fatal("the Worklist shows no appointments")
+	}
+	queries := len(api.queries)
+
+	first.intercept() // closed to the tray
+	if first.closed != 1 || released != 1 {
+		t.Fatalf("closed to the tray: window closed %d times, hidden hook %d; want 1, 1", first.closed, released)
+	}
+	if log.active {
+		t.Error("the Log tab still follows the log with the window in the tray")
+	}
+	if worklist.orders != nil {
+		t.Errorf("the closed window's Worklist still holds %d appointments", len(worklist.orders))
+	}
+	hub.set(health("store", domain.SeverityError)) // while in the tray
+	first.intercept()                              // a late second close does nothing more
+	if first.closed != 1 || released != 1 {
+		t.Errorf("second close: window closed %d times, hidden hook %d; want 1, 1", first.closed, released)
+	}
+
+	s.ShowDashboard() // as `mconnect --dashboard` run again does
+	if shown != 2 {
+		t.Errorf("shown hook ran %d times, want 2 (at start, shown again)", shown)
+	}
+	second := ta.win
+	if second == first || second.shown != 1 || s.Window() != fyne.Window(second) {
+		t.Fatalf("shown again: window rebuilt %v, shown %d; want a new window shown once", second != first, second.shown)
+	}
+	tabs, ok := second.Content().(*container.AppTabs)
+	if !ok {
+		t.Fatalf("window content is %T, want tabs", second.Content())
+	}
+	if got := tabs.Selected().Text; got != "Log" {
+		t.Errorf("rebuilt on tab %q, want the remembered Log", got)
+	}
+	if got := second.Canvas().Size(); got != fyne.NewSize(900, 640) {
+		t.Errorf("rebuilt at %v, want the remembered 900×640", got)
+	}
+	if !s.tabs.log.active || s.tabs.log == log {
+		t.Error("the rebuilt Log tab does not follow the log")
+	}
+	if len(api.queries) <= queries {
+		t.Error("the rebuilt Worklist did not ask the hub for appointments")
+	}
+	if findLabel(labelsOf(tabs.Items[4].Content), "1 problem") == nil {
+		t.Errorf("the rebuilt overview does not show the health that came while in the tray: %q", texts(labelsOf(tabs.Items[4].Content)))
+	}
+}
+
+// TestMinimiseWithoutTrayOnlyHides: without a tray icon the window that
+// is "minimised" from the close question stays (it is the only way back).
+func TestMinimiseWithoutTrayOnlyHides(t *testing.T) {
+	ta := &trayApp{plainApp: plainApp{App: test.NewTempApp(t)}}
+	released := 0
+	s := Start(ta, newFakeHub(fullInfo, health("store", domain.SeverityOK)), TraySupport{}, Options{Tray: true,
+		Log: quietLog(), API: sampleAPI(), Hidden: func() { released++ }})
+	defer s.Stop()
+	w := ta.win
+	w.intercept()
+	if s.closeAsk == nil {
+		t.Fatal("closing without a tray icon did not ask")
+	}
+	test.Tap(s.closeAsk.cancel) // Minimise
+	if w.hidden != 1 || w.closed != 0 || released != 1 {
+		t.Errorf("minimised: hidden %d, closed %d, hidden hook %d; want 1, 0, 1", w.hidden, w.closed, released)
 	}
 }

@@ -55,12 +55,13 @@ type worklist struct {
 	selected string        // ID of the selected order
 	current  *domain.Order // the selected order with every field
 	seq      int           // generation of the last query: older answers are dropped
+	follow   follower      // reloads on change events, one at a time
 	// deleteDialog is the open delete dialog (nil when closed).
 	deleteDialog *reasonDialog
 }
 
 func newWorklist(env *tabEnv) *worklist {
-	w := &worklist{env: env}
+	w := &worklist{env: env, follow: follower{env: env}}
 
 	w.search = widget.NewEntry()
 	w.search.SetPlaceHolder(txtSearchPlaceholder())
@@ -128,7 +129,7 @@ func (w *worklist) start() (cancel func()) {
 			w.reloadGroups()
 			return
 		}
-		w.reload()
+		w.follow.changed(w.reload)
 	}, control.EventOrders, control.EventGroups)
 }
 
@@ -204,9 +205,11 @@ func (w *worklist) reload() {
 	q := w.query()
 	w.seq++
 	seq := w.seq
+	w.follow.asked()
 	call(w.env, func(ctx context.Context, api control.API) ([]domain.Order, error) {
 		return api.Orders(ctx, q)
 	}, func(orders []domain.Order, err error) {
+		defer w.follow.answered(w.reload)
 		if seq != w.seq {
 			return
 		}
@@ -214,9 +217,26 @@ func (w *worklist) reload() {
 	})
 }
 
+// listEntry is what the list keeps of an appointment: what its row shows
+// and the day filter reads. The details ask the hub for the whole
+// appointment, so the list does not hold every field of 10,000 of them
+// (about 14 KB each for a Birpis order).
+func listEntry(o *domain.Order) domain.Order {
+	return domain.Order{ID: o.ID, State: o.State, PlacerNumber: o.PlacerNumber,
+		Measurement: o.Measurement, ServiceText: o.ServiceText,
+		ScheduledAt: o.ScheduledAt, ReceivedAt: o.ReceivedAt, Group: o.Group,
+		Patient: domain.Patient{ID: o.Patient.ID, Name: o.Patient.Name}}
+}
+
 // show puts a query's answer on screen.
 func (w *worklist) show(orders []domain.Order, err error, q control.OrderQuery) {
+	defer w.env.trimAfter(len(orders))
 	orders = w.onDay(orders)
+	entries := make([]domain.Order, len(orders))
+	for i := range orders {
+		entries[i] = listEntry(&orders[i])
+	}
+	orders = entries
 	if err != nil {
 		w.orders = nil
 		w.message.problem(err)

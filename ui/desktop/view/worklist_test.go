@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mesi/mconnect/app/control"
@@ -490,5 +491,199 @@ func BenchmarkWorklistShow(b *testing.B) {
 	b.StopTimer()
 	if w.list.Length() == 0 {
 		b.Fatal("empty list")
+	}
+}
+
+// BenchmarkWorklistScroll measures one scroll step of the Worklist holding
+// 10,000 appointments, against the 16.7 ms a frame has at 60 Hz: the
+// list's offset moved, the rows coming into view bound and laid out
+// (what Fyne's goroutine does before it can draw), and with "+paint" the
+// whole 1280×800 window drawn by the test driver's software painter (a
+// full repaint on the CPU, more than the GL driver does per frame).
+// "wheel" moves by three rows (a mouse-wheel notch), "page" by the list's
+// height (every visible row rebound).
+func BenchmarkWorklistScroll(b *testing.B) {
+	api := &fakeAPI{}
+	for i := range 10000 {
+		o := gdtOrder()
+		o.ID = fmt.Sprintf("o-%d", i)
+		o.Patient.ID = fmt.Sprintf("P%05d", i)
+		o.Patient.Name.Family = []string{"Novak", "Huber", "Berg", "Kos"}[i%4]
+		api.orders = append(api.orders, o)
+	}
+	tt := newTabTest(b, api)
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	defer w.start()()
+	if w.list.Length() != 10000 {
+		b.Fatalf("%d rows", w.list.Length())
+	}
+	rowHeight := newOrderRow().MinSize().Height + theme.Padding()
+	for _, bc := range []struct {
+		name  string
+		step  float32
+		paint bool
+	}{
+		{"wheel", 3 * rowHeight, false},
+		{"wheel+paint", 3 * rowHeight, true},
+		{"page", w.list.Size().Height, false},
+		{"page+paint", w.list.Size().Height, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w.list.ScrollToTop()
+			end := 10000*rowHeight - w.list.Size().Height
+			var off float32
+			for b.Loop() {
+				off += bc.step
+				if off > end {
+					off = bc.step
+				}
+				w.list.ScrollToOffset(off)
+				if bc.paint {
+					tt.win.Canvas().Capture()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/step")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N)/(1000.0/60), "frames/step")
+			if w.list.GetScrollOffset() == 0 {
+				b.Fatal("the list did not scroll")
+			}
+			top := w.list.GetScrollOffset()
+			shown := visibleLabels(w.list)
+			want := orderTitle(&w.orders[int(top/rowHeight)+1])
+			if !hasText(shown, want) {
+				b.Fatalf("at offset %.0f the rows shown lack %q", top, want)
+			}
+		})
+	}
+}
+
+// TestWorklistCoalescesOrderEvents: orders arriving by the hundred while
+// the hub answers make one more query after the answer, not one each.
+func TestWorklistCoalescesOrderEvents(t *testing.T) {
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	var calls []func() // the hub's answers, held back
+	tt.env.spawn = func(f func()) { calls = append(calls, f) }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	for _, f := range calls { // the groups and the first query
+		f()
+	}
+	calls = nil
+	queries := len(api.queries)
+
+	for range 5 {
+		api.events <- control.Event{Kind: control.EventOrders}
+		tt.runPosted(t)
+	}
+	if len(calls) != 1 {
+		t.Fatalf("5 order events while none was answered: %d queries under way, want 1", len(calls))
+	}
+	calls[0]() // the answer to the first comes; the other 4 events make one more query
+	if len(calls) != 2 {
+		t.Fatalf("after the answer: %d queries in all, want 2", len(calls))
+	}
+	calls[1]()
+	if len(calls) != 2 || len(api.queries)-queries != 2 {
+		t.Errorf("%d calls, %d queries asked; want 2, 2", len(calls), len(api.queries)-queries)
+	}
+	api.events <- control.Event{Kind: control.EventOrders} // nothing under way: at once
+	tt.runPosted(t)
+	if len(calls) != 3 {
+		t.Errorf("an event with no query under way made %d calls in all, want 3", len(calls))
+	}
+}
+
+// TestWorklistReloadsAfterAGap: with followGap, the query that events
+// during an answer call for comes through Fyne's goroutine after the
+// gap, not at once.
+func TestWorklistReloadsAfterAGap(t *testing.T) {
+	defer func(g time.Duration) { followGap = g }(followGap)
+	followGap = time.Millisecond
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	var calls []func()
+	tt.env.spawn = func(f func()) { calls = append(calls, f) }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	for _, f := range calls {
+		f()
+	}
+	calls = nil
+
+	api.events <- control.Event{Kind: control.EventOrders}
+	tt.runPosted(t) // the first event asks at once
+	api.events <- control.Event{Kind: control.EventOrders}
+	tt.runPosted(t) // the second waits for the answer
+	calls[0]()
+	if len(calls) != 1 {
+		t.Fatalf("%d queries right after the answer, want 1 (the next after the gap)", len(calls))
+	}
+	tt.runPosted(t) // the gap is over
+	if len(calls) != 2 {
+		t.Errorf("%d queries after the gap, want 2", len(calls))
+	}
+}
+
+// TestWorklistKeepsOnlyWhatTheListShows: the list holds no source fields
+// (the details ask the hub for them), and the rows still show the patient,
+// what and when.
+func TestWorklistKeepsOnlyWhatTheListShows(t *testing.T) {
+	api := sampleAPI()
+	_, w := startWorklist(t, api)
+	if len(w.orders) == 0 {
+		t.Fatal("empty list")
+	}
+	for _, o := range w.orders {
+		if o.Fields != nil || o.Meta != nil || o.Patient.IDs != nil {
+			t.Errorf("the list keeps %s with %d fields, %d meta values", o.ID, len(o.Fields), len(o.Meta))
+		}
+	}
+	src := api.orders[0]
+	if len(src.Fields) == 0 {
+		t.Fatal("the sample order has no fields to leave out")
+	}
+	got := listEntry(&src)
+	if orderTitle(&got) != orderTitle(&src) || orderSubline(&got, w.env, w.groupLabel) != orderSubline(&src, w.env, w.groupLabel) ||
+		got.State != src.State || got.ID != src.ID {
+		t.Errorf("the row of the kept entry differs: %q / %q, want %q / %q", orderTitle(&got),
+			orderSubline(&got, w.env, w.groupLabel), orderTitle(&src), orderSubline(&src, w.env, w.groupLabel))
+	}
+	w.list.Select(0)
+	if w.current == nil || len(w.current.Fields) == 0 {
+		t.Error("the selected appointment's details have no fields")
+	}
+}
+
+// TestLargeAnswersHandMemoryBack: taking in thousands of appointments
+// (the Worklist's list, the Groups tab's counts) asks for the garbage to
+// be handed back; a small answer does not.
+func TestLargeAnswersHandMemoryBack(t *testing.T) {
+	api := sampleAPI()
+	tt := newTabTest(t, api)
+	trims := 0
+	tt.env.trim = func() { trims++ }
+	w := newWorklist(tt.env)
+	tt.win.SetContent(w.content())
+	t.Cleanup(w.start())
+	if trims != 0 {
+		t.Fatalf("3 appointments asked for %d trims, want 0", trims)
+	}
+	for i := range bigAnswer {
+		o := gdtOrder()
+		o.ID = fmt.Sprintf("o-%d", i)
+		api.orders = append(api.orders, o)
+	}
+	w.reload()
+	if trims != 1 {
+		t.Errorf("the Worklist took in %d appointments: %d trims, want 1", len(w.orders), trims)
+	}
+	g := newGroups(tt.env)
+	g.reload()
+	if trims != 2 {
+		t.Errorf("the Groups tab counted %d appointments: %d trims in all, want 2", len(api.orders), trims)
 	}
 }

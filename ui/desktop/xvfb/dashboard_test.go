@@ -124,7 +124,9 @@ func buildMconnect(t *testing.T, root, dir string) string {
 	bin := filepath.Join(dir, "mconnect")
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/mesi/mconnect")
+	// As the Makefile and scripts/dist.sh build it (no_emoji: without
+	// Fyne's emoji font).
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "no_emoji", "-o", bin, "github.com/mesi/mconnect")
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {

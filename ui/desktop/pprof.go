@@ -1,0 +1,96 @@
+package desktop
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// EnvPprof names the variable that, when set to a loopback address
+// ("127.0.0.1:6060", or a port alone), serves Go's profiles
+// (/debug/pprof/) of the desktop application there, to measure its idle
+// cost. Unset: nothing listens.
+const EnvPprof = "MCONNECT_PPROF"
+
+// pprofAddr checks the address asked for in EnvPprof: loopback only.
+func pprofAddr(v string) (string, error) {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		v = net.JoinHostPort("127.0.0.1", v)
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("%s=%q: not an address: %w", EnvPprof, v, err)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("%s=%q: profiles are served on a loopback address only (127.0.0.1)", EnvPprof, v)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// startPprof serves the profiles when EnvPprof asks for it.
+func startPprof(log logrus.FieldLogger) {
+	v := os.Getenv(EnvPprof)
+	if v == "" {
+		return
+	}
+	addr, err := pprofAddr(v)
+	if err != nil {
+		log.WithError(err).Warn("ui: profiles not served")
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.WithError(err).Warn("ui: profiles not served")
+		return
+	}
+	log.WithField("address", ln.Addr().String()).Info("ui: serving Go profiles at /debug/pprof/")
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.WithError(err).Warn("ui: profiles")
+		}
+	}()
+}
+
+// releaseDelay lets Fyne's loop destroy a closed window (on its next
+// frame), and the answers that come together (the Worklist's and the
+// Groups tab's) arrive, before the memory is handed back.
+const releaseDelay = 2 * time.Second
+
+// trimmer hands back to the system what the GUI no longer needs: the Go
+// heap a closed Dashboard or a large answer left behind, and the C heap
+// the graphics stack freed. Requests within releaseDelay make one.
+type trimmer struct {
+	mu    sync.Mutex
+	timer *time.Timer
+}
+
+// soon asks for it releaseDelay from now; call it from any goroutine.
+func (t *trimmer) soon() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.timer = time.AfterFunc(releaseDelay, func() {
+		debug.FreeOSMemory()
+		trimCHeap()
+	})
+}

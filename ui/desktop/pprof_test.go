@@ -1,0 +1,30 @@
+package desktop
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPprofAddr(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"6060", "127.0.0.1:6060", ""},
+		{"127.0.0.1:6060", "127.0.0.1:6060", ""},
+		{"localhost:0", "127.0.0.1:0", ""},
+		{"[::1]:6060", "[::1]:6060", ""},
+		{"0.0.0.0:6060", "", "loopback address only"},
+		{":6060", "", "loopback address only"},
+		{"192.168.1.20:6060", "", "loopback address only"},
+		{"clinic-pc:6060", "", "loopback address only"},
+	}
+	for _, tc := range tests {
+		got, err := pprofAddr(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), EnvPprof)):
+			t.Errorf("pprofAddr(%q) error %v, want one naming %s and %q", tc.in, err, EnvPprof, tc.err)
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("pprofAddr(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
