@@ -25,7 +25,7 @@ cp scripts/bench/node-hl7-peer.js "$cache/"
 go build -o "$work/mllpload" ./internal/tools/mllpload
 bin="${MCONNECT:-}"
 if [ -z "$bin" ]; then
-	go build -o "$work/mconnect" .
+	go build -tags no_emoji -o "$work/mconnect" .
 	bin="$work/mconnect"
 fi
 
