@@ -183,17 +183,17 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in one immediate transaction, committing when fn returns nil.
+// tx runs fn in one immediate transaction, committing when fn returns nil,
+// and returns once the commit is on disk (s.wal). The writer is free again
+// while the disk is flushed.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if err := s.txNoFlush(ctx, fn); err != nil {
+	if err := s.commitTx(ctx, fn); err != nil {
 		return err
 	}
 	return s.wal.wait()
 }
 
-// txNoFlush is tx without the wait for the disk: the caller has the WAL
-// flushed (s.wal) before it reports the write done.
-func (s *Store) txNoFlush(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) commitTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
