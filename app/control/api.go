@@ -26,6 +26,9 @@ type API interface {
 
 	// Orders lists appointments (newest first) matching q.
 	Orders(ctx context.Context, q OrderQuery) ([]domain.Order, error)
+	// CountOrders counts the appointments matching q (its Limit and
+	// Summary aside) by group ID.
+	CountOrders(ctx context.Context, q OrderQuery) (map[string]int, error)
 	// Order returns one appointment with every field.
 	Order(ctx context.Context, id string) (domain.Order, error)
 	// DeleteOrder takes an appointment off the worklist (audit-logged with
@@ -172,6 +175,9 @@ type OrderQuery struct {
 	// Text matches name, patient ID, order number and other text.
 	Text  string `json:"text,omitempty"`
 	Limit int    `json:"limit,omitempty"`
+	// Summary leaves out what only an appointment's details show (Fields,
+	// Meta: most of it), for a list; Order returns the whole appointment.
+	Summary bool `json:"summary,omitempty"`
 }
 
 // DeleteOrderRequest deletes an appointment; Reason is required.
@@ -325,6 +331,9 @@ type LogQuery struct {
 	Level string `json:"level,omitempty"`
 	Text  string `json:"text,omitempty"`
 	Limit int    `json:"limit,omitempty"`
+	// Summary leaves out what only an appointment's details show (Fields,
+	// Meta: most of it), for a list; Order returns the whole appointment.
+	Summary bool `json:"summary,omitempty"`
 }
 
 // LogLine is one log entry. Patient data is never logged above debug.

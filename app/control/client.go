@@ -100,6 +100,11 @@ func (c *Client) Orders(ctx context.Context, q OrderQuery) (out []domain.Order, 
 	return out, c.call(ctx, "Orders", q, &out)
 }
 
+// CountOrders implements API.
+func (c *Client) CountOrders(ctx context.Context, q OrderQuery) (out map[string]int, err error) {
+	return out, c.call(ctx, "CountOrders", q, &out)
+}
+
 // Order implements API.
 func (c *Client) Order(ctx context.Context, id string) (o domain.Order, err error) {
 	return o, c.call(ctx, "Order", stringRequest{ID: id}, &o)

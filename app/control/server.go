@@ -119,6 +119,7 @@ func handlers(api API) map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"Status":       method(func(ctx context.Context, _ none) (Status, error) { return api.Status(ctx) }),
 		"Orders":       method(api.Orders),
+		"CountOrders":  method(api.CountOrders),
 		"Order":        method(func(ctx context.Context, r stringRequest) (any, error) { return api.Order(ctx, r.ID) }),
 		"DeleteOrder":  method(api.DeleteOrder),
 		"Deliveries":   method(api.Deliveries),

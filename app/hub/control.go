@@ -79,8 +79,18 @@ func (h *Hub) LANAddress() string {
 
 // Orders implements control.API.
 func (h *Hub) Orders(ctx context.Context, q control.OrderQuery) ([]domain.Order, error) {
-	out, err := h.store.Orders(ctx, store.OrderFilter{States: q.States, Group: q.Group, Search: q.Text, Limit: q.Limit})
+	out, err := h.store.Orders(ctx, orderFilter(q))
 	return out, typed(err)
+}
+
+// CountOrders implements control.API.
+func (h *Hub) CountOrders(ctx context.Context, q control.OrderQuery) (map[string]int, error) {
+	out, err := h.store.CountOrders(ctx, orderFilter(q))
+	return out, typed(err)
+}
+
+func orderFilter(q control.OrderQuery) store.OrderFilter {
+	return store.OrderFilter{States: q.States, Group: q.Group, Search: q.Text, Limit: q.Limit, Summary: q.Summary}
 }
 
 // Order implements control.API.

@@ -104,6 +104,29 @@ func TestControlEndpointServesTheHub(t *testing.T) {
 		t.Errorf("a group without a name: %v", err)
 	}
 
+	// The Worklist's summary and the Groups tab's counts, over the endpoint.
+	o := domain.Order{Connection: "birpis", SourceMessageID: "m1", PlacerNumber: "A1", Action: domain.ActionNew,
+		Measurement: "ECG", Patient: domain.Patient{ID: "P1", Name: domain.PersonName{Family: "Novak"}},
+		Fields: []domain.Field{{Key: "OBR-4", Value: "ECG"}}, Meta: map[string]string{"hl7.version": "2.3"}}
+	acc, err := h.store.ApplyOrder(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := []domain.OrderState{domain.OrderScheduled, domain.OrderInProgress}
+	full, err := c.Orders(ctx, control.OrderQuery{States: open})
+	if err != nil || len(full) != 1 || len(full[0].Fields) != 1 {
+		t.Fatalf("orders: %+v %v", full, err)
+	}
+	sum, err := c.Orders(ctx, control.OrderQuery{States: open, Summary: true})
+	if err != nil || len(sum) != 1 || sum[0].ID != acc.OrderID || sum[0].Fields != nil || sum[0].Meta != nil ||
+		sum[0].Patient.Name.Family != "Novak" {
+		t.Fatalf("summary: %+v %v", sum, err)
+	}
+	counts, err := c.CountOrders(ctx, control.OrderQuery{States: open})
+	if err != nil || len(counts) != 1 || counts[full[0].Group] != 1 {
+		t.Fatalf("counts: %v %v", counts, err)
+	}
+
 	// A malformed request is refused with a typed error.
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(h.dataDir, control.SocketName))

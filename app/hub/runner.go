@@ -232,6 +232,11 @@ func (r *Runner) Orders(ctx context.Context, q control.OrderQuery) ([]domain.Ord
 	return via(r, func(h *Hub) ([]domain.Order, error) { return h.Orders(ctx, q) })
 }
 
+// CountOrders implements control.API.
+func (r *Runner) CountOrders(ctx context.Context, q control.OrderQuery) (map[string]int, error) {
+	return via(r, func(h *Hub) (map[string]int, error) { return h.CountOrders(ctx, q) })
+}
+
 // Order implements control.API.
 func (r *Runner) Order(ctx context.Context, id string) (domain.Order, error) {
 	return via(r, func(h *Hub) (domain.Order, error) { return h.Order(ctx, id) })

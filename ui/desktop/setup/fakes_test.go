@@ -85,6 +85,9 @@ func (f *fakeAPI) ExportDiagnostics(_ context.Context, req control.DiagRequest) 
 func (f *fakeAPI) Orders(context.Context, control.OrderQuery) ([]domain.Order, error) {
 	return nil, unavailable("orders")
 }
+func (f *fakeAPI) CountOrders(context.Context, control.OrderQuery) (map[string]int, error) {
+	return nil, unavailable("counts")
+}
 func (f *fakeAPI) Order(context.Context, string) (domain.Order, error) {
 	return domain.Order{}, unavailable("order")
 }

@@ -23,6 +23,7 @@ type fakeAPI struct {
 	err error
 
 	queries  []control.OrderQuery
+	counts   []control.OrderQuery // CountOrders' queries
 	orderIDs []string
 	deletes  []control.DeleteOrderRequest
 	changes  []control.TabletChange
@@ -62,19 +63,14 @@ func (f *fakeAPI) Orders(_ context.Context, q control.OrderQuery) ([]domain.Orde
 	if f.err != nil {
 		return nil, f.err
 	}
-	text := strings.ToLower(q.Text)
 	var out []domain.Order
 	for _, o := range f.orders {
-		if q.Group != "" && o.Group != q.Group {
+		if !orderMatches(o, q) {
 			continue
 		}
-		if len(q.States) > 0 && !slices.Contains(q.States, o.State) {
-			continue
-		}
-		if text != "" && !strings.Contains(strings.ToLower(o.Patient.Name.Full()), text) &&
-			!strings.Contains(strings.ToLower(o.Patient.ID), text) &&
-			!strings.Contains(strings.ToLower(o.PlacerNumber), text) {
-			continue
+		if q.Summary {
+			// As the hub: a list row's appointment without its fields.
+			o.Fields, o.Meta = nil, nil
 		}
 		out = append(out, o)
 		if q.Limit > 0 && len(out) == q.Limit {
@@ -82,6 +78,38 @@ func (f *fakeAPI) Orders(_ context.Context, q control.OrderQuery) ([]domain.Orde
 		}
 	}
 	return out, nil
+}
+
+func (f *fakeAPI) CountOrders(_ context.Context, q control.OrderQuery) (map[string]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.counts = append(f.counts, q)
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := map[string]int{}
+	for _, o := range f.orders {
+		if orderMatches(o, q) {
+			out[o.Group]++
+		}
+	}
+	return out, nil
+}
+
+// orderMatches filters as the hub does (text: name, patient ID, order number).
+func orderMatches(o domain.Order, q control.OrderQuery) bool {
+	text := strings.ToLower(q.Text)
+	switch {
+	case q.Group != "" && o.Group != q.Group:
+		return false
+	case len(q.States) > 0 && !slices.Contains(q.States, o.State):
+		return false
+	case text != "" && !strings.Contains(strings.ToLower(o.Patient.Name.Full()), text) &&
+		!strings.Contains(strings.ToLower(o.Patient.ID), text) &&
+		!strings.Contains(strings.ToLower(o.PlacerNumber), text):
+		return false
+	}
+	return true
 }
 
 func (f *fakeAPI) Order(_ context.Context, id string) (domain.Order, error) {

@@ -111,9 +111,7 @@ type groupFacts struct {
 	groups  []domain.Group
 	tablets []domain.Device
 	open    map[string]int // open appointments by group
-	// answered is how many appointments the hub sent to count.
-	answered int
-	codes    map[string][]string
+	codes   map[string][]string
 }
 
 func (g *groups) reload() {
@@ -134,16 +132,10 @@ func (g *groups) reload() {
 		if f.tablets, err = api.Tablets(ctx); err != nil {
 			return f, err
 		}
-		open, err := api.Orders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
-			domain.OrderInProgress}, Limit: worklistLimit})
-		if err != nil {
+		// Counted by the hub: neither it nor the tab decodes the appointments.
+		if f.open, err = api.CountOrders(ctx, control.OrderQuery{States: []domain.OrderState{domain.OrderScheduled,
+			domain.OrderInProgress}}); err != nil {
 			return f, err
-		}
-		// Counted here: the tab keeps the counts, not 10,000 appointments.
-		f.answered = len(open)
-		f.open = map[string]int{}
-		for _, o := range open {
-			f.open[o.Group]++
 		}
 		if doc, err := api.Config(ctx); err == nil {
 			f.codes = groupCodes(doc.JSON)
@@ -151,7 +143,6 @@ func (g *groups) reload() {
 		return f, nil
 	}, func(f groupFacts, err error) {
 		defer g.follow.answered(g.reload)
-		g.env.trimAfter(f.answered)
 		if seq != g.seq {
 			return
 		}

@@ -135,7 +135,9 @@ func (w *worklist) start() (cancel func()) {
 
 // query is what the search and filters ask for.
 func (w *worklist) query() control.OrderQuery {
-	q := control.OrderQuery{Text: strings.TrimSpace(w.search.Text), Limit: worklistLimit}
+	// A summary: the rows show none of the source fields (the details ask
+	// for the whole appointment).
+	q := control.OrderQuery{Text: strings.TrimSpace(w.search.Text), Limit: worklistLimit, Summary: true}
 	if i := w.group.SelectedIndex(); i > 0 && i-1 < len(w.groups) {
 		q.Group = w.groups[i-1].ID
 	}

@@ -642,6 +642,9 @@ func TestWorklistKeepsOnlyWhatTheListShows(t *testing.T) {
 			t.Errorf("the list keeps %s with %d fields, %d meta values", o.ID, len(o.Fields), len(o.Meta))
 		}
 	}
+	if !api.lastQuery().Summary {
+		t.Error("the Worklist asked for every field of every appointment, not a summary")
+	}
 	src := api.orders[0]
 	if len(src.Fields) == 0 {
 		t.Fatal("the sample order has no fields to leave out")
@@ -681,9 +684,15 @@ func TestLargeAnswersHandMemoryBack(t *testing.T) {
 	if trims != 1 {
 		t.Errorf("the Worklist took in %d appointments: %d trims, want 1", len(w.orders), trims)
 	}
+	// The Groups tab has the hub count them: no appointments to take in.
+	queries := len(api.queries)
 	g := newGroups(tt.env)
 	g.reload()
-	if trims != 2 {
-		t.Errorf("the Groups tab counted %d appointments: %d trims in all, want 2", len(api.orders), trims)
+	if trims != 1 || len(api.queries) != queries || len(api.counts) != 1 {
+		t.Errorf("the Groups tab with %d appointments: %d trims in all (want 1), %d order lists (want 0), %d counts (want 1)",
+			len(api.orders), trims, len(api.queries)-queries, len(api.counts))
+	}
+	if n := len(g.items); n == 0 || g.items[0].open == 0 {
+		t.Errorf("the Groups tab shows no open appointments: %+v", g.items)
 	}
 }
