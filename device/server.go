@@ -46,7 +46,8 @@ type Store interface {
 // Hub is what the endpoint needs from the hub.
 type Hub interface {
 	// Worklist returns the open orders of a group, oldest first (the hub may
-	// ask pull-type cloud connectors here).
+	// ask pull-type cloud connectors here). Only what SummaryOf reads is
+	// needed: the hub may leave out Fields and Meta.
 	Worklist(ctx context.Context, group string) ([]domain.Order, error)
 	// AcceptResult returns only after the result and one delivery per
 	// outbound connection are durably stored. duplicate reports a result

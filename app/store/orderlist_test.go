@@ -28,6 +28,15 @@ func TestOrdersSummary(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	wl, err := s.Worklist(ctx, domain.DefaultGroupID)
+	if err != nil || len(wl) != 5 {
+		t.Fatalf("worklist: %d orders, %v", len(wl), err)
+	}
+	for _, o := range wl {
+		if o.Fields != nil || o.Meta != nil || o.ServiceText != "Resting ECG" || o.Patient.ID != "P1" {
+			t.Fatalf("a worklist entry is not the order's summary: %+v", o)
+		}
+	}
 	for _, f := range []OrderFilter{{}, {Search: "Horvat"}, {Limit: 2}, {States: []domain.OrderState{domain.OrderScheduled}}} {
 		full, err := s.Orders(ctx, f)
 		if err != nil {

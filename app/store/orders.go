@@ -248,9 +248,12 @@ func (s *Store) Order(ctx context.Context, id string) (domain.Order, error) {
 	return *o, nil
 }
 
-// Worklist returns the orders on a group's worklist, oldest first.
+// Worklist returns the orders on a group's worklist, oldest first, as
+// summaries (without Fields and Meta, as OrderFilter.Summary): what a
+// tablet's list shows; Order has the rest.
 func (s *Store) Worklist(ctx context.Context, group string) ([]domain.Order, error) {
-	return s.queryOrders(ctx, `SELECT data FROM orders WHERE grp=? AND state IN ('scheduled','in_progress') ORDER BY received_at, id`, group)
+	return s.queryOrders(ctx, `SELECT json_remove(data,'$.fields','$.meta') FROM orders
+		WHERE grp=? AND state IN ('scheduled','in_progress') ORDER BY received_at, id`, group)
 }
 
 // OrderFilter selects orders for the Dashboard. Empty fields match all.
