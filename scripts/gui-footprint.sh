@@ -83,10 +83,11 @@ measure() {
 	alive
 	t1=$(ticks)
 	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
-	printf '%-12s RSS %s, CPU %s over %ss, threads %s\n' "$1:" \
+	printf '%-12s RSS %s, CPU %s over %ss, threads %s, peak RSS so far %s\n' "$1:" \
 		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")" \
 		"$last_cpu %" \
-		"$span" "$(awk '/Threads/{print $2}' "/proc/$gui/status")"
+		"$span" "$(awk '/Threads/{print $2}' "/proc/$gui/status")" \
+		"$(awk '/VmHWM/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")"
 	printf '%-12s MB by mapping: %s\n' "" "$(parts)"
 }
 if [ -n "${ORDERS:-}" ]; then
