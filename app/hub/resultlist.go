@@ -42,7 +42,7 @@ func (h *Hub) Results(ctx context.Context, q control.ResultQuery) ([]control.Res
 		}
 		p := r.Patient
 		if p == nil && r.OrderID != "" {
-			o, err := h.store.Order(ctx, r.OrderID)
+			o, err := h.store.OrderSummary(ctx, r.OrderID) // the patient only
 			switch {
 			case err == nil:
 				p = &o.Patient

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -27,6 +28,13 @@ func TestOrdersSummary(t *testing.T) {
 		if _, err := s.ApplyOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
+	}
+	one, err := s.OrderSummary(ctx, wl0(t, s).ID)
+	if err != nil || one.Fields != nil || one.Meta != nil || one.Patient.ID != "P1" || one.ServiceText != "Resting ECG" {
+		t.Fatalf("one order's summary: %+v %v", one, err)
+	}
+	if _, err := s.OrderSummary(ctx, "no-such-order"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("an unknown order's summary: %v", err)
 	}
 	wl, err := s.Worklist(ctx, domain.DefaultGroupID)
 	if err != nil || len(wl) != 5 {
@@ -64,6 +72,16 @@ func TestOrdersSummary(t *testing.T) {
 			}
 		}
 	}
+}
+
+// wl0 is the first order of the store's full list.
+func wl0(t *testing.T, s *Store) domain.Order {
+	t.Helper()
+	all, err := s.Orders(context.Background(), OrderFilter{})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("orders: %d, %v", len(all), err)
+	}
+	return all[0]
 }
 
 func TestCountOrders(t *testing.T) {

@@ -239,6 +239,25 @@ func getOrder(ctx context.Context, q interface {
 	return o, nil
 }
 
+// OrderSummary returns one order by ID without its source fields and
+// connection data (as OrderFilter.Summary), for lists that name its
+// patient.
+func (s *Store) OrderSummary(ctx context.Context, id string) (domain.Order, error) {
+	var data string
+	err := s.db.QueryRowContext(ctx, `SELECT json_remove(data,'$.fields','$.meta') FROM orders WHERE id=?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Order{}, fmt.Errorf("store: order %s: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return domain.Order{}, fmt.Errorf("store: read order %s: %w", id, err)
+	}
+	o, err := decodeOrder(data)
+	if err != nil {
+		return domain.Order{}, fmt.Errorf("store: decode order %s: %w", id, err)
+	}
+	return *o, nil
+}
+
 // Order returns one order by ID.
 func (s *Store) Order(ctx context.Context, id string) (domain.Order, error) {
 	o, err := getOrder(ctx, s.db, id)
