@@ -195,7 +195,14 @@ type attachmentRow struct {
 	SHA256      string `json:"sha256"`
 }
 
-func encodeOrder(o *domain.Order) ([]byte, error) { return json.Marshal(orderRowOf(o)) }
+func encodeOrder(o *domain.Order) ([]byte, error) {
+	n := 1024 // what an order without source fields takes, about
+	for _, f := range o.Fields {
+		n += len(f.Key) + len(f.Label) + len(f.Value) + len(f.Text) + 40
+	}
+	r := orderRowOf(o)
+	return appendOrderRow(make([]byte, 0, n), &r)
+}
 
 func decodeOrder(data string) (*domain.Order, error) {
 	var r orderRow
