@@ -302,29 +302,91 @@ func (s *Segment) C(i, c int) string { return s.Get(i, 1, c, 1) }
 func (s *Segment) Text(i int) string { return fieldText(s.Field(i)) }
 
 func fieldText(f Field) string {
-	var reps []string
-	for _, r := range f {
-		reps = append(reps, repText(r))
+	last := len(f) - 1
+	for last >= 0 && repEmpty(f[last]) {
+		last--
 	}
-	for len(reps) > 0 && reps[len(reps)-1] == "" {
-		reps = reps[:len(reps)-1]
+	switch {
+	case last < 0:
+		return ""
+	case last == 0:
+		return repText(f[0])
 	}
-	return strings.Join(reps, "~")
+	b := make([]byte, 0, 64)
+	for i := 0; i <= last; i++ {
+		if i > 0 {
+			b = append(b, '~')
+		}
+		b = appendRep(b, f[i])
+	}
+	return string(b)
 }
 
+// repText is r as HL7 text: its components joined by ^, each component's
+// subcomponents by &, trailing empty parts left out.
 func repText(r Repetition) string {
-	var comps []string
-	for _, c := range r {
-		subs := append([]string(nil), c...)
-		for len(subs) > 0 && subs[len(subs)-1] == "" {
-			subs = subs[:len(subs)-1]
+	last := len(r) - 1
+	for last >= 0 && compEmpty(r[last]) {
+		last--
+	}
+	if last == 0 {
+		// One component (the most common field): no copy when it has one
+		// subcomponent.
+		c := r[0]
+		ls := len(c) - 1
+		for ls >= 0 && c[ls] == "" {
+			ls--
 		}
-		comps = append(comps, strings.Join(subs, "&"))
+		if ls == 0 {
+			return c[0]
+		}
 	}
-	for len(comps) > 0 && comps[len(comps)-1] == "" {
-		comps = comps[:len(comps)-1]
+	if last < 0 {
+		return ""
 	}
-	return strings.Join(comps, "^")
+	return string(appendRep(make([]byte, 0, 64), r))
+}
+
+func appendRep(b []byte, r Repetition) []byte {
+	last := len(r) - 1
+	for last >= 0 && compEmpty(r[last]) {
+		last--
+	}
+	for i := 0; i <= last; i++ {
+		if i > 0 {
+			b = append(b, '^')
+		}
+		c := r[i]
+		ls := len(c) - 1
+		for ls >= 0 && c[ls] == "" {
+			ls--
+		}
+		for j := 0; j <= ls; j++ {
+			if j > 0 {
+				b = append(b, '&')
+			}
+			b = append(b, c[j]...)
+		}
+	}
+	return b
+}
+
+func compEmpty(c Component) bool {
+	for _, s := range c {
+		if s != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func repEmpty(r Repetition) bool {
+	for _, c := range r {
+		if !compEmpty(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // NumFields is the number of the last field present in the segment.

@@ -367,7 +367,7 @@ func (m *Mapper) addFields(o *domain.Order, seg *Segment, only ...int) {
 		if v == "" {
 			return
 		}
-		key := seg.Name + "-" + strconv.Itoa(i)
+		key := fieldKey(seg.Name, i)
 		o.Fields = append(o.Fields, domain.Field{Key: key, Label: labels[key], Value: v, Text: FieldText(key, f, m.opts.Location)})
 		if key == "OBR-27" || key == "ORC-7" {
 			for _, c := range []int{4, 6} {
@@ -388,6 +388,28 @@ func (m *Mapper) addFields(o *domain.Order, seg *Segment, only ...int) {
 	for i := 1; i <= seg.NumFields(); i++ {
 		emit(i)
 	}
+}
+
+// fieldKeys holds the keys ("PID-5") of the fields of the segments an
+// order's fields come from, so that mapping builds no key string per field.
+// Read only after init.
+var fieldKeys = func() map[string][]string {
+	m := make(map[string][]string)
+	for _, seg := range []string{"MSH", "PID", "PV1", "ORC", "OBR"} {
+		ks := make([]string, 64)
+		for i := range ks {
+			ks[i] = seg + "-" + strconv.Itoa(i)
+		}
+		m[seg] = ks
+	}
+	return m
+}()
+
+func fieldKey(seg string, i int) string {
+	if ks := fieldKeys[seg]; i >= 0 && i < len(ks) {
+		return ks[i]
+	}
+	return seg + "-" + strconv.Itoa(i)
 }
 
 func (m *Mapper) time(seg *Segment, field int) (time.Time, error) {
