@@ -75,6 +75,14 @@ type DeviceConfig struct {
 	Discovery      bool     `json:"discovery"` // mDNS/DNS-SD announcement
 	MaxReportMB    int      `json:"maxReportMB"`
 	PairingCodeTTL Duration `json:"pairingCodeTTL"`
+	// Limits of the endpoint; zero means the endpoint's default
+	// (docs/CONFIG.md): connections held open at once, and from one
+	// address; how long a connection may wait before its first request;
+	// the appointments one worklist answer lists.
+	MaxConnections      int      `json:"maxConnections,omitempty"`
+	MaxConnectionsPerIP int      `json:"maxConnectionsPerIP,omitempty"`
+	FirstRequestTimeout Duration `json:"firstRequestTimeout,omitempty"`
+	MaxWorklist         int      `json:"maxWorklist,omitempty"`
 }
 
 // DeliveryConfig tunes the result outbox.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -88,7 +89,14 @@ func decode(data []byte, schema Schema) (*Config, error) {
 		d := json.NewDecoder(bytes.NewReader(r.msg))
 		d.DisallowUnknownFields()
 		if err := d.Decode(into); err != nil {
-			return prefixKey(key, describeJSONError(data, r.off, err))
+			k := badKey(r.msg, into, err)
+			err = describeJSONError(data, r.off, err)
+			if k != "" {
+				// A value its type refused (a duration that is none):
+				// encoding/json does not say which key held it.
+				err = fmt.Errorf("%s: %w", k, err)
+			}
+			return prefixKey(key, err)
 		}
 		return nil
 	}
@@ -124,6 +132,45 @@ func decode(data []byte, schema Schema) (*Config, error) {
 		return nil, &ValidationError{Problems: probs}
 	}
 	return &c, nil
+}
+
+// badKey finds the key of msg (an object decoded into into) whose value
+// failed with err when err names no key itself: each key is decoded alone
+// into a fresh value of into's type, and the first, in the file's order,
+// that fails is it. "" when err names its key or none fails alone.
+func badKey(msg json.RawMessage, into any, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) || strings.HasPrefix(err.Error(), "json: unknown field") {
+		return ""
+	}
+	t := reflect.TypeOf(into)
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(msg))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := tok.(string)
+		var v json.RawMessage
+		if d.Decode(&v) != nil {
+			return ""
+		}
+		one, merr := json.Marshal(map[string]json.RawMessage{k: v})
+		if merr != nil {
+			return ""
+		}
+		if json.Unmarshal(one, reflect.New(t.Elem()).Interface()) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 // prefixKey puts the top-level key before a decoding error that does not

@@ -155,6 +155,20 @@ func (c *Config) Validate(schema Schema) error {
 	if d := c.Device.PairingCodeTTL.D(); d < time.Minute || d > 24*time.Hour {
 		ck.Add("device.pairingCodeTTL", "%s out of range 1m..24h", d)
 	}
+	if n := c.Device.MaxConnections; n != 0 && (n < 16 || n > 8192) {
+		ck.Add("device.maxConnections", "%d out of range 16..8192 (0: the default, 512)", n)
+	}
+	if n := c.Device.MaxConnectionsPerIP; n != 0 && (n < 1 || n > 1024) {
+		ck.Add("device.maxConnectionsPerIP", "%d out of range 1..1024 (0: the default, 16)", n)
+	} else if m := c.Device.MaxConnections; n != 0 && m != 0 && n > m {
+		ck.Add("device.maxConnectionsPerIP", "%d is more than device.maxConnections (%d)", n, m)
+	}
+	if d := c.Device.FirstRequestTimeout.D(); d != 0 && (d < time.Second || d > 5*time.Minute) {
+		ck.Add("device.firstRequestTimeout", "%s out of range 1s..5m (0: the default, 10s)", d)
+	}
+	if n := c.Device.MaxWorklist; n != 0 && (n < 10 || n > 10000) {
+		ck.Add("device.maxWorklist", "%d out of range 10..10000 (0: the default, 500)", n)
+	}
 	if c.Delivery.InitialBackoff.D() < 100*time.Millisecond {
 		ck.Add("delivery.initialBackoff", "%s is shorter than 100ms", c.Delivery.InitialBackoff.D())
 	}

@@ -31,7 +31,7 @@ func freeAddr(t testing.TB) string {
 
 // newBirpisHub builds and runs a hub with a Birpis (HL7/MLLP) config on
 // loopback ports in a temp data folder.
-func newBirpisHub(t testing.TB) (*Hub, *config.Config) {
+func newBirpisHub(t testing.TB, edits ...func(*config.Config)) (*Hub, *config.Config) {
 	t.Helper()
 	c, err := registry.Example("birpis", testfs.TempDir(t))
 	if err != nil {
@@ -41,6 +41,9 @@ func newBirpisHub(t testing.TB) (*Hub, *config.Config) {
 	config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).Listen = freeAddr(t)
 	config.SectionOf[*hl7net.MLLPConfig](c, hl7net.MLLPSection).ResultHost = freeAddr(t)
 	c.Log.Level = "warn"
+	for _, edit := range edits {
+		edit(c)
+	}
 	h, err := New(c, Options{LogStderr: discard{}})
 	if err != nil {
 		t.Fatal(err)

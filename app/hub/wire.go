@@ -31,14 +31,18 @@ func (h *Hub) wire() error {
 		},
 	}, h.log)
 	srv, err := device.NewServer(device.Options{
-		Listen:         cfg.Device.Listen,
-		DataDir:        h.dataDir,
-		PlainHTTP:      cfg.Device.PlainHTTP,
-		MaxReportBytes: int64(cfg.Device.MaxReportMB) << 20,
-		Discovery:      device.DiscoveryOptions{Enabled: cfg.Device.Discovery, InstanceName: cfg.Hub.Name},
-		HubID:          h.hubID,
-		HubName:        cfg.Hub.Name,
-		Version:        Version,
+		Listen:              cfg.Device.Listen,
+		DataDir:             h.dataDir,
+		PlainHTTP:           cfg.Device.PlainHTTP,
+		MaxReportBytes:      int64(cfg.Device.MaxReportMB) << 20,
+		MaxConns:            cfg.Device.MaxConnections,
+		MaxConnsPerIP:       cfg.Device.MaxConnectionsPerIP,
+		FirstRequestTimeout: cfg.Device.FirstRequestTimeout.D(),
+		MaxWorklist:         cfg.Device.MaxWorklist,
+		Discovery:           device.DiscoveryOptions{Enabled: cfg.Device.Discovery, InstanceName: cfg.Hub.Name},
+		HubID:               h.hubID,
+		HubName:             cfg.Hub.Name,
+		Version:             Version,
 	}, h.store, h, h.log, h.health)
 	if err != nil {
 		return fmt.Errorf("tablet endpoint: %w", err)
