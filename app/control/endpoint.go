@@ -8,6 +8,7 @@ import (
 // Endpoint is the hub's listening control endpoint.
 type Endpoint struct {
 	ln      net.Listener
+	token   string // required of every request when set (Windows)
 	cleanup func()
 }
 
@@ -15,17 +16,17 @@ type Endpoint struct {
 // socket control.sock (mode 0600) whose peers must be this OS user; on
 // Windows loopback TCP with a random token in a user-only file.
 func Listen(dataDir string) (*Endpoint, error) {
-	ln, cleanup, err := listen(dataDir)
+	ln, token, cleanup, err := listen(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	return &Endpoint{ln: ln, cleanup: cleanup}, nil
+	return &Endpoint{ln: ln, token: token, cleanup: cleanup}, nil
 }
 
 // Serve answers api on the endpoint until ctx is done, then removes it.
 func (e *Endpoint) Serve(ctx context.Context, api API) error {
 	defer e.cleanup()
-	return Serve(ctx, e.ln, api, sameUser)
+	return serve(ctx, e.ln, api, sameUser, e.token)
 }
 
 // Close stops listening and removes the endpoint.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,28 +24,26 @@ type tokenListener struct {
 	net.Listener
 }
 
-func listen(dataDir string) (net.Listener, func(), error) {
+func listen(dataDir string) (net.Listener, string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("control endpoint: %w", err)
+		return nil, "", nil, fmt.Errorf("control endpoint: %w", err)
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		ln.Close()
-		return nil, nil, fmt.Errorf("control endpoint: token: %w", err)
+		return nil, "", nil, fmt.Errorf("control endpoint: token: %w", err)
 	}
 	token := hex.EncodeToString(b)
 	path := filepath.Join(dataDir, AddrFileName)
 	if err := os.WriteFile(path, []byte(ln.Addr().String()+"\n"+token+"\n"), 0o600); err != nil {
 		ln.Close()
-		return nil, nil, fmt.Errorf("control endpoint: %w", err)
+		return nil, "", nil, fmt.Errorf("control endpoint: %w", err)
 	}
-	serverToken = token
-	return ln, func() { ln.Close(); os.Remove(path) }, nil
+	// Each endpoint checks its own token: a process may serve more than
+	// one data folder (tests, a restart in place).
+	return ln, token, func() { ln.Close(); os.Remove(path) }, nil
 }
-
-// serverToken is checked on every request (requireToken).
-var serverToken string
 
 func readEndpoint(dataDir string) (endpointAddr, error) {
 	f, err := os.Open(filepath.Join(dataDir, AddrFileName))
@@ -72,8 +69,4 @@ func readEndpoint(dataDir string) (endpointAddr, error) {
 func sameUser(c net.Conn) bool {
 	a, ok := c.RemoteAddr().(*net.TCPAddr)
 	return ok && a.IP.IsLoopback()
-}
-
-func checkToken(r *http.Request) bool {
-	return serverToken != "" && r.Header.Get("Authorization") == "Bearer "+serverToken
 }

@@ -3,6 +3,7 @@ package control
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,13 +18,19 @@ import (
 // as JSON lines. allow vets each connection (peer credentials); nil allows
 // every connection the listener accepts.
 func Serve(ctx context.Context, ln net.Listener, api API, allow func(net.Conn) bool) error {
+	return serve(ctx, ln, api, allow, "")
+}
+
+// serve is Serve requiring "Authorization: Bearer token" on every request
+// when token is set (the Windows endpoint's).
+func serve(ctx context.Context, ln net.Listener, api API, allow func(net.Conn) bool, token string) error {
 	mux := http.NewServeMux()
 	for name, h := range handlers(api) {
 		mux.HandleFunc("POST /v1/"+name, h)
 	}
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) { streamEvents(w, r, api) })
 	srv := &http.Server{
-		Handler:           limitBody(mux),
+		Handler:           limitBody(mux, token),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
@@ -51,9 +58,10 @@ func Serve(ctx context.Context, ln net.Listener, api API, allow func(net.Conn) b
 // maxRequest bounds a request body: control requests are small.
 const maxRequest = 1 << 20
 
-func limitBody(h http.Handler) http.Handler {
+func limitBody(h http.Handler, token string) http.Handler {
+	want := "Bearer " + token
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !checkToken(r) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
 			writeError(w, &Error{Kind: Unavailable, Message: "not allowed"})
 			return
 		}
