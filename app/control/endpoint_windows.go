@@ -20,10 +20,6 @@ const AddrFileName = "control.addr"
 
 type endpointAddr struct{ network, address, token string }
 
-type tokenListener struct {
-	net.Listener
-}
-
 func listen(dataDir string) (net.Listener, string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
