@@ -517,52 +517,67 @@ func (s *Shell) followCounts() (cancel func()) {
 
 func (s *Shell) loadCounts() {
 	s.counts.asked()
-	call(s.env, func(ctx context.Context, api control.API) (trayCounts, error) {
-		var c trayCounts
-		if ds, err := api.Tablets(ctx); err == nil {
-			now := time.Now()
-			for _, d := range ds {
-				if d.Revoked {
-					continue
-				}
-				c.tablets++
-				if d.Online(now) {
-					c.online++
-				}
-			}
-			c.countsKnown = true
-		}
-		waiting, err1 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
-			domain.DeliveryQueued, domain.DeliveryInflight, domain.DeliveryRetrying}, Limit: 10000})
-		attention, err2 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
-			domain.DeliveryFailed, domain.DeliveryAmbiguous}, Limit: 10000})
-		if err1 == nil && err2 == nil {
-			c.waiting, c.needPerson, c.resultsKnown = len(waiting), len(attention), true
-		}
-		if st, err := api.Status(ctx); err == nil {
-			if st.Update != nil {
-				c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
-				fyne.Do(func() {
-					s.lastUpdate = st.Update
-					if d := s.gui.dashboard(); d != nil {
-						d.showUpdate(st.Update, s.openURL)
-					}
-				})
-			}
-			fyne.Do(func() {
-				s.lastStorage = st.Storage
-				if d := s.gui.dashboard(); d != nil {
-					d.showStorage(st.Storage)
-				}
-			})
-		}
-		return c, nil
-	}, func(c trayCounts, _ error) {
+	call(s.env, loadTrayCounts, func(f trayFacts, _ error) {
 		defer s.counts.answered(s.loadCounts)
-		if s.gui.tray.setCounts(c) && s.desk != nil {
+		if f.status != nil {
+			if f.status.Update != nil {
+				s.lastUpdate = f.status.Update
+			}
+			s.lastStorage = f.status.Storage
+			if d := s.gui.dashboard(); d != nil {
+				if f.status.Update != nil {
+					d.showUpdate(f.status.Update, s.openURL)
+				}
+				d.showStorage(f.status.Storage)
+			}
+		}
+		if s.gui.tray.setCounts(f.counts) && s.desk != nil {
 			s.gui.tray.menu.Refresh()
 		}
 	})
+}
+
+// trayFacts are what the tray's counts are loaded with: the counts, and
+// the hub's status (nil when it could not be read) for the update notice
+// and the storage figures.
+type trayFacts struct {
+	counts trayCounts
+	status *control.Status
+}
+
+// loadTrayCounts reads the tablets online, the results waiting or
+// needing a person, and the hub's status. A part that cannot be read is
+// left unknown.
+func loadTrayCounts(ctx context.Context, api control.API) (trayFacts, error) {
+	var f trayFacts
+	c := &f.counts
+	if ds, err := api.Tablets(ctx); err == nil {
+		now := time.Now()
+		for _, d := range ds {
+			if d.Revoked {
+				continue
+			}
+			c.tablets++
+			if d.Online(now) {
+				c.online++
+			}
+		}
+		c.countsKnown = true
+	}
+	waiting, err1 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
+		domain.DeliveryQueued, domain.DeliveryInflight, domain.DeliveryRetrying}, Limit: 10000})
+	attention, err2 := api.Deliveries(ctx, control.DeliveryQuery{States: []domain.DeliveryState{
+		domain.DeliveryFailed, domain.DeliveryAmbiguous}, Limit: 10000})
+	if err1 == nil && err2 == nil {
+		c.waiting, c.needPerson, c.resultsKnown = len(waiting), len(attention), true
+	}
+	if st, err := api.Status(ctx); err == nil {
+		f.status = &st
+		if st.Update != nil {
+			c.updateVersion, c.updateURL = st.Update.Version, st.Update.URL
+		}
+	}
+	return f, nil
 }
 
 // Quit stops the GUI: OnQuit first (once), then the app.

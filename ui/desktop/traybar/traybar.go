@@ -1,0 +1,134 @@
+// Package traybar shows the hub's tray icon and its menu through
+// fyne.io/systray, without Fyne's app or driver: the tray process, whose
+// Dashboard runs as a process of its own, loads no OpenGL and runs no
+// event loop of Fyne's. The menu is a *fyne.Menu, the model package view
+// builds for both kinds of tray.
+package traybar
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/systray"
+)
+
+// Options are the tray icon's fixed parts.
+type Options struct {
+	// Title names the icon for the desktop (some Linux tray hosts fail
+	// without one).
+	Title string
+	// Icon is the first icon, shown until SetIcon.
+	Icon fyne.Resource
+	// Tapped is what a click on the icon itself does (not on its menu);
+	// nil: the desktop's default, usually the menu.
+	Tapped func()
+	// Ready is called on its own goroutine once the icon can take a menu.
+	Ready func()
+}
+
+var (
+	mu     sync.Mutex
+	menu   *fyne.Menu
+	ready  bool
+	onMenu func(*fyne.Menu) // for tests: called after each menu is shown
+)
+
+// Run shows the tray icon and blocks until Quit. Call it once, from the
+// main goroutine (the Windows tray needs its thread).
+func Run(opts Options) {
+	systray.Run(func() {
+		if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && opts.Title != "" {
+			systray.SetTitle(opts.Title)
+		}
+		if opts.Icon != nil {
+			_ = SetIcon(opts.Icon)
+		}
+		if opts.Tapped != nil {
+			systray.SetOnTapped(opts.Tapped)
+		}
+		mu.Lock()
+		ready = true
+		m := menu
+		mu.Unlock()
+		if m != nil {
+			SetMenu(m)
+		}
+		if opts.Ready != nil {
+			opts.Ready()
+		}
+	}, nil)
+}
+
+// Quit takes the icon away; Run returns.
+func Quit() { systray.Quit() }
+
+// SetTooltip sets the icon's tooltip.
+func SetTooltip(s string) { systray.SetTooltip(s) }
+
+// SetIcon shows r (a PNG) as the tray icon.
+func SetIcon(r fyne.Resource) error {
+	img, err := osIcon(r.Content())
+	if err != nil {
+		return fmt.Errorf("traybar: icon %s: %w", r.Name(), err)
+	}
+	systray.SetIcon(img)
+	return nil
+}
+
+// SetMenu shows m as the icon's menu, replacing what was there; call it
+// again after m's items changed. Before the icon is ready, m is kept and
+// shown when it is. Each item's Action runs on a goroutine of its own
+// item's clicks.
+func SetMenu(m *fyne.Menu) {
+	mu.Lock()
+	defer mu.Unlock()
+	menu = m
+	if !ready {
+		return
+	}
+	systray.ResetMenu()
+	addItems(m, nil)
+	if onMenu != nil {
+		onMenu(m)
+	}
+}
+
+func addItems(m *fyne.Menu, parent *systray.MenuItem) {
+	for _, it := range m.Items {
+		if it.IsSeparator {
+			if parent != nil {
+				parent.AddSeparator()
+			} else {
+				systray.AddSeparator()
+			}
+			continue
+		}
+		var item *systray.MenuItem
+		switch {
+		case parent != nil && it.Checked:
+			item = parent.AddSubMenuItemCheckbox(it.Label, "", true)
+		case parent != nil:
+			item = parent.AddSubMenuItem(it.Label, "")
+		case it.Checked:
+			item = systray.AddMenuItemCheckbox(it.Label, "", true)
+		default:
+			item = systray.AddMenuItem(it.Label, "")
+		}
+		if it.Disabled {
+			item.Disable()
+		}
+		if it.ChildMenu != nil {
+			addItems(it.ChildMenu, item)
+		}
+		go func(ch <-chan struct{}, action func()) {
+			// ResetMenu closes the channel of the items it removes.
+			for range ch {
+				if action != nil {
+					action()
+				}
+			}
+		}(item.ClickedCh, it.Action)
+	}
+}
