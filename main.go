@@ -13,6 +13,7 @@ import (
 
 func main() {
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Options{GUI: func(o cli.GUIOptions) error {
-		return desktop.Main(desktop.StartOptions{ConfigPath: o.ConfigPath, ShowDashboard: o.ShowDashboard, Tab: o.Tab, Pair: o.Pair, Stderr: o.Stderr})
+		return desktop.Main(desktop.StartOptions{ConfigPath: o.ConfigPath, ShowDashboard: o.ShowDashboard, Tab: o.Tab, Pair: o.Pair,
+			DashboardProcess: o.DashboardProcess, Stderr: o.Stderr})
 	}}))
 }

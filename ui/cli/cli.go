@@ -54,8 +54,12 @@ type GUIOptions struct {
 	// Tab is the Dashboard tab to open (empty: the last one).
 	Tab string
 	// Pair shows a pairing code at start.
-	Pair   bool
-	Stderr io.Writer
+	Pair bool
+	// DashboardProcess runs only the Dashboard window, as a process of
+	// the tray's (which starts it): attached to the hub of the tray
+	// process, taking commands on stdin, answering on stdout.
+	DashboardProcess bool
+	Stderr           io.Writer
 }
 
 // Options connect the command line to the parts it does not own.

@@ -12,6 +12,7 @@ func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	path := configFlag(fs)
 	pair := fs.Bool("pair", false, "show a pairing code for a new tablet at start (Tablets tab)")
 	tab := fs.String("tab", "", "open the Dashboard on this tab: worklist, results, tablets, groups, connections, log, settings")
+	child := fs.Bool("dashboard-process", false, "the Dashboard window of the tray process (mconnect starts it itself)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,5 +31,6 @@ func cmdGUI(args []string, stderr io.Writer, opts Options) error {
 	default:
 		return usageErr("--tab %q: not a tab (worklist, results, tablets, groups, connections, log, settings)", *tab)
 	}
-	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard || *tab != "" || *pair, Tab: *tab, Pair: *pair, Stderr: stderr})
+	return opts.GUI(GUIOptions{ConfigPath: p, ShowDashboard: *dashboard || *tab != "" || *pair || *child, Tab: *tab, Pair: *pair,
+		DashboardProcess: *child, Stderr: stderr})
 }

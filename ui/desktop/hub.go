@@ -60,4 +60,10 @@ type Options struct {
 	// API is the hub's control API the Dashboard's tabs work through
 	// (worklist, tablets ...); nil when no hub runs.
 	API control.API
+
+	// traySupport is CheckTray's answer when Main asked already.
+	traySupport *view.TraySupport
+	// parent, when set, makes this the Dashboard process of a tray
+	// process (see runTray): commands come through it.
+	parent *parentLink
 }

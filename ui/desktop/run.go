@@ -34,7 +34,12 @@ func Run(h Hub, opts Options) error {
 		log.WithError(err).Warn("ui: showing the setup screens in English")
 	}
 	// Before the app exists: see view.CheckTray.
-	ts := view.CheckTray(log)
+	var ts view.TraySupport
+	if opts.traySupport != nil {
+		ts = *opts.traySupport
+	} else {
+		ts = view.CheckTray(log)
+	}
 	prepareProfile(log)
 	startPprof(log)
 
@@ -69,7 +74,11 @@ func Run(h Hub, opts Options) error {
 		Hidden:        func() { trim.soon(); idle.hidden() },
 		Shown:         idle.shown,
 		Trim:          trim.soon,
+		Child:         opts.parent != nil,
 	})
+	if opts.parent != nil {
+		go opts.parent.serve(shell)
+	}
 	a.Lifecycle().SetOnStarted(idle.started)
 	a.Lifecycle().SetOnStopped(idle.shown)
 	a.Run()

@@ -98,8 +98,11 @@ type StartOptions struct {
 	// groups, connections, log, settings); empty: the last one.
 	Tab string
 	// Pair shows a pairing code on the Tablets tab at start.
-	Pair   bool
-	Stderr io.Writer
+	Pair bool
+	// DashboardProcess runs the Dashboard window only, for the tray
+	// process that started this one (see runTray).
+	DashboardProcess bool
+	Stderr           io.Writer
 }
 
 // Main runs the desktop application until the person quits. When a hub
@@ -130,6 +133,9 @@ func Main(opts StartOptions) error {
 	default:
 		g.info.HubName = cfg.Hub.Name
 		g.info.DataDir = cfg.DataDirPath()
+		if opts.DashboardProcess {
+			return runDashboardProcess(g, opts)
+		}
 		if c, derr := control.Dial(cfg.DataDirPath()); derr == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			aerr := g.attach(ctx, c)
@@ -164,7 +170,44 @@ func Main(opts StartOptions) error {
 	if h := runner.Hub(); h != nil {
 		log = h.Log()
 	}
-	deps := &view.SetupDeps{ConfigPath: p, DataDir: g.info.DataDir, Secrets: secrets.New(),
+	if opts.DashboardProcess {
+		// No configuration, or one that cannot be read: the tray process
+		// that started this one has no hub either.
+		return errors.New("the Dashboard process needs the tray process's running hub")
+	}
+	var ts *view.TraySupport
+	if g.api != nil && !g.info.Attached && trayProcess() {
+		// See view.CheckTray: before any Fyne app exists.
+		t := view.CheckTray(log)
+		if t.Err == nil && t.Host {
+			return runTray(g, runner, opts, log)
+		}
+		ts = &t
+	}
+	deps := setupDeps(p, g.info.DataDir, log)
+	deps.SetLanguage = func(code string) {
+		// Texts on screen are built once: the window starts again in the
+		// new language (the hub with it, when it runs in this process).
+		rememberLanguage(code)
+		log.WithField("language", code).Info("ui: language changed; starting again")
+		runner.Stop()
+		time.Sleep(300 * time.Millisecond) // Fyne writes preferences in the background, debounced by 100 ms
+		if err := relaunch("--config", p, "--tab", "settings"); err != nil {
+			log.WithError(err).Error("ui: could not start again")
+		}
+	}
+	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Pair: opts.Pair, Setup: deps, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
+		API: g.api, traySupport: ts})
+	if err != nil {
+		return fmt.Errorf("GUI: %w", err)
+	}
+	return nil
+}
+
+// setupDeps are the Settings tab's and the wizard's parts; the caller sets
+// SetLanguage.
+func setupDeps(p, dataDir string, log logrus.FieldLogger) *view.SetupDeps {
+	deps := &view.SetupDeps{ConfigPath: p, DataDir: dataDir, Secrets: secrets.New(),
 		Configured: func() {
 			// The hub starts with the new file in a fresh process, which
 			// opens the Tablets tab with a pairing code.
@@ -176,32 +219,18 @@ func Main(opts StartOptions) error {
 	if exe, err := os.Executable(); err == nil {
 		deps.Autostart = autostart.New(exe)
 	}
-	remember := func(code string) {
-		if a := fyne.CurrentApp(); a != nil {
-			a.Preferences().SetString(prefLanguage, code)
-		}
-	}
 	deps.ApplyLanguage = func(code string) {
-		remember(code)
+		rememberLanguage(code)
 		if err := view.SetLanguage(code); err != nil {
 			log.WithError(err).Warn("ui: language")
 		}
 	}
-	deps.SetLanguage = func(code string) {
-		// Texts on screen are built once: the window starts again in the
-		// new language (the hub with it, when it runs in this process).
-		remember(code)
-		log.WithField("language", code).Info("ui: language changed; starting again")
-		runner.Stop()
-		time.Sleep(300 * time.Millisecond) // Fyne writes preferences in the background, debounced by 100 ms
-		if err := relaunch("--config", p, "--tab", "settings"); err != nil {
-			log.WithError(err).Error("ui: could not start again")
-		}
+	return deps
+}
+
+// rememberLanguage keeps the language chosen in the app's preferences.
+func rememberLanguage(code string) {
+	if a := fyne.CurrentApp(); a != nil {
+		a.Preferences().SetString(prefLanguage, code)
 	}
-	err = Run(g, Options{ShowDashboard: opts.ShowDashboard, Tab: opts.Tab, Pair: opts.Pair, Setup: deps, Tray: true, Log: log, OnQuit: func() { go runner.Stop() },
-		API: g.api})
-	if err != nil {
-		return fmt.Errorf("GUI: %w", err)
-	}
-	return nil
 }

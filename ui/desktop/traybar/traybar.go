@@ -53,7 +53,7 @@ func Run(opts Options) {
 		m := menu
 		mu.Unlock()
 		if m != nil {
-			SetMenu(m)
+			_ = SetMenu(m)
 		}
 		if opts.Ready != nil {
 			opts.Ready()
@@ -65,7 +65,9 @@ func Run(opts Options) {
 func Quit() { systray.Quit() }
 
 // SetTooltip sets the icon's tooltip.
-func SetTooltip(s string) { systray.SetTooltip(s) }
+func SetTooltip(s string) error {
+	return guard("tooltip", func() { systray.SetTooltip(s) })
+}
 
 // SetIcon shows r (a PNG) as the tray icon.
 func SetIcon(r fyne.Resource) error {
@@ -73,7 +75,19 @@ func SetIcon(r fyne.Resource) error {
 	if err != nil {
 		return fmt.Errorf("traybar: icon %s: %w", r.Name(), err)
 	}
-	systray.SetIcon(img)
+	return guard("icon", func() { systray.SetIcon(img) })
+}
+
+// guard runs a call into fyne.io/systray, which panics when its D-Bus
+// connection is gone (the session bus stopped): the tray process also
+// runs the hub, which must not stop for its icon.
+func guard(what string, f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("traybar: %s: %v", what, r)
+		}
+	}()
+	f()
 	return nil
 }
 
@@ -81,18 +95,21 @@ func SetIcon(r fyne.Resource) error {
 // again after m's items changed. Before the icon is ready, m is kept and
 // shown when it is. Each item's Action runs on a goroutine of its own
 // item's clicks.
-func SetMenu(m *fyne.Menu) {
+func SetMenu(m *fyne.Menu) error {
 	mu.Lock()
 	defer mu.Unlock()
 	menu = m
 	if !ready {
-		return
+		return nil
 	}
-	systray.ResetMenu()
-	addItems(m, nil)
+	err := guard("menu", func() {
+		systray.ResetMenu()
+		addItems(m, nil)
+	})
 	if onMenu != nil {
 		onMenu(m)
 	}
+	return err
 }
 
 func addItems(m *fyne.Menu, parent *systray.MenuItem) {

@@ -88,6 +88,11 @@ type Options struct {
 	// large answer (thousands of appointments), so that the caller can
 	// hand the garbage decoding it left back to the system.
 	Trim func()
+	// Child says the Dashboard is a process of the tray process's (see
+	// Tray): the tray process sends the notifications and hands a second
+	// launch's "come forward" to the window itself (ShowTab), so the
+	// window does neither.
+	Child bool
 }
 
 // DashboardSize is the Dashboard window's initial size.
@@ -252,17 +257,14 @@ func Start(a fyne.App, h Hub, ts TraySupport, opts Options) *Shell {
 		}
 	}
 
-	s.notes = newNotifier(time.Now, s.notify)
-	s.gui.onHealth = s.notes.observe
+	stopShow := func() {}
+	if !opts.Child {
+		s.notes = newNotifier(time.Now, s.notify)
+		s.gui.onHealth = s.notes.observe
+		stopShow = s.env.subscribe(func(ev control.Event) { s.ShowTab(ev.Tab) }, control.EventShow)
+	}
 	stopHealth := s.gui.start()
 	s.stopTabs = s.tabs.start()
-	stopShow := s.env.subscribe(func(ev control.Event) {
-		s.ensureWindow()
-		if ev.Tab != "" {
-			s.tabs.selectTab(ev.Tab)
-		}
-		s.ShowDashboard()
-	}, control.EventShow)
 	stopCounts := s.followCounts()
 	stopTicks := s.tickNotes()
 	s.stop = func() { stopTicks(); stopCounts(); stopShow(); s.stopTabs(); stopHealth() }
@@ -376,6 +378,36 @@ func (s *Shell) setTooltip() {
 	}
 }
 
+// ShowTab brings the Dashboard to the front on tab (empty: as it is).
+func (s *Shell) ShowTab(tab string) {
+	s.ensureWindow()
+	if tab != "" {
+		s.tabs.selectTab(tab)
+	}
+	s.ShowDashboard()
+}
+
+// Pair shows a pairing code on the Tablets tab.
+func (s *Shell) Pair() {
+	if s.env.api != nil {
+		s.pairFromTray()
+	}
+}
+
+// ExportDiagnostics opens Export diagnostics….
+func (s *Shell) ExportDiagnostics() {
+	if s.env.api != nil {
+		s.exportFromTray()
+	}
+}
+
+// ConfirmQuit asks on the Dashboard whether to stop the hub, which then
+// no longer serves the tablets and the EHR; yes runs if the person agrees.
+func (s *Shell) ConfirmQuit(yes func()) {
+	s.ShowDashboard()
+	confirm(s.win, txtQuitTitle(), txtQuitText(), txtQuitConfirm(), yes)
+}
+
 // ShowDashboard brings the Dashboard to the front.
 func (s *Shell) ShowDashboard() {
 	s.hook(s.onShown)
@@ -484,7 +516,7 @@ func (s *Shell) notify(n notification) {
 // tickNotes lets lasting warnings reach their notification without a
 // new health report.
 func (s *Shell) tickNotes() (cancel func()) {
-	if tickEvery <= 0 {
+	if tickEvery <= 0 || s.notes == nil {
 		return func() {}
 	}
 	t := time.NewTicker(30 * time.Second)
