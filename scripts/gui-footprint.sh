@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Measures the desktop application's idle footprint: it starts mconnect
-# (tray and Dashboard, the hub in the same process, a Birpis config on
-# loopback ports) on a private Xvfb with a private D-Bus session bus and a
-# tray host (scripts/gui-footprint-helper.go), waits WAIT seconds (default
-# 30), then reports resident memory (and what it is, from smaps) and the
-# CPU used over the next SPAN seconds (default 30): with the Dashboard
-# shown, after it was closed to the tray (hidden), and shown again (built
-# anew, as `mconnect --dashboard` run a second time does).
+# (the tray process with the hub, a Birpis config on loopback ports, and its
+# Dashboard process) on a private Xvfb with a private D-Bus session bus and
+# a tray host (scripts/gui-footprint-helper.go), waits WAIT seconds
+# (default 30), then reports each process's resident memory (and what it
+# is, from smaps) and the CPU used over the next SPAN seconds (default 30):
+# with the Dashboard shown, after it was closed to the tray (hidden: the
+# tray process alone), and shown again (`mconnect --dashboard` run a second
+# time). With NOTRAY=1 (no session bus) there is one process, window only.
 #   scripts/gui-footprint.sh [path/to/mconnect]
 # NOTRAY=1: no session bus, window only (the Dashboard shown only).
 # PPROF=DIR: also writes a Go CPU profile of each span (MCONNECT_PPROF) to
@@ -49,7 +50,7 @@ fi
 MCONNECT_PPROF="$pp" "$bin" --dashboard --config "$work/c.json" >"$work/log" 2>&1 & gui=$!
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14+$15}' "/proc/$gui/stat"; }
-# What the resident memory is, by mapping (MB).
+# What the resident memory of process $1 is, by mapping (MB).
 parts() {
 	awk -v bin="$bin" '
 		/^[0-9a-f]+-[0-9a-f]+ / { name = $6; next }
@@ -62,7 +63,7 @@ parts() {
 			else if (name == "") k = "anonymous (Go heap, GL buffers)"
 			rss[k] += $2
 		}
-		END { for (k in rss) printf "%s %.0f, ", k, rss[k]/1024 }' "/proc/$gui/smaps" | sed 's/, $//'
+		END { for (k in rss) printf "%s %.0f, ", k, rss[k]/1024 }' "/proc/$1/smaps" | sed 's/, $//'
 }
 alive() {
 	kill -0 "$gui" 2>/dev/null && return
@@ -70,10 +71,27 @@ alive() {
 	tail -n 40 "$work/log" >&2
 	exit 1
 }
+# dash is the Dashboard process (a child of the tray process), if one runs.
+dash() { pgrep -P "$gui" -f -- '--dashboard-process' | head -1; }
+# line NAME PID: one process's figures over the span (ticks t0 in $2).
+line() {
+	local pid=$2 t0=$3 t1
+	t1=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo "$t0")
+	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
+	printf '%-12s %-10s RSS %s, CPU %s over %ss, threads %s, peak RSS so far %s\n' "$1" "$4" \
+		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$pid/status")" \
+		"$last_cpu %" \
+		"$span" "$(awk '/Threads/{print $2}' "/proc/$pid/status")" \
+		"$(awk '/VmHWM/{printf "%.0f MB", $2/1024}' "/proc/$pid/status")"
+	printf '%-12s %-10s MB by mapping: %s\n' "" "" "$(parts "$pid")"
+}
 measure() {
-	local t0 t1
+	local t0 d d0 tray_cpu
 	alive
+	d=$(dash || true)
 	t0=$(ticks)
+	d0=0
+	[ -n "$d" ] && d0=$(awk '{print $14+$15}' "/proc/$d/stat")
 	if [ -n "$pp" ]; then
 		curl -sf -o "$PPROF/${1// /-}.pprof" "http://$pp/debug/pprof/profile?seconds=$span"
 		curl -sf -o "$PPROF/${1// /-}.heap" "http://$pp/debug/pprof/heap"
@@ -81,14 +99,12 @@ measure() {
 		sleep "$span"
 	fi
 	alive
-	t1=$(ticks)
-	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
-	printf '%-12s RSS %s, CPU %s over %ss, threads %s, peak RSS so far %s\n' "$1:" \
-		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")" \
-		"$last_cpu %" \
-		"$span" "$(awk '/Threads/{print $2}' "/proc/$gui/status")" \
-		"$(awk '/VmHWM/{printf "%.0f MB", $2/1024}' "/proc/$gui/status")"
-	printf '%-12s MB by mapping: %s\n' "" "$(parts)"
+	line "$1:" "$gui" "$t0" "$(if [ -n "$d" ]; then echo tray; else echo; fi)"
+	tray_cpu=$last_cpu
+	if [ -n "$d" ] && [ -d "/proc/$d" ]; then
+		line "" "$d" "$d0" Dashboard
+		last_cpu=$(awk -v a="$tray_cpu" -v b="$last_cpu" 'BEGIN{printf "%.2f", a+b}')
+	fi
 }
 if [ -n "${ORDERS:-}" ]; then
 	for _ in $(seq 100); do python3 -c "import socket;socket.create_connection(('${hl7%:*}',${hl7##*:}))" 2>/dev/null && break; sleep 0.2; done

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/systray"
+	"github.com/go-gl/glfw/v3.4/glfw"
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
@@ -60,6 +64,9 @@ func Run(h Hub, opts Options) error {
 		app.SetMetadata(md)
 	}
 	idle := newIdleLoop(idlePeriod, fyne.Do)
+	wait, wake := windowWait()
+	calm := newCalmLoop(fyne.Do, wait)
+	view.SetWake(calm.wakeWith(wake))
 	trim := &trimmer{}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
@@ -71,20 +78,47 @@ func Run(h Hub, opts Options) error {
 		OnQuit:        opts.OnQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
-		Hidden:        func() { trim.soon(); idle.hidden() },
-		Shown:         idle.shown,
+		Hidden:        func() { trim.soon(); calm.hidden(); idle.hidden() },
+		Shown:         func() { idle.shown(); calm.shown() },
 		Trim:          trim.soon,
 		Child:         opts.parent != nil,
 	})
 	if opts.parent != nil {
 		go opts.parent.serve(shell)
 	}
-	a.Lifecycle().SetOnStarted(idle.started)
-	a.Lifecycle().SetOnStopped(idle.shown)
+	a.Lifecycle().SetOnStarted(func() { idle.started(); calm.started() })
+	a.Lifecycle().SetOnStopped(func() { calm.stop(); idle.shown() })
 	a.Run()
+	calm.stop()
 	idle.shown()
 	shell.Stop()
 	return nil
+}
+
+// windowWait is how the calm loop waits for the window system: on the X
+// display connection through Go's poller where it can (xWaiter), else
+// inside GLFW.
+func windowWait() (wait func(time.Duration), wake func()) {
+	var (
+		once sync.Once
+		xw   atomic.Pointer[xWaiter]
+	)
+	wait = func(d time.Duration) {
+		once.Do(func() { xw.Store(newXWaiter()) }) // on Fyne's goroutine, GLFW running
+		if w := xw.Load(); w != nil {
+			w.wait(d)
+			return
+		}
+		glfw.WaitEventsTimeout(d.Seconds())
+	}
+	wake = func() {
+		if w := xw.Load(); w != nil {
+			w.wake()
+			return
+		}
+		glfw.PostEmptyEvent()
+	}
+	return wait, wake
 }
 
 // prefLanguage is the preference holding the language chosen in the

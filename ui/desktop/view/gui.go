@@ -4,8 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/mesi/mconnect/app/domain"
 )
 
@@ -43,7 +41,7 @@ func (g *gui) start() (cancel func()) {
 	g.apply(g.hub.Health())
 	return g.hub.SubscribeHealth(func(hs []domain.Health) {
 		hs = slices.Clone(hs) // the hub may reuse its slice
-		fyne.Do(func() { g.apply(hs) })
+		uiDo(func() { g.apply(hs) })
 	})
 }
 

@@ -62,7 +62,7 @@ var spawnCall = func(f func()) { go f() }
 // newTabEnv is the production environment: calls on their own goroutine,
 // answers and events applied through fyne.Do.
 func newTabEnv(api control.API, win fyne.Window) *tabEnv {
-	env := &tabEnv{api: api, now: time.Now, win: win, spawn: spawnCall, do: fyne.Do, post: fyne.Do}
+	env := &tabEnv{api: api, now: time.Now, win: win, spawn: spawnCall, do: uiDo, post: uiDo}
 	if a := fyne.CurrentApp(); a != nil {
 		env.open = a.OpenURL
 	}
@@ -252,4 +252,21 @@ func (f *follower) answered(reload func()) {
 			}
 		})
 	})
+}
+
+// wake, if set, wakes Fyne's loop from any goroutine (see SetWake).
+var wake func()
+
+// SetWake sets what wakes Fyne's loop after work was handed to it from
+// another goroutine (an answer from the hub, a change event): while the
+// Dashboard is on screen and untouched the loop may be waiting in the
+// window system. Call it before Start.
+func SetWake(f func()) { wake = f }
+
+// uiDo hands f to Fyne's goroutine and wakes the loop.
+func uiDo(f func()) {
+	fyne.Do(f)
+	if wake != nil {
+		wake()
+	}
 }

@@ -525,7 +525,7 @@ func (s *Shell) tickNotes() (cancel func()) {
 		for {
 			select {
 			case <-t.C:
-				fyne.Do(func() { s.notes.observe(s.gui.hub.Health()) })
+				uiDo(func() { s.notes.observe(s.gui.hub.Health()) })
 			case <-done:
 				return
 			}
