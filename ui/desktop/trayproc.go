@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,10 @@ import (
 // Settings). The Dashboard ends when its stdin closes: it never outlives
 // the tray process.
 
+// trayMemoryLimit is the tray process's soft memory limit (GOMEMLIMIT
+// overrides it).
+const trayMemoryLimit = 96 << 20
+
 // trayProcess reports whether this platform runs the tray as a process of
 // its own (macOS keeps one process: its tray needs Fyne's main thread).
 // MCONNECT_ONE_PROCESS=1 keeps one process anywhere, for support.
@@ -69,13 +74,21 @@ func runTray(g *guiHub, runner *hub.Runner, opts StartOptions, log logrus.FieldL
 	if err != nil {
 		return fmt.Errorf("tray: %w", err)
 	}
+	// The hub's heap stays small but serving the Dashboard a list of
+	// thousands of appointments leaves tens of MB of garbage: a soft limit
+	// has it collected and given back sooner.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(trayMemoryLimit)
+	}
 	notes := osnotify.New("mCONNECT Hub", AppID, assets.AppIcon().Content())
 	defer notes.Close()
 
 	var quitOnce sync.Once
 	var tray *view.Tray
 	child := &dashboardChild{exe: exe, args: []string{"--dashboard-process", "--config", opts.ConfigPath},
-		stderr: opts.Stderr, log: log}
+		stderr: opts.Stderr, log: log,
+		// What was built for the window's answers goes back to the system.
+		onClosed: debug.FreeOSMemory}
 	quit := func() {
 		quitOnce.Do(func() {
 			log.Info("ui: quit")
@@ -175,9 +188,11 @@ type dashboardChild struct {
 	stderr io.Writer
 	log    logrus.FieldLogger
 	// onQuit runs when the person confirmed Quit in the Dashboard;
-	// onLanguage when they chose another language there.
+	// onLanguage when they chose another language there; onClosed after
+	// each Dashboard process ended.
 	onQuit     func()
 	onLanguage func(code string)
+	onClosed   func()
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -282,6 +297,9 @@ func (c *dashboardChild) start(extra []string) error {
 			}
 		}
 		c.mu.Unlock()
+		if c.onClosed != nil {
+			c.onClosed()
+		}
 		if asked && c.onQuit != nil {
 			c.onQuit()
 		}

@@ -111,9 +111,19 @@ func TestDashboardChildStartsOnceAndTakesCommands(t *testing.T) {
 	c.command("show ", opening{})
 	log.wait(t, "start --dashboard-process --config /c.json --tab results", "got pair", "got show")
 
-	// Closed by the person: the next Open starts a new one, as asked.
+	// Closed by the person: what it held is handed back, and the next
+	// Open starts a new one, as asked.
+	closed := make(chan struct{}, 4)
+	c.mu.Lock()
+	c.onClosed = func() { closed <- struct{}{} }
+	c.mu.Unlock()
 	c.command("exit", opening{})
 	c.waitExit(t)
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("onClosed was not called after the Dashboard ended")
+	}
 	c.command("pair", opening{tab: "tablets", pair: true})
 	c.command("export", opening{then: "export"})
 	log.wait(t, "start --dashboard-process --config /c.json --tab results", "got pair", "got show", "got exit",
