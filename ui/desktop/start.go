@@ -58,6 +58,17 @@ func (g *guiHub) SubscribeHealth(fn func([]domain.Health)) func() {
 		return func() {}
 	}
 	go func() {
+		// What changed between attach and this subscription was published
+		// before it: start from a fresh snapshot.
+		sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+		st, err := g.api.Status(sctx)
+		scancel()
+		if err == nil {
+			g.mu.Lock()
+			g.health = st.Health
+			g.mu.Unlock()
+			fn(st.Health)
+		}
 		for ev := range ch {
 			if ev.Kind != control.EventHealth {
 				continue
