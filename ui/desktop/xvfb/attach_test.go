@@ -120,10 +120,27 @@ func TestDashboardAttachesToServe(t *testing.T) {
 
 func freeLoopback(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedMu.Lock()
+	defer handedMu.Unlock()
+	// A port closed again may be the next one the kernel hands out: the
+	// tablets' and the HL7 listener got the same one once.
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handed[addr] {
+			handed[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no loopback port that was not handed out already")
+	return ""
 }
+
+var (
+	handedMu sync.Mutex
+	handed   = map[string]bool{}
+)
