@@ -72,7 +72,8 @@ func (p *parentLink) send(line string) {
 }
 
 // serve carries out the tray process's commands on sh until its stdin
-// ends, then closes the Dashboard. Call it on its own goroutine.
+// ends (the tray process stops), then closes the Dashboard, keeping its
+// size and tab for the next time. Call it on its own goroutine.
 func (p *parentLink) serve(sh *view.Shell) {
 	sc := bufio.NewScanner(p.in)
 	for sc.Scan() {
@@ -88,12 +89,12 @@ func (p *parentLink) serve(sh *view.Shell) {
 			case "ask-quit":
 				sh.ConfirmQuit(func() {
 					p.send("@quit")
-					sh.Quit()
+					sh.Close()
 				})
 			}
 		})
 	}
-	fyne.Do(sh.Quit)
+	fyne.Do(sh.Close)
 }
 
 // savedLanguage is the language chosen in the wizard or Settings, read

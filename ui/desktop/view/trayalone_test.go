@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/mesi/mconnect/app/domain"
 )
@@ -144,5 +145,32 @@ func TestTrayStopEndsFollowing(t *testing.T) {
 	}
 	if l := tr.Labels(); l != nil {
 		t.Errorf("Labels after Stop = %q, want nil", l)
+	}
+}
+
+// TestDashboardProcessClose: the Dashboard process closed by the tray
+// process (it stops, or Quit was confirmed) keeps the window's size and
+// tab for the next time, then quits.
+func TestDashboardProcessClose(t *testing.T) {
+	a := &plainApp{App: test.NewTempApp(t)}
+	quit := make(chan struct{}, 2)
+	hub := newFakeHub(Info{Attached: true}, okStore)
+	s := Start(a, hub, TraySupport{}, Options{ShowDashboard: true, Child: true, Log: quietLog(), API: sampleAPI(),
+		OnQuit: func() { quit <- struct{}{} }})
+	defer s.Stop()
+	s.Window().Resize(fyne.NewSize(900, 640))
+	s.ShowTab("tablets")
+	s.Close()
+	p := a.Preferences()
+	if w, h := p.Float(prefWidth), p.Float(prefHeight); w != 900 || h != 640 {
+		t.Errorf("remembered size %vx%v, want 900x640", w, h)
+	}
+	if got := p.Int(prefTab); got != s.tabs.app.SelectedIndex() || got == 0 {
+		t.Errorf("remembered tab %d, want the Tablets tab (%d)", got, s.tabs.app.SelectedIndex())
+	}
+	select {
+	case <-quit:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not quit")
 	}
 }

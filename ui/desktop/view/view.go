@@ -612,6 +612,13 @@ func loadTrayCounts(ctx context.Context, api control.API) (trayFacts, error) {
 	return f, nil
 }
 
+// Close remembers the window's size and tab, then stops the GUI, a moment
+// later: Fyne writes the preferences in the background.
+func (s *Shell) Close() {
+	s.saveWindow()
+	time.AfterFunc(300*time.Millisecond, func() { fyne.Do(s.Quit) })
+}
+
 // Quit stops the GUI: OnQuit first (once), then the app.
 func (s *Shell) Quit() {
 	s.quitOnce.Do(func() {
