@@ -29,10 +29,12 @@ type Options struct {
 }
 
 var (
-	mu     sync.Mutex
-	menu   *fyne.Menu
-	ready  bool
-	onMenu func(*fyne.Menu) // for tests: called after each menu is shown
+	mu      sync.Mutex
+	menu    *fyne.Menu
+	icon    []byte // the newest icon, in the OS's format
+	tooltip *string
+	ready   bool
+	onMenu  func(*fyne.Menu) // for tests: called after each menu is shown
 )
 
 // Run shows the tray icon and blocks until Quit. Call it once, from the
@@ -42,16 +44,24 @@ func Run(opts Options) {
 		if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && opts.Title != "" {
 			systray.SetTitle(opts.Title)
 		}
-		if opts.Icon != nil {
-			_ = SetIcon(opts.Icon)
-		}
 		if opts.Tapped != nil {
 			systray.SetOnTapped(opts.Tapped)
 		}
 		mu.Lock()
 		ready = true
-		m := menu
+		m, img, tip := menu, icon, tooltip
 		mu.Unlock()
+		// What was set before the icon was ready (the Windows tray
+		// drops it then), else the first icon.
+		switch {
+		case img != nil:
+			_ = guard("icon", func() { systray.SetIcon(img) })
+		case opts.Icon != nil:
+			_ = SetIcon(opts.Icon)
+		}
+		if tip != nil {
+			_ = guard("tooltip", func() { systray.SetTooltip(*tip) })
+		}
 		if m != nil {
 			_ = SetMenu(m)
 		}
@@ -64,16 +74,31 @@ func Run(opts Options) {
 // Quit takes the icon away; Run returns.
 func Quit() { systray.Quit() }
 
-// SetTooltip sets the icon's tooltip.
+// SetTooltip sets the icon's tooltip (kept until the icon is ready).
 func SetTooltip(s string) error {
+	mu.Lock()
+	tooltip = &s
+	r := ready
+	mu.Unlock()
+	if !r {
+		return nil
+	}
 	return guard("tooltip", func() { systray.SetTooltip(s) })
 }
 
-// SetIcon shows r (a PNG) as the tray icon.
+// SetIcon shows r (a PNG) as the tray icon (kept until the icon is
+// ready).
 func SetIcon(r fyne.Resource) error {
 	img, err := osIcon(r.Content())
 	if err != nil {
 		return fmt.Errorf("traybar: icon %s: %w", r.Name(), err)
+	}
+	mu.Lock()
+	icon = img
+	rd := ready
+	mu.Unlock()
+	if !rd {
+		return nil
 	}
 	return guard("icon", func() { systray.SetIcon(img) })
 }
