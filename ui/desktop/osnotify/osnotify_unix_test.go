@@ -18,6 +18,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/mesi/mconnect/app/sessionbus"
+	"github.com/mesi/mconnect/internal/testfs"
 )
 
 // startBus runs a private session bus for the test, points
@@ -28,7 +29,7 @@ func startBus(t *testing.T) string {
 	if err != nil {
 		t.Skip("dbus-daemon is not installed (apt-get install dbus): cannot test against a real session bus")
 	}
-	sock := filepath.Join(t.TempDir(), "bus")
+	sock := filepath.Join(testfs.TempDir(t), "bus")
 	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--print-address=1", "--address=unix:path="+sock)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -234,8 +235,8 @@ func TestSendReusesAndReconnects(t *testing.T) {
 func TestSendNoBus(t *testing.T) {
 	// A dbus-launch (which godbus runs to autolaunch a bus) and a
 	// dbus-daemon that tell when they are started.
-	bin := t.TempDir()
-	started := filepath.Join(t.TempDir(), "started")
+	bin := testfs.TempDir(t)
+	started := filepath.Join(testfs.TempDir(t), "started")
 	for _, name := range []string{"dbus-launch", "dbus-daemon"} {
 		script := "#!/bin/sh\necho " + name + " >> '" + started + "'\nexit 1\n"
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o700); err != nil {
@@ -243,8 +244,8 @@ func TestSendNoBus(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", bin)
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
-	emptyRunDir := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", testfs.TempDir(t))
+	emptyRunDir := testfs.TempDir(t)
 	old := userRunDir
 	userRunDir = func() string { return emptyRunDir }
 	t.Cleanup(func() { userRunDir = old })
@@ -257,7 +258,7 @@ func TestSendNoBus(t *testing.T) {
 		{"disabled", sessionbus.Disabled, true, "no D-Bus session bus"},
 		{"unset, no bus socket", "", true, "no D-Bus session bus"},
 		{"autolaunch", "autolaunch:", true, "no D-Bus session bus"},
-		{"socket gone", "unix:path=" + filepath.Join(t.TempDir(), "gone"), false, "connect to the session bus"},
+		{"socket gone", "unix:path=" + filepath.Join(testfs.TempDir(t), "gone"), false, "connect to the session bus"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,7 +287,7 @@ func TestSendIconUnwritable(t *testing.T) {
 	addr := startBus(t)
 	srv := &fakeServer{calls: make(chan notifyCall, 1)}
 	serve(t, addr, srv)
-	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
+	t.Setenv("TMPDIR", filepath.Join(testfs.TempDir(t), "gone"))
 	n := New("mCONNECT Hub", "com.mesi.mconnect", pngBytes(t))
 	defer n.Close()
 
