@@ -8,7 +8,9 @@
 # 2. Builds both installers with scripts/dist.sh, the Windows setup signed
 #    with a throwaway code-signing certificate, and verifies the signature
 #    (and that it does not verify against another CA); runs the setup under
-#    Wine (scripts/dist-wine.sh): install, no downgrade, upgrade, uninstall.
+#    Wine (scripts/dist-wine.sh): install, no downgrade, upgrade, uninstall;
+#    the program itself under Wine (scripts/dist-wine-gui.sh): the tray
+#    process, the Dashboard process opened by a second launch, closed.
 # 3. Debian package: installs it with dpkg -i on a machine where it is not
 #    installed, runs `mconnect version` from the installed path, starts the
 #    installed desktop entry's Exec line under Xvfb (the suite's, from
@@ -125,7 +127,7 @@ build() {
     -keyout "$work/sign-key.pem" -out "$work/sign-cert.pem" 2>/dev/null
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Someone else" \
     -keyout "$work/other-key.pem" -out "$work/other-cert.pem" 2>/dev/null
-  export DIST_DIR="$work/dist" SIGN_CERT="$work/sign-cert.pem" SIGN_KEY="$work/sign-key.pem" DIST_REQUIRE_SIGNED=1
+  export DIST_DIR="$work/dist" SIGN_CERT="$work/sign-cert.pem" SIGN_KEY="$work/sign-key.pem" DIST_REQUIRE_SIGNED=1 DIST_KEEP_EXE=1
   scripts/dist.sh "${dist_targets[@]}"
   version="${VERSION:-$(sed -n 's/^Version *= *"\([^"]*\)".*/\1/p' FyneApp.toml)}"
   setup="$DIST_DIR/mconnect-setup-$version.exe"
@@ -149,6 +151,8 @@ check_windows() {
   step "Windows: setup signature verifies (and fails against another CA)"
   scripts/dist-wine.sh "$setup" "$version" "$SIGN_CERT"
   step "Windows: the setup installs, refuses a downgrade, upgrades, uninstalls under Wine"
+  scripts/dist-wine-gui.sh "$DIST_DIR/mconnect.exe"
+  step "Windows: the program runs its tray process and opens and closes the Dashboard process under Wine"
 }
 
 check_linux() {

@@ -91,6 +91,8 @@ windows() {
   if sign "$exe"; then
     signer=(-DSIGN_CMD="$root/scripts/dist-sign.sh")
   fi
+  # The installers' check runs the program itself under Wine too.
+  if [ "${DIST_KEEP_EXE:-}" = 1 ]; then cp "$exe" "$DIST_DIR/mconnect.exe"; fi
   say "Windows: setup (NSIS)"
   makensis -V2 -DVERSION="$VERSION" -DVERSION4="$VERSION4" -DEXE="$exe" \
     -DICON="$root/assets/mconnect.ico" -DOUTFILE="$out" "${signer[@]}" \
