@@ -49,29 +49,9 @@ func TestDashboardAttachesToServe(t *testing.T) {
 		display = startXvfb(t, dir)
 	}
 
-	// A Birpis hub on loopback ports, its data in a short path.
-	data, err := os.MkdirTemp("", "hub-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(data) })
-	out, err := exec.Command(bin, "config", "example", "--ehr", "birpis", "--data", data).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(out, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg["hub"].(map[string]any)["name"] = "Reception PC"
-	cfg["device"].(map[string]any)["listen"] = freeLoopback(t)
-	cfg["hl7"].(map[string]any)["listen"] = freeLoopback(t)
-	cfg["hl7"].(map[string]any)["resultHost"] = freeLoopback(t)
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	path := filepath.Join(data, "birpis.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := birpisConfig(t, bin, func(cfg map[string]any) {
+		cfg["hub"].(map[string]any)["name"] = "Reception PC"
+	})
 	serve := exec.Command(bin, "serve", "--config", path)
 	var serveOut syncBuffer
 	serve.Stdout, serve.Stderr = &serveOut, &serveOut
@@ -116,6 +96,38 @@ func TestDashboardAttachesToServe(t *testing.T) {
 	if out, err := exec.Command(bin, "status", "--config", path).CombinedOutput(); err != nil {
 		t.Fatalf("status after the window attached: %v\n%s", err, out)
 	}
+}
+
+// birpisConfig writes a Birpis hub's configuration with its data in a
+// short path and every listener on a free loopback port, as edit changes
+// it, and returns the file's path.
+func birpisConfig(t *testing.T, bin string, edit func(cfg map[string]any)) string {
+	t.Helper()
+	data, err := os.MkdirTemp("", "hub-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	out, err := exec.Command(bin, "config", "example", "--ehr", "birpis", "--data", data).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["device"].(map[string]any)["listen"] = freeLoopback(t)
+	cfg["hl7"].(map[string]any)["listen"] = freeLoopback(t)
+	cfg["hl7"].(map[string]any)["resultHost"] = freeLoopback(t)
+	if edit != nil {
+		edit(cfg)
+	}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	path := filepath.Join(data, "birpis.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func freeLoopback(t *testing.T) string {

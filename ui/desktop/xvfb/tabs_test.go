@@ -1,7 +1,6 @@
 package xvfb
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"net"
@@ -39,30 +38,13 @@ func TestDashboardTabsWithData(t *testing.T) {
 	}
 
 	ehr := startFakeEHR(t)
-	data, err := os.MkdirTemp("", "hub-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(data) })
-	out, err := exec.Command(bin, "config", "example", "--ehr", "birpis", "--data", data).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(out, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg["hub"].(map[string]any)["name"] = "Reception PC"
-	device := freeLoopback(t)
-	cfg["device"].(map[string]any)["listen"] = device
-	mllpAddr := freeLoopback(t)
-	cfg["hl7"].(map[string]any)["listen"] = mllpAddr
-	cfg["hl7"].(map[string]any)["resultHost"] = ehr.addr
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	path := filepath.Join(data, "birpis.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	var device, mllpAddr string
+	path := birpisConfig(t, bin, func(cfg map[string]any) {
+		cfg["hub"].(map[string]any)["name"] = "Reception PC"
+		device = cfg["device"].(map[string]any)["listen"].(string)
+		mllpAddr = cfg["hl7"].(map[string]any)["listen"].(string)
+		cfg["hl7"].(map[string]any)["resultHost"] = ehr.addr
+	})
 
 	gui := startDashboard(t, bin, dir, display, "--config", path)
 	_, geom := waitForWindow(t, display)
@@ -147,7 +129,7 @@ func TestDashboardTabsWithData(t *testing.T) {
 		}
 	}
 	// A failed result waits for a person: the command line sees it too.
-	out, err = exec.Command(bin, "delivery", "list", "--state", "failed", "--config", path).CombinedOutput()
+	out, err := exec.Command(bin, "delivery", "list", "--state", "failed", "--config", path).CombinedOutput()
 	if err != nil || strings.Count(string(out), "failed") < len(patients)-1 {
 		t.Errorf("failed deliveries: %v\n%s", err, out)
 	}

@@ -2,7 +2,6 @@ package xvfb
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -191,27 +190,7 @@ func TestTrayProcess(t *testing.T) {
 	}
 	addr, conn, watcher, notes := privateSessionBus(t)
 
-	data, err := os.MkdirTemp("", "hub-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(data) })
-	out, err := exec.Command(bin, "config", "example", "--ehr", "birpis", "--data", data).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(out, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg["device"].(map[string]any)["listen"] = freeLoopback(t)
-	cfg["hl7"].(map[string]any)["listen"] = freeLoopback(t)
-	cfg["hl7"].(map[string]any)["resultHost"] = freeLoopback(t)
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	path := filepath.Join(data, "birpis.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := birpisConfig(t, bin, nil)
 	home := filepath.Join(dir, "home")
 	run := filepath.Join(dir, "run")
 	for _, d := range []string{home, run} {
