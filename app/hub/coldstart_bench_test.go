@@ -39,8 +39,10 @@ func BenchmarkColdStart1M(b *testing.B) {
 		Connection: c.EHR, Outbound: c.EHR}); err != nil {
 		b.Fatal(err)
 	}
-	// As written by the previous version: without migration 4's indexes.
-	for _, q := range []string{`DROP INDEX orders_age`, `DROP INDEX orders_conn_updated`, `DROP INDEX inbound_messages_order`,
+	// As written by schema 3: without migration 5's table and index, nor
+	// migration 4's indexes (migration 5 then copies the de-duplication
+	// keys once more).
+	for _, q := range []string{`DROP TABLE connection_orders`, `DROP INDEX orders_finished_age`, `DROP INDEX inbound_messages_order`,
 		`DROP INDEX results_age`, `DROP INDEX deliveries_inflight`, `DROP INDEX orders_received`, `PRAGMA user_version = 3`} {
 		if _, err := st.DB().ExecContext(ctx, q); err != nil {
 			b.Fatal(err)

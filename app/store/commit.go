@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/mesi/mconnect/app/domain"
 )
@@ -157,6 +159,9 @@ gather:
 		}
 	}
 	if dbErr == nil && len(live) > 0 {
+		dbErr = noteConnections(ctx, t, live, now)
+	}
+	if dbErr == nil && len(live) > 0 {
 		if err := tx.Commit(); err != nil {
 			dbErr = fmt.Errorf("commit: %w", err)
 		}
@@ -202,6 +207,25 @@ gather:
 		close(done)
 	})
 	return done
+}
+
+// noteConnections records, once per connection and commit, when each
+// connection of the batch last brought an order that was stored.
+func noteConnections(ctx context.Context, t execer, live []*applyReq, now time.Time) error {
+	var seen [4]string
+	conns := seen[:0]
+	for _, r := range live {
+		if r.err == nil && !slices.Contains(conns, r.o.Connection) {
+			conns = append(conns, r.o.Connection)
+		}
+	}
+	for _, c := range conns {
+		if _, err := t.ExecContext(ctx, `INSERT INTO connection_orders(connection, last_at) VALUES (?, ?)
+			ON CONFLICT(connection) DO UPDATE SET last_at=max(last_at, excluded.last_at)`, c, ts(now)); err != nil {
+			return fmt.Errorf("note when %s last brought an order: %w", c, err)
+		}
+	}
+	return nil
 }
 
 // refused reports whether err refuses an order for what it says (nothing

@@ -441,26 +441,26 @@ func (s *Store) StartOrder(ctx context.Context, id, group, deviceID string) (dom
 	return out, err
 }
 
-// LastOrderAt returns, per connection, when its newest order was received
-// (for "last message" in the Dashboard after a restart).
+// LastOrderAt returns, per connection, when it last brought an order that
+// was stored (for "last message" in the Dashboard after a restart): one
+// row per connection, written by the commit that stored the order.
 func (s *Store) LastOrderAt(ctx context.Context) (map[string]time.Time, error) {
-	// Two index seeks per connection (the next connection name, then its
-	// latest change), not a scan of every order: this runs at start-up.
+	rows, err := s.db.QueryContext(ctx, `SELECT connection, last_at FROM connection_orders`)
+	if err != nil {
+		return nil, fmt.Errorf("store: last order times: %w", err)
+	}
+	defer rows.Close()
 	out := map[string]time.Time{}
-	prev := ""
-	for {
-		var c sql.NullString
-		if err := s.db.QueryRowContext(ctx, `SELECT MIN(connection) FROM orders WHERE connection>?`, prev).Scan(&c); err != nil {
+	for rows.Next() {
+		var c string
+		var at int64
+		if err := rows.Scan(&c, &at); err != nil {
 			return nil, fmt.Errorf("store: last order times: %w", err)
 		}
-		if !c.Valid {
-			return out, nil
-		}
-		var at int64
-		if err := s.db.QueryRowContext(ctx, `SELECT MAX(updated_at) FROM orders WHERE connection=?`, c.String).Scan(&at); err != nil {
-			return nil, fmt.Errorf("store: last order times of %s: %w", c.String, err)
-		}
-		out[c.String] = fromTS(at)
-		prev = c.String
+		out[c] = fromTS(at)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: last order times: %w", err)
+	}
+	return out, nil
 }

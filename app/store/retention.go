@@ -53,8 +53,8 @@ const (
 	// Arguments: state, before, cursor age, cursor rowid, limit.
 	sweepOrdersSQL = `SELECT rowid, id, updated_at,
 			EXISTS (SELECT 1 FROM results r WHERE r.order_id = orders.id)
-		FROM orders INDEXED BY orders_age
-		WHERE state=? AND updated_at<? AND (updated_at, rowid) > (?, ?)
+		FROM orders INDEXED BY orders_finished_age
+		WHERE state IN ('done','cancelled','deleted') AND state=? AND updated_at<? AND (updated_at, rowid) > (?, ?)
 		ORDER BY updated_at, rowid LIMIT ?`
 	// Arguments: before, cursor age, cursor rowid, limit.
 	sweepResultsSQL = `SELECT rowid, id, received_at, data,
@@ -66,6 +66,8 @@ const (
 
 // FinishedOrderStates are the order states the sweep deletes when old: done
 // (its results were delivered), cancelled by the EHR, deleted by staff.
+// The age index holds orders of these states only (migration 5, and the
+// same list in sweepOrdersSQL).
 var FinishedOrderStates = []string{"done", "cancelled", "deleted"}
 
 // SweepOrders deletes, in one transaction, old orders of state that were
