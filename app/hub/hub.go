@@ -375,7 +375,7 @@ func (h *Hub) AcceptOrder(ctx context.Context, o domain.Order) (domain.Accepted,
 	}
 	// One line per order, for every connector (theirs are at debug level).
 	f := logrus.Fields{"connection": o.Connection, "order": acc.OrderID, "placer": o.PlacerNumber,
-		"patient": o.Patient.ID, "action": o.Action, "duplicate": acc.Duplicate}
+		"patient": o.Patient.ID, "action": string(o.Action), "duplicate": acc.Duplicate}
 	if o.SourceControlID != "" {
 		f["control_id"] = o.SourceControlID
 	}

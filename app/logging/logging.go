@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -51,9 +52,10 @@ func New(o Options) (*Logger, error) {
 		stderr = os.Stderr
 	}
 	l.SetOutput(io.Discard)
+	l.SetFormatter(discardFormatter{})
 	l.AddHook(redactHook{})
 	errBuf := newLineBuffer(stderr)
-	l.AddHook(&writerHook{w: errBuf, f: &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}})
+	l.AddHook(&writerHook{w: errBuf, f: newTextLines()})
 	out := &Logger{Logger: l, out: []*lineBuffer{errBuf}}
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
@@ -72,7 +74,7 @@ func New(o Options) (*Logger, error) {
 		}
 		fileBuf := newLineBuffer(out.file)
 		out.out = append(out.out, fileBuf)
-		l.AddHook(&writerHook{w: fileBuf, f: &logrus.JSONFormatter{}})
+		l.AddHook(&writerHook{w: fileBuf, f: &jsonLines{}})
 	}
 	return out, nil
 }
@@ -98,19 +100,27 @@ func (l *Logger) Close() error {
 
 type writerHook struct {
 	w *lineBuffer
-	f logrus.Formatter
+	f lineFormatter
 }
+
+// lines are the buffers lines are formatted in, kept for the next line.
+var lines = sync.Pool{New: func() any { return new([]byte) }}
 
 func (h *writerHook) Levels() []logrus.Level { return logrus.AllLevels }
 
 func (h *writerHook) Fire(e *logrus.Entry) error {
-	b, err := h.f.Format(e)
-	if err != nil {
-		return err
+	bp := lines.Get().(*[]byte)
+	b, err := h.f.appendLine((*bp)[:0], e)
+	if err == nil {
+		// A warning or worse is written at once (the lines before it too);
+		// the rest within lineFlushEvery.
+		err = h.w.write(b, e.Level <= logrus.WarnLevel)
 	}
-	// A warning or worse is written at once (the lines before it too); the
-	// rest within lineFlushEvery.
-	return h.w.write(b, e.Level <= logrus.WarnLevel)
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		lines.Put(bp)
+	}
+	return err
 }
 
 // sensitive reports whether a field name suggests a secret.

@@ -3,7 +3,8 @@ package store
 import (
 	"slices"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mesi/mconnect/internal/jsonstr"
 )
 
 // appendOrderRow appends the JSON of r exactly as json.Marshal writes it,
@@ -77,7 +78,7 @@ func appendOrderRow(b []byte, r *orderRow) ([]byte, error) {
 		w.open()
 		for _, k := range keys {
 			w.keyEscaped(k)
-			w.b = appendJSONString(w.b, r.Meta[k])
+			w.b = jsonstr.Append(w.b, r.Meta[k])
 		}
 		w.close()
 	}
@@ -125,7 +126,7 @@ func (w *jsonWriter) key(k string) {
 // keyEscaped writes a member name from data (Meta's keys).
 func (w *jsonWriter) keyEscaped(k string) {
 	w.comma()
-	w.b = appendJSONString(w.b, k)
+	w.b = jsonstr.Append(w.b, k)
 	w.b = append(w.b, ':')
 }
 
@@ -134,7 +135,7 @@ func (w *jsonWriter) str(k, v string, omitEmpty bool) {
 		return
 	}
 	w.key(k)
-	w.b = appendJSONString(w.b, v)
+	w.b = jsonstr.Append(w.b, v)
 }
 
 func (w *jsonWriter) time(k string, t time.Time, omitZero bool) {
@@ -266,68 +267,4 @@ func (w *jsonWriter) visit(v *visitRow) {
 		w.close()
 	}
 	w.close()
-}
-
-const hexDigits = "0123456789abcdef"
-
-// jsonSafe is whether an ASCII byte is written as it is.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string the way encoding/json does
-// with HTML escaping on (its default): <, > and & as \u003c \u003e \u0026,
-// U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
