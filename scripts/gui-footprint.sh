@@ -11,7 +11,8 @@
 #   scripts/gui-footprint.sh [path/to/mconnect]
 # NOTRAY=1: no session bus, window only (the Dashboard shown only).
 # PPROF=DIR: also writes a Go CPU profile of each span (MCONNECT_PPROF) to
-# DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU)
+# DIR/shown.pprof, DIR/hidden.pprof ... (the profiler adds a little CPU), and
+# the Dashboard process's as DIR/shown-dashboard.pprof, .heap, .memstats
 # and the Go heap after it to DIR/shown.heap ...
 # ORDERS=N: N appointments sent to the hub first (scripts/gui-footprint-orders.py).
 # SCROLL=1: after "shown", a "scrolling" span: the Worklist scrolled by the
@@ -42,12 +43,12 @@ port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));pri
 "$bin" config example --ehr birpis --data "$work/data" |
   python3 -c "import json,sys;c=json.load(sys.stdin);c['device']['listen']='127.0.0.1:$(port)';c['hl7']['listen']='127.0.0.1:$(port)';c['hl7']['resultHost']='127.0.0.1:$(port)';print(json.dumps(c))" >"$work/c.json"
 hl7=$(python3 -c "import json;print(json.load(open('$work/c.json'))['hl7']['listen'])")
-pp=""
+pp="" ppd=""
 if [ -n "${PPROF:-}" ]; then
 	mkdir -p "$PPROF"
-	pp="127.0.0.1:$(port)"
+	pp="127.0.0.1:$(port)" ppd="127.0.0.1:$(port)"
 fi
-MCONNECT_PPROF="$pp" "$bin" --dashboard --config "$work/c.json" >"$work/log" 2>&1 & gui=$!
+MCONNECT_PPROF="$pp" MCONNECT_PPROF_DASHBOARD="$ppd" "$bin" --dashboard --config "$work/c.json" >"$work/log" 2>&1 & gui=$!
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14+$15}' "/proc/$gui/stat"; }
 # What the resident memory of process $1 is, by mapping (MB).
@@ -78,8 +79,9 @@ line() {
 	local pid=$2 t0=$3 t1
 	t1=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo "$t0")
 	last_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$span" 'BEGIN{printf "%.2f", (b-a)/hz/s*100}')
-	printf '%-12s %-10s RSS %s, CPU %s over %ss, threads %s, peak RSS so far %s\n' "$1" "$4" \
+	printf '%-12s %-10s RSS %s (PSS %s), CPU %s over %ss, threads %s, peak RSS so far %s\n' "$1" "$4" \
 		"$(awk '/VmRSS/{printf "%.0f MB", $2/1024}' "/proc/$pid/status")" \
+		"$(awk '/^Pss:/{printf "%.0f MB", $2/1024}' "/proc/$pid/smaps_rollup")" \
 		"$last_cpu %" \
 		"$span" "$(awk '/Threads/{print $2}' "/proc/$pid/status")" \
 		"$(awk '/VmHWM/{printf "%.0f MB", $2/1024}' "/proc/$pid/status")"
@@ -93,8 +95,15 @@ measure() {
 	d0=0
 	[ -n "$d" ] && d0=$(awk '{print $14+$15}' "/proc/$d/stat")
 	if [ -n "$pp" ]; then
+		local dp=""
+		if [ -n "$d" ]; then
+			curl -sf -o "$PPROF/${1// /-}-dashboard.pprof" "http://$ppd/debug/pprof/profile?seconds=$span" & dp=$!
+		fi
 		curl -sf -o "$PPROF/${1// /-}.pprof" "http://$pp/debug/pprof/profile?seconds=$span"
+		[ -z "$dp" ] || wait "$dp" || true
 		curl -sf -o "$PPROF/${1// /-}.heap" "http://$pp/debug/pprof/heap"
+		[ -n "$d" ] && curl -sf -o "$PPROF/${1// /-}-dashboard.heap" "http://$ppd/debug/pprof/heap"
+		[ -n "$d" ] && curl -sf -o "$PPROF/${1// /-}-dashboard.memstats" "http://$ppd/debug/pprof/heap?debug=1"
 	else
 		sleep "$span"
 	fi

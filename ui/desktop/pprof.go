@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,32 @@ import (
 // (/debug/pprof/) of the desktop application there, to measure its idle
 // cost. Unset: nothing listens.
 const EnvPprof = "MCONNECT_PPROF"
+
+// EnvPprofDashboard is EnvPprof for the Dashboard process, when the tray
+// runs in a process of its own (that one serves EnvPprof's).
+const EnvPprofDashboard = "MCONNECT_PPROF_DASHBOARD"
+
+// dashboardEnv is the environment the Dashboard process starts with: the
+// tray process's, with the Dashboard's profile address as EnvPprof.
+func dashboardEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	dash := ""
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvPprof:
+			continue
+		case EnvPprofDashboard:
+			dash = v
+			continue
+		}
+		out = append(out, kv)
+	}
+	if dash != "" {
+		out = append(out, EnvPprof+"="+dash)
+	}
+	return out
+}
 
 // pprofAddr checks the address asked for in EnvPprof: loopback only.
 func pprofAddr(v string) (string, error) {

@@ -28,3 +28,22 @@ func TestPprofAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardEnv: the Dashboard process serves its profiles at the
+// address meant for it, never at the tray process's (which holds it).
+func TestDashboardEnv(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"neither", []string{"HOME=/h", "LANG=sl_SI.UTF-8"}, []string{"HOME=/h", "LANG=sl_SI.UTF-8"}},
+		{"the tray's only", []string{"HOME=/h", EnvPprof + "=6060"}, []string{"HOME=/h"}},
+		{"both", []string{EnvPprof + "=6060", "HOME=/h", EnvPprofDashboard + "=6061"}, []string{"HOME=/h", EnvPprof + "=6061"}},
+	} {
+		got := dashboardEnv(c.in)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -79,9 +79,12 @@ func Run(h Hub, opts Options) error {
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
 		Hidden:        func() { trim.soon(); calm.hidden(); idle.hidden() },
-		Shown:         func() { idle.shown(); calm.shown() },
-		Trim:          trim.soon,
-		Child:         opts.parent != nil,
+		// Once shown, what building the window left behind (fonts parsed,
+		// layouts measured: about as much garbage as the window keeps)
+		// goes back to the system.
+		Shown: func() { idle.shown(); calm.shown(); trim.soon() },
+		Trim:  trim.soon,
+		Child: opts.parent != nil,
 	})
 	if opts.parent != nil {
 		go opts.parent.serve(shell)

@@ -74,6 +74,7 @@ func runTray(g *guiHub, runner *hub.Runner, opts StartOptions, log logrus.FieldL
 	if err != nil {
 		return fmt.Errorf("tray: %w", err)
 	}
+	startPprof(log)
 	// The hub's heap stays small but serving the Dashboard a list of
 	// thousands of appointments leaves tens of MB of garbage: a soft limit
 	// has it collected and given back sooner.
@@ -242,6 +243,7 @@ func (c *dashboardChild) command(line string, o opening) {
 // start starts the Dashboard process; c.mu is held.
 func (c *dashboardChild) start(extra []string) error {
 	cmd := exec.Command(c.exe, append(append([]string(nil), c.args...), extra...)...)
+	cmd.Env = dashboardEnv(os.Environ())
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
