@@ -41,11 +41,23 @@ waitport "$hl7"; waitport "$peer"
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "hub: $("$bin" version 2>/dev/null | head -1), store in $work/data; peer: node $(node --version), node-hl7-server 2.5.0"
+hubpid=${pids[0]} peerpid=${pids[1]}
+# run PID ARGS...: one load run, then the CPU (user + system) the process
+# PID spent per order during it, from /proc (less moved by the disk's
+# latency than the throughput).
+run() {
+	local pid=$1 t0 t1 out
+	shift
+	t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+	out=$("$work/mllpload" "$@")
+	t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+	echo "$out; CPU $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) µs per order"
+}
 for r in $(seq "$rounds"); do
 	echo "round $r"
-	printf '  peer, a connection per message:  '; "$work/mllpload" -addr "127.0.0.1:$peer" -n "$n" -connection-per-message
-	printf '  hub,  a connection per message:  '; "$work/mllpload" -addr "127.0.0.1:$hl7" -n "$n" -connection-per-message
-	printf '  hub,  8 kept connections:        '; "$work/mllpload" -addr "127.0.0.1:$hl7" -n "$n"
+	printf '  peer, a connection per message:  '; run "$peerpid" -addr "127.0.0.1:$peer" -n "$n" -connection-per-message
+	printf '  hub,  a connection per message:  '; run "$hubpid" -addr "127.0.0.1:$hl7" -n "$n" -connection-per-message
+	printf '  hub,  8 kept connections:        '; run "$hubpid" -addr "127.0.0.1:$hl7" -n "$n"
 done
 printf 'hub, one connection at 200 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 1 -rate 200 -n 3000 -warmup 200
 echo "store after the runs: $(du -sh "$work/data" | cut -f1)"
