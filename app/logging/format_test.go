@@ -44,6 +44,21 @@ var formatCases = []struct {
 	{"a refused field", logrus.InfoLevel, "x", logrus.Fields{"f": func() {}, "ok": "yes"}},
 }
 
+// formatterPair is a line formatter and the logrus formatter whose bytes
+// it writes, as New sets them up.
+type formatterPair struct {
+	name string
+	fast lineFormatter
+	slow logrus.Formatter
+}
+
+func formatterPairs() []formatterPair {
+	return []formatterPair{
+		{"json", &jsonLines{}, &logrus.JSONFormatter{}},
+		{"text", newTextLines(), &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}},
+	}
+}
+
 // TestLinesMatchLogrus: the line formatters write what logrus's own
 // formatters write, byte for byte, whatever the fields.
 func TestLinesMatchLogrus(t *testing.T) {
@@ -53,14 +68,7 @@ func TestLinesMatchLogrus(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := l.WithFields(c.fields)
 			e.Time, e.Level, e.Message = at, c.level, c.msg
-			for _, f := range []struct {
-				name string
-				fast lineFormatter
-				slow logrus.Formatter
-			}{
-				{"json", &jsonLines{}, &logrus.JSONFormatter{}},
-				{"text", newTextLines(), &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}},
-			} {
+			for _, f := range formatterPairs() {
 				if c.name == "a panicking error" && f.name == "json" {
 					continue // logrus's JSON formatter panics too
 				}
@@ -87,13 +95,7 @@ func FuzzLines(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg, key, val string, n int64, b bool) {
 		e := l.WithFields(logrus.Fields{key: val, key + "n": n, key + "b": b})
 		e.Time, e.Level, e.Message = time.Unix(n%(1<<40), 0).UTC(), logrus.InfoLevel, msg
-		for _, p := range []struct {
-			fast lineFormatter
-			slow logrus.Formatter
-		}{
-			{&jsonLines{}, &logrus.JSONFormatter{}},
-			{newTextLines(), &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}},
-		} {
+		for _, p := range formatterPairs() {
 			want, err := p.slow.Format(e)
 			if err != nil {
 				return
@@ -111,14 +113,7 @@ func BenchmarkLines(b *testing.B) {
 	c := formatCases[0]
 	e := l.WithFields(c.fields)
 	e.Time, e.Level, e.Message = time.Now(), c.level, c.msg
-	for _, f := range []struct {
-		name string
-		fast lineFormatter
-		slow logrus.Formatter
-	}{
-		{"json", &jsonLines{}, &logrus.JSONFormatter{}},
-		{"text", newTextLines(), &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}},
-	} {
+	for _, f := range formatterPairs() {
 		b.Run(f.name+"/logrus", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
