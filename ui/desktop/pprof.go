@@ -102,12 +102,23 @@ func startPprof(log logrus.FieldLogger) {
 const releaseDelay = 2 * time.Second
 
 // trimmer hands back to the system what the GUI no longer needs: the Go
-// heap a closed Dashboard or a large answer left behind, and the C heap
-// the graphics stack freed. Requests within releaseDelay make one.
+// heap a closed Dashboard or a large answer left behind, the C heap the
+// graphics stack freed, and (at most every pageOutEvery) the shader
+// compiler's code, idle once the window has painted. Requests within
+// releaseDelay make one.
 type trimmer struct {
-	mu    sync.Mutex
-	timer *time.Timer
+	mu        sync.Mutex
+	timer     *time.Timer
+	lastPaged time.Time
+	// now and pageOut replace the clock and pageOutShaderCompiler (tests).
+	now     func() time.Time
+	pageOut func() int
 }
+
+// pageOutEvery spaces the shader compiler's page-outs: a page-out costs a
+// read of its pages from the disk at the next compile, and the next
+// compile (a new kind of drawing) comes soon after the first few ones.
+const pageOutEvery = 10 * time.Minute
 
 // soon asks for it releaseDelay from now; call it from any goroutine.
 func (t *trimmer) soon() {
@@ -116,8 +127,26 @@ func (t *trimmer) soon() {
 	if t.timer != nil {
 		t.timer.Stop()
 	}
-	t.timer = time.AfterFunc(releaseDelay, func() {
-		debug.FreeOSMemory()
-		trimCHeap()
-	})
+	t.timer = time.AfterFunc(releaseDelay, t.release)
+}
+
+func (t *trimmer) release() {
+	debug.FreeOSMemory()
+	trimCHeap()
+	t.mu.Lock()
+	now, pageOut := time.Now, pageOutShaderCompiler
+	if t.now != nil {
+		now = t.now
+	}
+	if t.pageOut != nil {
+		pageOut = t.pageOut
+	}
+	due := t.lastPaged.IsZero() || now().Sub(t.lastPaged) >= pageOutEvery
+	if due {
+		t.lastPaged = now()
+	}
+	t.mu.Unlock()
+	if due {
+		pageOut()
+	}
 }

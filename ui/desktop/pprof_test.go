@@ -3,6 +3,7 @@ package desktop
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPprofAddr(t *testing.T) {
@@ -44,6 +45,28 @@ func TestDashboardEnv(t *testing.T) {
 		got := dashboardEnv(c.in)
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestTrimmerPagesOutAtMostEvery(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	pages := 0
+	tr := &trimmer{now: func() time.Time { return now }, pageOut: func() int { pages++; return 1 }}
+	steps := []struct {
+		after time.Duration
+		want  int
+	}{
+		{0, 1},                          // the first trim after the window painted
+		{time.Minute, 1},                // a large answer soon after: not again
+		{pageOutEvery - time.Minute, 2}, // pageOutEvery after the first
+		{time.Second, 2},
+	}
+	for i, s := range steps {
+		now = now.Add(s.after)
+		tr.release()
+		if pages != s.want {
+			t.Fatalf("step %d: %d page-outs, want %d", i, pages, s.want)
 		}
 	}
 }
