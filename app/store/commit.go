@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mesi/mconnect/app/domain"
@@ -30,6 +31,10 @@ type committer struct {
 	reqs   chan *applyReq
 	stop   chan struct{}
 	done   chan struct{}
+	// senders counts the callers of apply waiting for their answer; the
+	// writer's goroutine alone reads it for the window (see window).
+	senders atomic.Int32
+	win     window
 }
 
 type applyReq struct {
@@ -49,6 +54,8 @@ func newCommitter(s *Store) *committer {
 
 func (c *committer) apply(ctx context.Context, o domain.Order) (domain.Accepted, error) {
 	r := &applyReq{ctx: ctx, o: o, pre: c.s.prepareOrder(o), done: make(chan struct{})}
+	c.senders.Add(1)
+	defer c.senders.Add(-1)
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -158,6 +165,24 @@ gather:
 			flushed = nil
 		}
 	}
+	if dbErr == nil && len(live) < maxBatch {
+		// Under load, the senders whose orders were just flushed send their
+		// next ones at once: wait a little for them (see window), so that
+		// one commit and one flush hold the orders of every sender.
+		if want, wait := c.win.expect(time.Now(), int(c.senders.Load())); len(live) < want {
+			tm := time.NewTimer(wait)
+		late:
+			for len(live) < want && len(live) < maxBatch && dbErr == nil {
+				select {
+				case r := <-c.reqs:
+					add(r)
+				case <-tm.C:
+					break late
+				}
+			}
+			tm.Stop()
+		}
+	}
 	if dbErr == nil && len(live) > 0 {
 		dbErr = noteConnections(ctx, t, live, now)
 	}
@@ -207,6 +232,39 @@ gather:
 		close(done)
 	})
 	return done
+}
+
+// window is the commit window that adapts to the arrival rate. Orders
+// that arrive while a batch is being flushed go into the next batch; when
+// that flush is done, its senders get their answers and, under load, send
+// their next orders within a fraction of a millisecond. Committing at once
+// would split the senders into ever smaller batches, each with its own
+// commit (the pages of every index written again) and its own flush.
+// So the writer waits for as many orders as senders were recently waiting
+// at once (the most seen within windowSpan), at most windowWait: a lone
+// sender, or senders that never come together, are never kept waiting.
+type window struct {
+	peak   int       // most senders waiting at once since peakAt
+	peakAt time.Time // when the peak was last renewed
+}
+
+const (
+	// windowSpan is how long a peak of concurrent senders is expected back.
+	windowSpan = 100 * time.Millisecond
+	// windowWait bounds the wait for the late senders of a batch.
+	windowWait = time.Millisecond
+)
+
+// expect takes the number of senders waiting now and says how many orders
+// the batch should wait for, and for how long at most.
+func (w *window) expect(now time.Time, waiting int) (want int, wait time.Duration) {
+	if waiting >= w.peak || now.Sub(w.peakAt) > windowSpan {
+		w.peak, w.peakAt = waiting, now
+	}
+	if w.peak < 2 {
+		return 0, 0
+	}
+	return w.peak, windowWait
 }
 
 // noteConnections records, once per connection and commit, when each
