@@ -170,6 +170,7 @@ gather:
 		// next ones at once: wait a little for them (see window), so that
 		// one commit and one flush hold the orders of every sender.
 		if want, wait := c.win.expect(time.Now(), int(c.senders.Load())); len(live) < want {
+			had := len(live)
 			tm := time.NewTimer(wait)
 		late:
 			for len(live) < want && len(live) < maxBatch && dbErr == nil {
@@ -177,6 +178,7 @@ gather:
 				case r := <-c.reqs:
 					add(r)
 				case <-tm.C:
+					c.win.missed(time.Now(), had, len(live))
 					break late
 				}
 			}
@@ -242,10 +244,14 @@ gather:
 // commit (the pages of every index written again) and its own flush.
 // So the writer waits for as many orders as senders were recently waiting
 // at once (the most seen within windowSpan), at most windowWait: a lone
-// sender, or senders that never come together, are never kept waiting.
+// sender is never kept waiting. Senders that are not under load (several
+// connections, each sending now and then) do not come back within the
+// wait: one that ends with no order more keeps the window shut for
+// windowCalm; one that ends with some lowers the count to what came.
 type window struct {
-	peak   int       // most senders waiting at once since peakAt
-	peakAt time.Time // when the peak was last renewed
+	peak      int       // most senders waiting at once since peakAt
+	peakAt    time.Time // when the peak was last renewed
+	calmUntil time.Time // no waiting before then
 }
 
 const (
@@ -253,6 +259,8 @@ const (
 	windowSpan = 100 * time.Millisecond
 	// windowWait bounds the wait for the late senders of a batch.
 	windowWait = time.Millisecond
+	// windowCalm is how long a wait that brought nothing shuts the window.
+	windowCalm = 50 * time.Millisecond
 )
 
 // expect takes the number of senders waiting now and says how many orders
@@ -261,10 +269,20 @@ func (w *window) expect(now time.Time, waiting int) (want int, wait time.Duratio
 	if waiting >= w.peak || now.Sub(w.peakAt) > windowSpan {
 		w.peak, w.peakAt = waiting, now
 	}
-	if w.peak < 2 {
+	if w.peak < 2 || now.Before(w.calmUntil) {
 		return 0, 0
 	}
 	return w.peak, windowWait
+}
+
+// missed records a wait that ended before the batch held the orders
+// expected: it had orders when the wait began and got when it ended.
+func (w *window) missed(now time.Time, had, got int) {
+	if got <= had {
+		w.calmUntil = now.Add(windowCalm)
+		return
+	}
+	w.peak = got
 }
 
 // noteConnections records, once per connection and commit, when each

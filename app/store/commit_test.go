@@ -32,3 +32,30 @@ func TestCommitWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitWindowCalms: senders that do not come back within the wait
+// (several connections, none under load) shut the window for windowCalm;
+// a wait that brought some of them lowers the count to what came.
+func TestCommitWindowCalms(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var w window
+	if want, _ := w.expect(t0, 8); want != 8 {
+		t.Fatalf("eight waiting: want %d, expected 8", want)
+	}
+	// The wait brought 3 more to a batch of 2: expect 5 from now on.
+	w.missed(t0.Add(time.Millisecond), 2, 5)
+	if want, _ := w.expect(t0.Add(2*time.Millisecond), 4); want != 5 {
+		t.Errorf("after a wait that brought some: want %d, expected 5", want)
+	}
+	// A wait that brought nothing: no waiting for windowCalm.
+	miss := t0.Add(3 * time.Millisecond)
+	w.missed(miss, 1, 1)
+	for _, at := range []time.Duration{0, time.Millisecond, windowCalm - time.Millisecond} {
+		if want, wait := w.expect(miss.Add(at), 6); want != 0 || wait != 0 {
+			t.Errorf("%v after a wait that brought nothing: expect = %d, %v; want no wait", at, want, wait)
+		}
+	}
+	if want, wait := w.expect(miss.Add(windowCalm), 6); want != 6 || wait != windowWait {
+		t.Errorf("windowCalm after it: expect = %d, %v; want 6, %v", want, wait, windowWait)
+	}
+}
