@@ -60,4 +60,6 @@ for r in $(seq "$rounds"); do
 	printf '  hub,  8 kept connections:        '; run "$hubpid" -addr "127.0.0.1:$hl7" -n "$n"
 done
 printf 'hub, one connection at 200 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 1 -rate 200 -n 3000 -warmup 200
+# Below saturation the commit window must not keep senders waiting.
+printf 'hub, 8 connections at 1,000 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 8 -rate 1000 -n 5000 -warmup 200
 echo "store after the runs: $(du -sh "$work/data" | cut -f1)"
