@@ -24,11 +24,14 @@ const (
 	CharsetCP1252  = "CP1252"
 )
 
+// charsetSeparators spells "_" and " " in a character set's name as "-".
+var charsetSeparators = strings.NewReplacer("_", "-", " ", "-")
+
 // CanonicalCharset maps an MSH-18 value (HL7 table 0211 and the names sites
 // really send) to the hub's canonical name. ok is false for an unknown set.
 func CanonicalCharset(name string) (canon string, ok bool) {
 	n := strings.ToUpper(strings.TrimSpace(name))
-	n = strings.NewReplacer("_", "-", " ", "-").Replace(n)
+	n = charsetSeparators.Replace(n)
 	switch n {
 	case "", "ASCII", "US-ASCII":
 		return CharsetASCII, true

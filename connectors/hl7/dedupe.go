@@ -1,9 +1,9 @@
 package hl7
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 )
 
 // ContentHash returns the hex SHA-256 (first 16 bytes) of what a message
@@ -15,7 +15,9 @@ import (
 // in do not change the hash; any other difference does.
 func ContentHash(m *Message) string {
 	h := sha256.New()
-	var b strings.Builder
+	// One buffer for every segment, written to the hash segment by segment
+	// (the bytes hashed are the stored keys: never change them).
+	var b bytes.Buffer
 	for _, seg := range m.Segments {
 		b.Reset()
 		b.WriteString(seg.Name)
@@ -46,7 +48,7 @@ func ContentHash(m *Message) string {
 			}
 		}
 		b.WriteByte('\n')
-		h.Write([]byte(b.String()))
+		h.Write(b.Bytes())
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

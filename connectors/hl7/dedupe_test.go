@@ -41,3 +41,16 @@ func TestContentHash(t *testing.T) {
 		t.Errorf("key of the 12th order %q", k)
 	}
 }
+
+// TestContentHashIsStable pins the hash of a message: it is part of the
+// stored de-duplication keys, so a message sent again after an update of
+// the hub must hash as before.
+func TestContentHashIsStable(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|EHR|FAC|HUB|MESI|20240101120000||ORM^O01|M9|P|2.5\rPID|1||P1^^^H~P2||Doe^Jane&Ann||19800101|F\rORC|NW|A1\rOBR|1|A1||ECG^EKG\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ContentHash(m), "8f1c558f897c44e0415dd92b64966eb7"; got != want {
+		t.Errorf("ContentHash = %s; want %s (the stored de-duplication keys depend on it)", got, want)
+	}
+}
