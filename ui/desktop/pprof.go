@@ -141,9 +141,10 @@ func (t *trimmer) release() {
 	if t.pageOut != nil {
 		pageOut = t.pageOut
 	}
-	due := t.lastPaged.IsZero() || now().Sub(t.lastPaged) >= pageOutEvery
+	at := now()
+	due := t.lastPaged.IsZero() || at.Sub(t.lastPaged) >= pageOutEvery
 	if due {
-		t.lastPaged = now()
+		t.lastPaged = at
 	}
 	t.mu.Unlock()
 	if due {
