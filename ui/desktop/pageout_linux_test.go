@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +48,31 @@ func TestCompilerMapping(t *testing.T) {
 // disk, not tmpfs: file pages the kernel can drop), reads it so that it is
 // resident, and checks that the page-out leaves none of it resident,
 // while a file of another name stays.
+//
+// The kernel reclaims only clean pages that sit on its LRU lists: the
+// files are synced before they are mapped, and the test keeps to one CPU,
+// whose batch of newly faulted pages madvise drains before it reclaims.
 func TestPageOutShaderCompiler(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	cpu := -1
+	for i := 0; i < 1024 && cpu < 0; i++ {
+		if one.IsSet(i) {
+			cpu = i
+		}
+	}
+	var all = one
+	one.Zero()
+	one.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = unix.SchedSetaffinity(0, &all) }()
+
 	dir := t.TempDir()
 	llvm := mapResident(t, filepath.Join(dir, "libLLVM-99.so.1"))
 	other := mapResident(t, filepath.Join(dir, "libother.so.1"))
@@ -70,14 +95,18 @@ func TestPageOutShaderCompiler(t *testing.T) {
 func mapResident(t *testing.T, path string) []byte {
 	t.Helper()
 	data := bytes.Repeat([]byte{0x90}, 1<<20)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// Written pages are dirty until written back; reclaim skips them.
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	m, err := unix.Mmap(int(f.Fd()), 0, len(data), unix.PROT_READ, unix.MAP_PRIVATE)
 	if err != nil {
 		t.Fatal(err)
