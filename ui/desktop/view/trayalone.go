@@ -80,11 +80,12 @@ func StartTray(h Hub, opts TrayOptions) *Tray {
 	t.post(func() {
 		t.menu = t.newMenu()
 		t.notes = newNotifier(time.Now, t.notify)
-		t.apply(h.Health())
+		// Subscribed before the first reading: no change falls between.
 		t.stop = append(t.stop, h.SubscribeHealth(func(hs []domain.Health) {
 			hs = slices.Clone(hs)
 			t.post(func() { t.apply(hs) })
 		}))
+		t.apply(h.Health())
 		if opts.API != nil {
 			t.loadCounts()
 			t.stop = append(t.stop, t.env.subscribe(func(control.Event) { t.counts.changed(t.loadCounts) },
