@@ -1,11 +1,11 @@
 package hl7
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // AckCode is MSA-1.
@@ -178,8 +178,8 @@ type Ack struct {
 // BuildAck writes the ACK in the request's version and character set.
 func BuildAck(a Ack) ([]byte, error) {
 	var buf bytes.Buffer
-	bw := bufio.NewWriter(&buf)
-	s := &segWriter{w: bw, d: StandardDelimiters()}
+	buf.Grow(256)
+	s := &segWriter{w: &buf, d: StandardDelimiters()}
 	r := a.Request
 	version := r.Version
 	if version == "" {
@@ -281,21 +281,21 @@ func BuildAck(a Ack) ([]byte, error) {
 			s.seg("ERR", strings.Join(parts, "^"))
 		}
 	}
-	if s.err == nil {
-		s.err = bw.Flush()
-	}
 	if s.err != nil {
 		return nil, fmt.Errorf("hl7: building ACK: %w", s.err)
 	}
-	out := strings.ToValidUTF8(buf.String(), "\uFFFD")
+	out := buf.Bytes()
+	if !utf8.Valid(out) {
+		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+	}
 	if encodeAs != "" {
-		enc, err := EncodeString(out, encodeAs)
+		enc, err := EncodeString(string(out), encodeAs)
 		if err != nil {
 			return nil, fmt.Errorf("hl7: encoding ACK: %w", err)
 		}
 		return enc, nil
 	}
-	return []byte(out), nil
+	return out, nil
 }
 
 // AckResult is what an answer to the hub said.

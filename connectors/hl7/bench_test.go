@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"testing"
+	"time"
 )
 
 // BenchmarkParse measures codec throughput (MB/s) on a mix of the sample orders.
@@ -71,5 +72,17 @@ func BenchmarkWriteORU20MB(b *testing.B) {
 	b.ReportMetric(float64(peak)/size, "heap/pdf")
 	if err := WriteORU(io.Discard, out, streamedPDF(size), ORUOptions{ControlID: "Y"}); err != nil {
 		b.Fatal(err)
+	}
+}
+
+func BenchmarkBuildAck(b *testing.B) {
+	req := Header{SendingApp: "BIRPIS", SendingFacility: "UKC", ReceivingApp: "MCONNECT", ControlID: "MSG00001",
+		ProcessingID: "P", Version: "2.5", Event: "O01", Charset: "UNICODE UTF-8"}
+	a := Ack{Request: req, Code: AA, ControlID: "AMSG00001", At: time.Date(2024, 3, 15, 8, 30, 0, 0, time.UTC)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildAck(a); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

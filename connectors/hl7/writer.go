@@ -1,15 +1,20 @@
 package hl7
 
-import (
-	"bufio"
-	"strings"
-)
+import "strings"
 
 // segWriter writes segments with the standard delimiters.
 type segWriter struct {
-	w   *bufio.Writer
+	w   textWriter
 	d   Delimiters
 	err error
+}
+
+// textWriter is where segments are written: a bufio.Writer for large
+// messages, a bytes.Buffer for small ones.
+type textWriter interface {
+	Write([]byte) (int, error)
+	WriteString(string) (int, error)
+	WriteByte(byte) error
 }
 
 // esc escapes one primitive value.
@@ -30,6 +35,9 @@ func (s *segWriter) comps(parts ...string) string {
 // text re-encodes readable text made by Segment.Text (components split on ^,
 // repetitions on ~, subcomponents on &) for output.
 func (s *segWriter) text(v string) string {
+	if !strings.ContainsAny(v, "~^&") {
+		return s.esc(v)
+	}
 	var reps []string
 	for r := range strings.SplitSeq(v, "~") {
 		var cs []string
