@@ -127,7 +127,6 @@ func (h *OrderHandler) Handle(ctx context.Context, peer string, msg []byte) Outc
 }
 
 func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outcome {
-	log := h.log.WithField("peer", peer)
 	parsed, orders, err := h.mapper.Decode(msg)
 	var hdr hl7.Header
 	if parsed != nil {
@@ -135,9 +134,17 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 	} else {
 		hdr = hl7.ReadHeader(msg)
 	}
-	log = log.WithField("control_id", hdr.ControlID)
+	// The logger with the message's fields is made only for a line written:
+	// an order stored writes none here (the hub writes its own).
+	var entry logrus.FieldLogger
+	log := func() logrus.FieldLogger {
+		if entry == nil {
+			entry = h.log.WithFields(logrus.Fields{"peer": peer, "control_id": hdr.ControlID})
+		}
+		return entry
+	}
 	if err != nil && strings.EqualFold(hdr.MessageType, "ACK") {
-		log.Debug("hl7: acknowledgment received; not answered")
+		log().Debug("hl7: acknowledgment received; not answered")
 		return Outcome{Code: hl7.AA, hdr: hdr, silent: true}
 	}
 	if err != nil {
@@ -151,8 +158,8 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 			code = hl7.AR
 		}
 		// The problem text may quote patient data: keep it out of info logs.
-		log.WithFields(logrus.Fields{"ack": code, "err_code": e.Code, "location": e.Location()}).Warn("hl7: message refused")
-		log.WithError(err).Debug("hl7: message refused (detail)")
+		log().WithFields(logrus.Fields{"ack": code, "err_code": e.Code, "location": e.Location()}).Warn("hl7: message refused")
+		log().WithError(err).Debug("hl7: message refused (detail)")
 		h.fail(fmt.Sprintf("refused message %s: HL7 error %d at %s", hdr.ControlID, e.Code, e.Location()), domain.SeverityWarning)
 		return Outcome{Code: code, hdr: hdr, errs: []*hl7.Error{e}, Err: err}
 	}
@@ -170,45 +177,49 @@ func (h *OrderHandler) handle(ctx context.Context, peer string, msg []byte) Outc
 		sctx, cancel := context.WithTimeout(ctx, h.opts.StoreTimeout)
 		acc, err := h.sink.AcceptOrder(sctx, o)
 		cancel()
-		olog := log.WithFields(logrus.Fields{"placer": o.PlacerNumber, "patient_id": o.Patient.ID, "action": o.Action})
+		olog := func() logrus.FieldLogger {
+			return log().WithFields(logrus.Fields{"placer": o.PlacerNumber, "patient_id": o.Patient.ID, "action": o.Action})
+		}
 		if err != nil {
 			if domain.Refused(err) {
 				e := refusedError(o, err)
-				olog.WithError(err).WithField("err_code", e.Code).Warn("hl7: order refused")
+				olog().WithError(err).WithField("err_code", e.Code).Warn("hl7: order refused")
 				refused = append(refused, e)
 				out.Err = errors.Join(out.Err, err)
 				continue
 			}
 			e := &hl7.Error{Code: hl7.CodeInternal, Problem: "the order could not be stored now; please resend"}
-			olog.WithError(err).WithField("ack", hl7.AE).Warn("hl7: order not stored")
+			olog().WithError(err).WithField("ack", hl7.AE).Warn("hl7: order not stored")
 			h.fail(fmt.Sprintf("order %s not stored: %v", o.PlacerNumber, err), domain.SeverityError)
 			return Outcome{Code: hl7.AE, hdr: hdr, errs: []*hl7.Error{e}, Orders: out.Orders, Duplicate: out.Duplicate, Err: err}
 		}
 		out.Orders = append(out.Orders, acc)
 		out.Duplicate = out.Duplicate || acc.Duplicate
 		reused = reused || acc.ControlIDReused
-		olog.WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Debug("hl7: order accepted")
+		if debugging(h.log) {
+			olog().WithFields(logrus.Fields{"order_id": acc.OrderID, "duplicate": acc.Duplicate, "control_id_reused": acc.ControlIDReused}).Debug("hl7: order accepted")
+		}
 		if f := o.Meta[hl7.MetaTextCut]; f != "" && cut == "" {
 			cut = f
 		}
 	}
 	if len(out.Orders) == 0 {
-		log.WithFields(logrus.Fields{"ack": hl7.AR, "refused": len(refused)}).Warn("hl7: message refused")
+		log().WithFields(logrus.Fields{"ack": hl7.AR, "refused": len(refused)}).Warn("hl7: message refused")
 		h.fail(fmt.Sprintf("refused message %s: no order could be applied", hdr.ControlID), domain.SeverityWarning)
 		return Outcome{Code: hl7.AR, hdr: hdr, errs: refused, Err: out.Err}
 	}
 	switch {
 	case reused:
-		log.Warn("hl7: control ID re-used with other content; stored as a new message")
+		log().Warn("hl7: control ID re-used with other content; stored as a new message")
 		h.rep.Failed(domain.SeverityWarning, "control-id-reused", map[string]string{"control_id": hdr.ControlID},
 			fmt.Errorf("message control ID (MSH-10) %q arrived before with other content; the new message was stored", hdr.ControlID))
 	case parsed.DeclaredCharset != "":
-		log.WithFields(logrus.Fields{"declared": parsed.DeclaredCharset, "read_as": parsed.Charset}).Warn("hl7: MSH-18 disagrees with the bytes; read in the connection's default charset")
+		log().WithFields(logrus.Fields{"declared": parsed.DeclaredCharset, "read_as": parsed.Charset}).Warn("hl7: MSH-18 disagrees with the bytes; read in the connection's default charset")
 		h.rep.Failed(domain.SeverityWarning, "charset-mismatch",
 			map[string]string{"control_id": hdr.ControlID, "declared": parsed.DeclaredCharset, "used": parsed.Charset},
 			fmt.Errorf("message %s declares %s in MSH-18 but is not; read as %s", hdr.ControlID, parsed.DeclaredCharset, parsed.Charset))
 	case cut != "":
-		log.WithField("fields", cut).Warn("hl7: order text over the limit cut")
+		log().WithField("fields", cut).Warn("hl7: order text over the limit cut")
 		h.rep.Failed(domain.SeverityWarning, "order-text-cut", map[string]string{"control_id": hdr.ControlID, "fields": cut},
 			fmt.Errorf("message %s: the text of %s was longer than the limit and was cut", hdr.ControlID, cut))
 	case len(refused) > 0:
@@ -291,6 +302,18 @@ func ackControlID(req string, now time.Time) string {
 		id = id[:199]
 	}
 	return id
+}
+
+// debugging reports whether log writes debug lines (when it cannot tell:
+// yes).
+func debugging(log logrus.FieldLogger) bool {
+	switch l := log.(type) {
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(logrus.DebugLevel)
+	case *logrus.Logger:
+		return l.IsLevelEnabled(logrus.DebugLevel)
+	}
+	return true
 }
 
 func (h *OrderHandler) ok() { h.rep.Moved("receiving", nil) }
