@@ -181,6 +181,15 @@ func TestRowsOfSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// The file keeps the page size it was written with (PageSize is for new
+	// files only).
+	var pageSize int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if pageSize != 512 {
+		t.Errorf("page size %d after opening the schema 1 file, want its own 512", pageSize)
+	}
 
 	devs, err := s.Devices(ctx)
 	if err != nil {

@@ -30,6 +30,31 @@ func order(conn, msgID, placer string, action domain.OrderAction) domain.Order {
 	}
 }
 
+// TestNewStorePageSize: a new file is written with PageSize, also after
+// it is closed and opened again.
+func TestNewStorePageSize(t *testing.T) {
+	path := filepath.Join(testfs.TempDir(t), "hub.db")
+	for i := range 2 {
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ApplyOrder(context.Background(), order("c", fmt.Sprint("m", i), fmt.Sprint("p", i), domain.ActionNew)); err != nil {
+			t.Fatal(err)
+		}
+		var pageSize int
+		if err := s.db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+			t.Fatal(err)
+		}
+		if pageSize != PageSize {
+			t.Errorf("open %d: page size %d, want %d", i+1, pageSize, PageSize)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestApplyOrder(t *testing.T) {
 	ctx := context.Background()
 	type step struct {
