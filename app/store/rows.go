@@ -241,7 +241,11 @@ func orderRowOf(o *domain.Order) orderRow {
 	if len(o.Fields) > 0 {
 		r.Fields = make([]fieldRow, len(o.Fields))
 		for i, f := range o.Fields {
-			r.Fields[i] = fieldRow{Key: f.Key, Label: f.Label, Value: f.Value, Text: f.Text}
+			label := f.Label
+			if label != "" && label == domain.FieldLabel(f.Key) {
+				label = "" // put back when read (domain.RegisterFieldLabels)
+			}
+			r.Fields[i] = fieldRow{Key: f.Key, Label: label, Value: f.Value, Text: f.Text}
 		}
 	}
 	if len(o.Meta) > 0 {
@@ -271,7 +275,11 @@ func (r orderRow) order() domain.Order {
 	if len(r.Fields) > 0 {
 		o.Fields = make([]domain.Field, len(r.Fields))
 		for i, f := range r.Fields {
-			o.Fields[i] = domain.Field{Key: f.Key, Label: f.Label, Value: f.Value, Text: f.Text}
+			label := f.Label
+			if label == "" {
+				label = domain.FieldLabel(f.Key)
+			}
+			o.Fields[i] = domain.Field{Key: f.Key, Label: label, Value: f.Value, Text: f.Text}
 		}
 	}
 	return o

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,6 +158,58 @@ func TestOrderKeepsEveryField(t *testing.T) {
 	}
 	if len(got.Fields) != 2 || got.Fields[1].Label != "Quantity/timing" || !got.Visit.AdmitAt.Equal(o.Visit.AdmitAt) || got.Meta["gdt.sender"] != "MEDI" {
 		t.Fatalf("stored order lost fields: %+v", got)
+	}
+}
+
+// Labels registered for the keys of TestRegisteredLabelsLeftOut only.
+func init() {
+	domain.RegisterFieldLabels(func(key string) string {
+		switch key {
+		case "TST-1", "TST-2", "TST-3":
+			return "Registered " + key
+		}
+		return ""
+	})
+}
+
+// TestRegisteredLabelsLeftOut: a field's label is stored only when it is
+// not the one registered for its key, and read back either way.
+func TestRegisteredLabelsLeftOut(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	o := order("c", "m1", "A1", domain.ActionNew)
+	o.Fields = []domain.Field{
+		{Key: "TST-1", Label: "Registered TST-1", Value: "a", Text: "A"},
+		{Key: "TST-2", Label: "Its own", Value: "b"},
+		{Key: "TST-3", Value: "c"},
+		{Key: "OTHER-1", Label: "Not registered", Value: "d"},
+	}
+	acc, err := s.ApplyOrder(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data string
+	if err := s.db.QueryRow(`SELECT data FROM orders WHERE id=?`, acc.OrderID).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`{"key":"TST-1","value":"a","text":"A"}`, `{"key":"TST-2","label":"Its own","value":"b"}`,
+		`{"key":"TST-3","value":"c"}`, `{"key":"OTHER-1","label":"Not registered","value":"d"}`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("stored row has no %s: %s", want, data)
+		}
+	}
+	got, err := s.Order(ctx, acc.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.Field{
+		{Key: "TST-1", Label: "Registered TST-1", Value: "a", Text: "A"},
+		{Key: "TST-2", Label: "Its own", Value: "b"},
+		{Key: "TST-3", Label: "Registered TST-3", Value: "c"}, // a registered key is always labelled
+		{Key: "OTHER-1", Label: "Not registered", Value: "d"},
+	}
+	if !slices.Equal(got.Fields, want) {
+		t.Errorf("fields read back\n%+v\nwant\n%+v", got.Fields, want)
 	}
 }
 

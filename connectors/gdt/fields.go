@@ -1,5 +1,7 @@
 package gdt
 
+import "github.com/mesi/mconnect/app/domain"
+
 // Field IDs used by the order and result mapping.
 const (
 	FieldRequestedService = "2998"
@@ -113,6 +115,8 @@ var labels = map[string]string{
 
 // Label returns a human-readable name for a field ID, "" when unknown.
 func Label(id string) string { return labels[id] }
+
+func init() { domain.RegisterFieldLabels(Label) }
 
 // recordTypes names record types for messages.
 var recordTypes = map[string]string{

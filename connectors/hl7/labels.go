@@ -1,5 +1,11 @@
 package hl7
 
+import "github.com/mesi/mconnect/app/domain"
+
+func init() {
+	domain.RegisterFieldLabels(func(key string) string { return labels[key] })
+}
+
 // labels names the fields a person sees in the Dashboard and on the tablet.
 var labels = map[string]string{
 	"MSH-3": "Sending application", "MSH-4": "Sending facility", "MSH-5": "Receiving application",

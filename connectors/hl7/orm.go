@@ -210,6 +210,11 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 	if msg.DeclaredCharset != "" {
 		base.Meta[MetaDeclaredCharset] = msg.DeclaredCharset
 	}
+	for k, v := range base.Meta {
+		if v == "" {
+			delete(base.Meta, k) // stored with every order: only what was sent
+		}
+	}
 	var err error
 	if base.MessageAt, err = m.time(msh, 7); err != nil {
 		return nil, err
@@ -591,9 +596,9 @@ func (m *Mapper) orc(o *domain.Order, orc *Segment) error {
 		return errAt(orc, 1, 0, CodeTableValue, "order control %q not supported: the hub takes NW (new), XO (change) and CA (cancel)", o.ControlCode)
 	}
 	o.PlacerNumber = orc.C(2, 1)
-	o.Meta[MetaPlacerNamespace] = orc.C(2, 2)
+	setMeta(o.Meta, MetaPlacerNamespace, orc.C(2, 2))
 	o.FillerNumber = orc.C(3, 1)
-	o.Meta[MetaFillerNamespace] = orc.C(3, 2)
+	setMeta(o.Meta, MetaFillerNamespace, orc.C(3, 2))
 	o.GroupNumber = orc.C(4, 1)
 	o.OrderStatus = orc.C(5, 1)
 	o.ResponseFlag = orc.C(6, 1)
@@ -629,11 +634,21 @@ var wedaLabels = map[string]string{
 	MetaActivityID:    "Activity ID (WEDA)",
 }
 
+// setMeta sets meta[key] to a value sent, and leaves out an empty one
+// (every order's meta is stored with it; an absent key reads as "").
+func setMeta(meta map[string]string, key, value string) {
+	if value == "" {
+		delete(meta, key)
+		return
+	}
+	meta[key] = value
+}
+
 func (m *Mapper) obr(o *domain.Order, obr *Segment) error {
 	if o.PlacerNumber == "" {
 		o.PlacerNumber = obr.C(2, 1)
 		if o.Meta[MetaPlacerNamespace] == "" {
-			o.Meta[MetaPlacerNamespace] = obr.C(2, 2)
+			setMeta(o.Meta, MetaPlacerNamespace, obr.C(2, 2))
 		}
 		if m.opts.WEDA && o.PlacerNumber != "" {
 			o.Meta[MetaTaskType], o.Meta[MetaActivityID] = WEDATask(obr.C(2, 1), obr.C(2, 2))
@@ -677,7 +692,7 @@ func (m *Mapper) obr(o *domain.Order, obr *Segment) error {
 		}
 		o.Technician = personText(domain.Provider{ID: at(0), Name: domain.PersonName{Family: at(1), Given: at(2)}})
 	}
-	o.Meta[MetaDiagnosticSection] = obr.C(24, 1)
+	setMeta(o.Meta, MetaDiagnosticSection, obr.C(24, 1))
 	service := o.ServiceCode
 	if service == "" {
 		service = o.ServiceText
