@@ -35,6 +35,8 @@ type committer struct {
 	// writer's goroutine alone reads it for the window (see window).
 	senders atomic.Int32
 	win     window
+	// conn is the writer's connection, used by its goroutine only.
+	conn writerConn
 }
 
 type applyReq struct {
@@ -47,7 +49,8 @@ type applyReq struct {
 }
 
 func newCommitter(s *Store) *committer {
-	c := &committer{s: s, reqs: make(chan *applyReq, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &committer{s: s, reqs: make(chan *applyReq, maxBatch), stop: make(chan struct{}), done: make(chan struct{}),
+		conn: writerConn{db: s.db}}
 	go c.loop()
 	return c
 }
@@ -88,6 +91,7 @@ func (c *committer) close() {
 
 func (c *committer) loop() {
 	defer close(c.done)
+	defer c.conn.close()
 	var flushed chan struct{} // closed when the last batch is on disk; nil: none pending
 	for {
 		var first *applyReq
@@ -120,14 +124,13 @@ func (c *committer) batch(first *applyReq, flushed chan struct{}) chan struct{} 
 	ctx := context.Background()
 	now := c.s.now().UTC()
 	c.s.writer <- struct{}{}
-	tx, err := c.s.db.BeginTx(ctx, nil)
-	if err != nil {
+	t := &c.conn
+	if err := t.begin(ctx); err != nil {
 		<-c.s.writer
-		first.err = fmt.Errorf("store: apply order from %s: begin: %w", first.o.Connection, err)
+		first.err = errBegin(first.o.Connection, err)
 		close(first.done)
 		return flushed
 	}
-	t := c.s.prepared(tx)
 	var live []*applyReq
 	var dbErr error
 	add := func(r *applyReq) {
@@ -189,11 +192,11 @@ gather:
 		dbErr = noteConnections(ctx, t, live, now)
 	}
 	if dbErr == nil && len(live) > 0 {
-		if err := tx.Commit(); err != nil {
+		if err := t.commit(ctx); err != nil {
 			dbErr = fmt.Errorf("commit: %w", err)
 		}
 	} else {
-		tx.Rollback()
+		t.rollback(ctx)
 	}
 	<-c.s.writer
 	if dbErr != nil {

@@ -102,10 +102,11 @@ func Open(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	// Four for the pool, one more kept by the order writer (writerConn).
+	db.SetMaxOpenConns(5)
 	// Connections stay open: the WAL file walSync flushes is removed when
 	// the last one closes (and on Windows an open handle would stop that).
-	db.SetMaxIdleConns(4)
+	db.SetMaxIdleConns(5)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path, now: time.Now, writer: make(chan struct{}, 1), wal: newWALSync(path)}
 	if opt.Now != nil {
