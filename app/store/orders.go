@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,11 +95,17 @@ func (s *Store) prepareOrder(o domain.Order) *preparedOrder {
 // it was prepared for.
 func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time, pre *preparedOrder) (acc domain.Accepted, err error) {
 	err = func() error {
+		var existing *domain.Order
+		placerRead := false
 		if o.SourceMessageID != "" {
-			id, reused, err := lookupSource(ctx, t, o)
+			id, reused, open, both, err := lookupSourceAndPlacer(ctx, t, o)
+			if err == nil && !both {
+				id, reused, err = lookupSource(ctx, t, o)
+			}
 			if err != nil {
 				return err
 			}
+			existing, placerRead = open, both
 			if id != "" {
 				acc = domain.Accepted{OrderID: id, Duplicate: true}
 				_ = t.QueryRowContext(ctx, `SELECT state FROM orders WHERE id=?`, id).Scan(&acc.State)
@@ -111,9 +118,10 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 			return err
 		}
 		o.Group = grp
-		existing, err := findOpenByPlacer(ctx, t, o.Connection, o.PlacerNumber)
-		if err != nil {
-			return err
+		if !placerRead {
+			if existing, err = findOpenByPlacer(ctx, t, o.Connection, o.PlacerNumber); err != nil {
+				return err
+			}
 		}
 		switch o.Action {
 		case domain.ActionCancel:
@@ -177,13 +185,23 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 	return acc, nil
 }
 
+// openByPlacer reads the order a connection's placer number stands for:
+// the open one, else the cancelled one, newest first. Its parameters are
+// the connection (?1) and the placer number (?2; ?4 in
+// lookupSourceAndPlacer's statement, which holds it).
+func openByPlacer(placerParam int) string {
+	return `SELECT data FROM orders WHERE connection=?1 AND placer_number=?` + strconv.Itoa(placerParam) + ` AND state IN ('scheduled','in_progress','cancelled')
+		ORDER BY CASE state WHEN 'cancelled' THEN 1 ELSE 0 END, received_at DESC LIMIT 1`
+}
+
+var openByPlacerQuery = openByPlacer(2)
+
 func findOpenByPlacer(ctx context.Context, t execer, conn, placer string) (*domain.Order, error) {
 	if placer == "" {
 		return nil, nil
 	}
 	var data string
-	err := t.QueryRowContext(ctx, `SELECT data FROM orders WHERE connection=? AND placer_number=? AND state IN ('scheduled','in_progress','cancelled')
-		ORDER BY CASE state WHEN 'cancelled' THEN 1 ELSE 0 END, received_at DESC LIMIT 1`, conn, placer).Scan(&data)
+	err := t.QueryRowContext(ctx, openByPlacerQuery, conn, placer).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -474,3 +474,53 @@ func TestControlIDReusedIsStoredAndFlagged(t *testing.T) {
 		t.Fatalf("orders by placer: %v, want %v", count, want)
 	}
 }
+
+// TestKeyAndPlacerInOneRead: an HL7 order's source key
+// ("<control ID>@<hash>") and its placer number are read with one
+// statement; duplicates, changes, cancellations and a placer number used
+// again after its cancellation come out as with two.
+func TestKeyAndPlacerInOneRead(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	mk := func(ctl, content, placer string, action domain.OrderAction) domain.Order {
+		o := order("birpis", ctl+"@"+fmt.Sprintf("%032x", content), placer, action)
+		o.SourceControlID = ctl
+		return o
+	}
+	first, err := s.ApplyOrder(ctx, mk("C1", "a", "A1", domain.ActionNew))
+	if err != nil || first.Duplicate {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	steps := []struct {
+		name      string
+		o         domain.Order
+		sameOrder bool
+		dup       bool
+		state     domain.OrderState
+		err       error
+	}{
+		{"the same message again", mk("C1", "a", "A1", domain.ActionNew), true, true, domain.OrderScheduled, nil},
+		{"a change of the order", mk("C2", "b", "A1", domain.ActionNew), true, false, domain.OrderScheduled, nil},
+		{"its cancellation", mk("C3", "c", "A1", domain.ActionCancel), true, false, domain.OrderCancelled, nil},
+		{"the placer number placed again", mk("C4", "d", "A1", domain.ActionNew), false, false, domain.OrderScheduled, nil},
+		{"a cancellation of an unknown order", mk("C5", "e", "Z9", domain.ActionCancel), false, false, "", domain.ErrUnknownOrder},
+	}
+	for _, st := range steps {
+		acc, err := s.ApplyOrder(ctx, st.o)
+		if !errors.Is(err, st.err) {
+			t.Fatalf("%s: error %v, want %v", st.name, err, st.err)
+		}
+		if err != nil {
+			continue
+		}
+		if (acc.OrderID == first.OrderID) != st.sameOrder || acc.Duplicate != st.dup || acc.State != st.state {
+			t.Errorf("%s: %+v; want the first order %v, duplicate %v, state %s", st.name, acc, st.sameOrder, st.dup, st.state)
+		}
+	}
+	plan := explain(t, s, sourceAndPlacerQuery, "birpis", "C1@", "C1A", "A1")
+	for _, want := range []string{"SEARCH inbound_messages USING PRIMARY KEY", "SEARCH orders USING INDEX orders_placer"} {
+		if !contains(plan, want) {
+			t.Errorf("plan of the combined read: %s\nwant %s", plan, want)
+		}
+	}
+}
