@@ -53,12 +53,21 @@ func plainEntry(e *logrus.Entry, keys []string) ([]string, bool) {
 
 // entryErr is the note logrus keeps of fields it refused (functions).
 func entryErr(e *logrus.Entry) string {
-	f := reflect.ValueOf(e).Elem().FieldByName("err")
-	if !f.IsValid() || f.Kind() != reflect.String {
+	if entryErrField < 0 {
 		return ""
 	}
-	return f.String()
+	return reflect.ValueOf(e).Elem().Field(entryErrField).String()
 }
+
+// entryErrField is the index of logrus.Entry's err (a string), -1 if it
+// has none: looked up once, not by name for every line.
+var entryErrField = func() int {
+	f, ok := reflect.TypeFor[logrus.Entry]().FieldByName("err")
+	if !ok || len(f.Index) != 1 || f.Type.Kind() != reflect.String {
+		return -1
+	}
+	return f.Index[0]
+}()
 
 func (f *jsonLines) appendLine(b []byte, e *logrus.Entry) ([]byte, error) {
 	var kb [16]string

@@ -125,6 +125,19 @@ func (h *writerHook) Fire(e *logrus.Entry) error {
 
 // sensitive reports whether a field name suggests a secret.
 func sensitive(key string) bool {
+	if v, ok := sensitiveKeys.Load(key); ok {
+		return v.(bool)
+	}
+	v := isSensitive(key)
+	sensitiveKeys.Store(key, v)
+	return v
+}
+
+// sensitiveKeys remembers sensitive's answer for each field name seen (a
+// program's field names are a small set; every line asks for each).
+var sensitiveKeys sync.Map
+
+func isSensitive(key string) bool {
 	k := strings.ToLower(key)
 	for _, s := range []string{"token", "password", "passwd", "secret", "authorization", "apikey", "api_key", "pairingcode", "code_plain"} {
 		if strings.Contains(k, s) {
