@@ -19,7 +19,8 @@ type writerConn struct {
 }
 
 // begin starts an immediate transaction on the connection, opening it
-// first if need be.
+// first if need be. BEGIN, COMMIT and ROLLBACK are prepared statements
+// too.
 func (w *writerConn) begin(ctx context.Context) error {
 	if w.conn == nil {
 		c, err := w.db.Conn(ctx)
@@ -28,7 +29,7 @@ func (w *writerConn) begin(ctx context.Context) error {
 		}
 		w.conn, w.stmts = c, map[string]*sql.Stmt{}
 	}
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		w.close() // opened again for the next transaction
 		return err
 	}
@@ -38,7 +39,7 @@ func (w *writerConn) begin(ctx context.Context) error {
 // commit ends the transaction; after a failure the connection is given up
 // (SQLite may have rolled the transaction back, or not).
 func (w *writerConn) commit(ctx context.Context) error {
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := w.ExecContext(ctx, "COMMIT"); err != nil {
 		w.rollback(ctx)
 		return err
 	}
@@ -51,7 +52,7 @@ func (w *writerConn) rollback(ctx context.Context) {
 	if w.conn == nil {
 		return
 	}
-	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+	if _, err := w.ExecContext(ctx, "ROLLBACK"); err != nil {
 		w.close()
 	}
 }
