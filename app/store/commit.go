@@ -37,6 +37,8 @@ type committer struct {
 	win     window
 	// conn is the writer's connection, used by its goroutine only.
 	conn writerConn
+	// keys are the de-duplication keys of the batch under way.
+	keys batchKeys
 }
 
 type applyReq struct {
@@ -144,7 +146,7 @@ func (c *committer) batch(first *applyReq, flushed chan struct{}) chan struct{} 
 		// writes anything, so a refused order needs no rollback; any other
 		// error is the database's, and then the whole batch is rolled back
 		// and refused.
-		r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now, r.pre)
+		r.acc, r.err = c.s.applyOrderTx(ctx, t, r.o, now, r.pre, &c.keys)
 		if r.err != nil && !refused(r.err) {
 			dbErr = r.err
 		}
@@ -188,6 +190,10 @@ gather:
 			tm.Stop()
 		}
 	}
+	if dbErr == nil && len(live) > 0 {
+		dbErr = c.keys.write(ctx, t)
+	}
+	c.keys.reset()
 	if dbErr == nil && len(live) > 0 {
 		dbErr = noteConnections(ctx, t, live, now)
 	}

@@ -93,7 +93,11 @@ func (s *Store) prepareOrder(o domain.Order) *preparedOrder {
 // pre, when not nil, is the order prepared before the transaction
 // (prepareOrder); it is used when the order turns out new and in the group
 // it was prepared for.
-func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time, pre *preparedOrder) (acc domain.Accepted, err error) {
+//
+// keys, when not nil, holds the order's de-duplication key for its
+// transaction to write at its end (the committer's batchKeys), and is
+// searched along with the stored keys.
+func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now time.Time, pre *preparedOrder, keys *batchKeys) (acc domain.Accepted, err error) {
 	err = func() error {
 		var existing *domain.Order
 		placerRead := false
@@ -104,6 +108,11 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 			}
 			if err != nil {
 				return err
+			}
+			if keys != nil && id == "" {
+				// A key of an order before it in this transaction.
+				pid, preused := keys.pending(o)
+				id, reused = pid, reused || preused
 			}
 			existing, placerRead = open, both
 			if id != "" {
@@ -169,7 +178,9 @@ func (s *Store) applyOrderTx(ctx context.Context, t execer, o domain.Order, now 
 			acc.OrderID, acc.State = o.ID, o.State
 		}
 		if o.SourceMessageID != "" {
-			if _, err := t.ExecContext(ctx, `INSERT INTO inbound_messages(connection, message_id, order_id, action, received_at) VALUES (?,?,?,?,?)`,
+			if keys != nil {
+				keys.add(keyRow{conn: o.Connection, msgID: o.SourceMessageID, orderID: acc.OrderID, action: string(o.Action), at: ts(now)})
+			} else if _, err := t.ExecContext(ctx, `INSERT INTO inbound_messages(connection, message_id, order_id, action, received_at) VALUES (?,?,?,?,?)`,
 				o.Connection, o.SourceMessageID, acc.OrderID, string(o.Action), ts(now)); err != nil {
 				return fmt.Errorf("record message: %w", err)
 			}

@@ -76,7 +76,7 @@ func (s *Store) ApplyPulled(ctx context.Context, orders []domain.Order) ([]Pulle
 					continue
 				}
 			}
-			acc, err := s.applyOrderTx(ctx, t, o, now, nil)
+			acc, err := s.applyOrderTx(ctx, t, o, now, nil, nil)
 			if errors.Is(err, domain.ErrUnknownOrder) {
 				continue
 			}

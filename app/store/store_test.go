@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,5 +523,115 @@ func TestKeyAndPlacerInOneRead(t *testing.T) {
 		if !contains(plan, want) {
 			t.Errorf("plan of the combined read: %s\nwant %s", plan, want)
 		}
+	}
+}
+
+// TestKeysOfOneBatch: the de-duplication keys of a batch are written at
+// its end; an order of the same batch after them finds them: the same
+// message again is a duplicate, another with the same control ID is
+// flagged, and all keys are stored at the commit.
+func TestKeysOfOneBatch(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	mk := func(ctl, content, placer string) domain.Order {
+		o := order("birpis", ctl+"@"+fmt.Sprintf("%032x", content), placer, domain.ActionNew)
+		o.SourceControlID = ctl
+		return o
+	}
+	w := &writerConn{db: s.db}
+	defer w.close()
+	var keys batchKeys
+	if err := w.begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	first, err := s.applyOrderTx(ctx, w, mk("C1", "a", "A1"), now, nil, &keys)
+	if err != nil || first.Duplicate {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	gdt := order("gdt", "file-hash-1", "G1", domain.ActionNew)
+	if _, err := s.applyOrderTx(ctx, w, gdt, now, nil, &keys); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name        string
+		o           domain.Order
+		dup, reused bool
+	}{
+		{"the same message", mk("C1", "a", "A1"), true, false},
+		{"the same GDT file", gdt, true, false},
+		{"another message with its control ID", mk("C1", "b", "B1"), false, true},
+		{"another message", mk("C2", "c", "C1"), false, false},
+		{"the same key on another connection", func() domain.Order { o := mk("C1", "a", "A1"); o.Connection = "other"; return o }(), false, false},
+	}
+	for _, st := range steps {
+		acc, err := s.applyOrderTx(ctx, w, st.o, now, nil, &keys)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if acc.Duplicate != st.dup || acc.ControlIDReused != st.reused || (st.dup && acc.OrderID == "") {
+			t.Errorf("%s: %+v, want duplicate %v, control ID reused %v", st.name, acc, st.dup, st.reused)
+		}
+	}
+	if len(keys.rows) != 5 {
+		t.Errorf("%d keys held, want 5 (two messages were duplicates)", len(keys.rows))
+	}
+	if err := keys.write(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM inbound_messages`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("%d keys stored, want 5", n)
+	}
+	// Stored, they are found as before.
+	if acc, err := s.ApplyOrder(ctx, mk("C1", "a", "A1")); err != nil || !acc.Duplicate || acc.OrderID != first.OrderID {
+		t.Errorf("the first message once more: %+v, %v", acc, err)
+	}
+}
+
+// TestSameMessageAtOnce: the same message sent on many connections at
+// once (batched together) is stored once.
+func TestSameMessageAtOnce(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	for round := range 5 {
+		o := order("birpis", fmt.Sprintf("R%d@%032x", round, round), fmt.Sprint("P", round), domain.ActionNew)
+		o.SourceControlID = fmt.Sprint("R", round)
+		var wg sync.WaitGroup
+		accs := make([]domain.Accepted, 16)
+		errs := make([]error, 16)
+		for i := range accs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				accs[i], errs[i] = s.ApplyOrder(ctx, o)
+			}()
+		}
+		wg.Wait()
+		stored := 0
+		for i, a := range accs {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if !a.Duplicate {
+				stored++
+			}
+			if a.OrderID != accs[0].OrderID {
+				t.Errorf("round %d: orders %s and %s for one message", round, a.OrderID, accs[0].OrderID)
+			}
+		}
+		if stored != 1 {
+			t.Errorf("round %d: stored %d times, want once", round, stored)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM orders`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("%d orders, want 5 (%v)", n, err)
 	}
 }
