@@ -36,8 +36,8 @@ func (w *writerConn) begin(ctx context.Context) error {
 	return nil
 }
 
-// commit ends the transaction; after a failure the connection is given up
-// (SQLite may have rolled the transaction back, or not).
+// commit ends the transaction. After a failure it is rolled back (SQLite
+// may have done so already; then the connection is given up).
 func (w *writerConn) commit(ctx context.Context) error {
 	if _, err := w.ExecContext(ctx, "COMMIT"); err != nil {
 		w.rollback(ctx)
