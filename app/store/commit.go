@@ -129,7 +129,7 @@ func (c *committer) batch(first *applyReq, flushed chan struct{}) chan struct{} 
 	t := &c.conn
 	if err := t.begin(ctx); err != nil {
 		<-c.s.writer
-		first.err = errBegin(first.o.Connection, err)
+		first.err = fmt.Errorf("store: apply order from %s: begin: %w", first.o.Connection, err)
 		close(first.done)
 		return flushed
 	}

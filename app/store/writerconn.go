@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 )
 
 // writerConn is the committer's own connection to the database. Its
@@ -103,8 +102,3 @@ func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any
 }
 
 var _ execer = (*writerConn)(nil)
-
-// errBegin wraps the failure to begin a batch's transaction.
-func errBegin(conn string, err error) error {
-	return fmt.Errorf("store: apply order from %s: begin: %w", conn, err)
-}
