@@ -144,6 +144,14 @@ kept || fail "uninstall.exe /S removed the user's settings or data"
 rc="$(run "$setup" /S)"
 [ "$rc" = 0 ] || fail "reinstalling $version exited with $rc"
 rc="$(run "$progdir/uninstall.exe" /S /PURGE)"
+if [ "$rc" = 1 ] && [ -f "$progdir/mconnect.exe" ] && [ -d "$datadir" ]; then
+  # Exit code 1 with nothing removed: the uninstaller's copy of itself in
+  # %TEMP%, which does the work, did not start (seen once under Wine, right
+  # after the uninstall and reinstall before it). Once more; a second
+  # failure fails the check.
+  echo "== dist-wine: uninstall.exe /S /PURGE exited with 1 and removed nothing; once more"
+  rc="$(run "$progdir/uninstall.exe" /S /PURGE)"
+fi
 [ "$rc" = 0 ] || fail "uninstall.exe /S /PURGE exited with $rc"
 [ ! -e "$datadir" ] || fail "uninstall.exe /S /PURGE left the data folder"
 [ ! -e "$cfgdir" ] || fail "uninstall.exe /S /PURGE left the settings folder"
