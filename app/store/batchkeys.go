@@ -46,8 +46,7 @@ func (b *batchKeys) pending(o domain.Order) (id string, reused bool) {
 		if k.msgID == o.SourceMessageID {
 			return k.orderID, false
 		}
-		key := k.msgID
-		if ranged && strings.HasPrefix(key, ctl) && len(key) >= len(own) && key[:len(own)] != own && (len(key) == len(own) || key[len(own)] == '#') {
+		if ranged && strings.HasPrefix(k.msgID, ctl) && otherContent(k.msgID, own) {
 			reused = true
 		}
 	}

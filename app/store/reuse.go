@@ -88,11 +88,7 @@ func lookupKeys(ctx context.Context, t execer, o domain.Order, query string, arg
 			id = val
 			continue
 		}
-		// Another key of this control ID: "<ctl>@<hash>" or "<ctl>@<hash>#n"
-		// with another hash is other content.
-		if len(key) >= len(own) && key[:len(own)] != own && (len(key) == len(own) || key[len(own)] == '#') {
-			reused = true
-		}
+		reused = reused || otherContent(key, own)
 	}
 	if err := rows.Err(); err != nil {
 		return "", false, nil, fmt.Errorf("look up message: %w", err)
@@ -101,4 +97,11 @@ func lookupKeys(ctx context.Context, t execer, o domain.Order, query string, arg
 		reused = false // the same message again
 	}
 	return id, reused, open, nil
+}
+
+// otherContent reports whether key, a stored key of a control ID, is
+// another message's content than own ("<ctl>@<hash>"): "<ctl>@<hash>" or
+// "<ctl>@<hash>#n" with another hash.
+func otherContent(key, own string) bool {
+	return len(key) >= len(own) && key[:len(own)] != own && (len(key) == len(own) || key[len(own)] == '#')
 }
