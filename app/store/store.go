@@ -62,6 +62,29 @@ type Store struct {
 	// so a writer that commits back to back (a busy ingest) would win the
 	// lock nearly every time and starve another (the retention sweep).
 	writer chan struct{}
+	// afterCopy, when set, runs between the two steps of
+	// checkpointBesideWriter (a test holds the first one there).
+	afterCopy func()
+}
+
+// checkpointBesideWriter is walSync's checkpoint. It copies the WAL into
+// the database first beside the order writer: copying and flushing the
+// database take milliseconds, which an order arriving meanwhile would
+// otherwise wait for. Then it copies what the writer added in the meantime
+// (mostly nothing, and SQLite neither copies nor flushes then) between two
+// of the writer's transactions, so that the checkpoint reaches the WAL's
+// end and the next write starts the WAL over: beside a writer that never
+// pauses it would never get there, and the WAL would grow with every
+// order. A failure leaves the WAL to the next try.
+func (s *Store) checkpointBesideWriter() {
+	ctx := context.Background()
+	_, _, _ = s.Checkpoint(ctx)
+	if s.afterCopy != nil {
+		s.afterCopy()
+	}
+	s.writer <- struct{}{}
+	defer func() { <-s.writer }()
+	_, _, _ = s.Checkpoint(ctx)
 }
 
 // Options tune Open; the zero value is right for the hub.
@@ -124,14 +147,7 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s.wal.checkpointEvery = time.Second
-	s.wal.checkpoint = func() {
-		// Between two transactions of this process, so that it reaches the
-		// WAL's end and the next write starts the WAL over. A failure
-		// leaves the WAL to the next try.
-		s.writer <- struct{}{}
-		defer func() { <-s.writer }()
-		_, _, _ = s.Checkpoint(context.Background())
-	}
+	s.wal.checkpoint = s.checkpointBesideWriter
 	s.commits = newCommitter(s)
 	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mesi/mconnect/app/domain"
 	"github.com/mesi/mconnect/internal/testfs"
@@ -90,6 +91,45 @@ func TestFlushFollowsANewWALFile(t *testing.T) {
 	if got := strings.Join(flushed, " "); got != want {
 		t.Fatalf("flushed %q, want %q", got, want)
 	}
+}
+
+// TestCheckpointCopiesBesideTheWriter: an order arriving while a
+// checkpoint copies the WAL into the database is stored (and reported
+// done) without waiting for that copy (that the last step still reaches
+// the WAL's end: TestWALStartsOverUnderSustainedWrites).
+func TestCheckpointCopiesBesideTheWriter(t *testing.T) {
+	s, err := Open(filepath.Join(testfs.TempDir(t), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.wal.checkpointEvery = 24 * time.Hour // only the one below
+	ctx := context.Background()
+	if _, err := s.ApplyOrder(ctx, order("hl7", "M1", "P1", domain.ActionNew)); err != nil {
+		t.Fatal(err)
+	}
+	s.wal.checkpointing.Wait()
+	copying, release := make(chan struct{}), make(chan struct{})
+	s.afterCopy = func() { close(copying); <-release }
+	done := make(chan struct{})
+	go func() { s.checkpointBesideWriter(); close(done) }()
+	<-copying
+	stored := make(chan error, 1)
+	go func() {
+		_, err := s.ApplyOrder(ctx, order("hl7", "M2", "P2", domain.ActionNew))
+		stored <- err
+	}()
+	select {
+	case err := <-stored:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("an order waited for the checkpoint's copy of the WAL")
+	}
+	close(release)
+	<-done
 }
 
 // TestWALStartsOverUnderSustainedWrites: the checkpoints walSync starts
