@@ -46,12 +46,21 @@ hubpid=${pids[0]} peerpid=${pids[1]}
 # PID spent per order during it, from /proc (less moved by the disk's
 # latency than the throughput).
 run() {
-	local pid=$1 t0 t1 out
+	local pid=$1 t0 t1 out s0
 	shift
-	t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+	t0=$(awk '{print $14+$15}' "/proc/$pid/stat") s0=$(stolen)
 	out=$("$work/mllpload" "$@")
 	t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
-	echo "$out; CPU $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) µs per order"
+	echo "$out; CPU $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) µs per order; $(stolen "$s0")"
+}
+# stolen [BEFORE]: the machine's steal and total CPU ticks (/proc/stat);
+# with BEFORE, the share of the CPU the hypervisor gave to others since
+# then. Figures from runs with much of it stolen are not comparable.
+stolen() {
+	local now
+	now=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	if [ -z "${1:-}" ]; then echo "$now"; return; fi
+	echo "$1 $now" | awk '{d=$4-$2; printf "steal %.1f %%", d ? ($3-$1)*100/d : 0}'
 }
 for r in $(seq "$rounds"); do
 	echo "round $r"
@@ -59,7 +68,11 @@ for r in $(seq "$rounds"); do
 	printf '  hub,  a connection per message:  '; run "$hubpid" -addr "127.0.0.1:$hl7" -n "$n" -connection-per-message
 	printf '  hub,  8 kept connections:        '; run "$hubpid" -addr "127.0.0.1:$hl7" -n "$n"
 done
+s0=$(stolen)
 printf 'hub, one connection at 200 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 1 -rate 200 -n 3000 -warmup 200
+echo "  ($(stolen "$s0"))"
 # Below saturation the commit window must not keep senders waiting.
+s0=$(stolen)
 printf 'hub, 8 connections at 1,000 orders/s: '; "$work/mllpload" -addr "127.0.0.1:$hl7" -conns 8 -rate 1000 -n 5000 -warmup 200
+echo "  ($(stolen "$s0"))"
 echo "store after the runs: $(du -sh "$work/data" | cut -f1)"
