@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mesi/mconnect/assets"
+	"github.com/mesi/mconnect/ui/desktop/fonts"
 	"github.com/mesi/mconnect/ui/desktop/setup"
 	"github.com/mesi/mconnect/ui/desktop/view"
 )
@@ -46,6 +47,10 @@ func Run(h Hub, opts Options) error {
 	}
 	prepareProfile(log)
 	startPprof(log)
+	// Before any text is measured: see package fonts.
+	if err := fonts.Install(); err != nil {
+		log.WithError(err).Warn("ui: fonts")
+	}
 
 	a := app.NewWithID(AppID)
 	if code := a.Preferences().String(prefLanguage); code != "" {

@@ -173,6 +173,22 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
+// waitForExit waits until gone says process pid is gone; one that is not
+// ends with SIGQUIT first, so that its goroutines' stacks are in its
+// output (which the test prints when it fails).
+func waitForExit(t *testing.T, what string, pid int, gone func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(windowTimeout)
+	for !gone() {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGQUIT)
+			time.Sleep(2 * time.Second)
+			t.Fatalf("%s: not within %v (ended with SIGQUIT: its stacks are in the output)", what, windowTimeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestTrayProcess runs the desktop application as staff meet it, with a
 // tray host on the session bus: the hub and its tray icon in one process
 // without OpenGL, the Dashboard a process of its own, opened from the tray
@@ -270,7 +286,7 @@ func TestTrayProcess(t *testing.T) {
 	if out, err := helper.CombinedOutput(); err != nil {
 		t.Fatalf("close the window: %v\n%s", err, out)
 	}
-	waitFor(t, "the Dashboard process ends", func() bool { return len(children(pid)) == 0 })
+	waitForExit(t, "the Dashboard process ends", dash, func() bool { return len(children(pid)) == 0 })
 	if err := status(); err != nil {
 		t.Fatalf("the hub stopped with its window: %v", err)
 	}
