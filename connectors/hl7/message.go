@@ -197,10 +197,53 @@ func parseSegment(line string, d Delimiters, pos int) (*Segment, error) {
 	} else if len(line) <= 4 {
 		return seg, nil
 	}
+	a := newFieldArena(rest, d)
 	for f := range strings.SplitSeq(rest, string(d.Field)) {
-		seg.Fields = append(seg.Fields, parseField(f, d))
+		seg.Fields = append(seg.Fields, a.parseField(f, d))
 	}
 	return seg, nil
+}
+
+// fieldArena holds the backing arrays of one segment's fields: its
+// subcomponents, components and repetitions each in one array, sized from
+// the segment's delimiters (three allocations per segment, not per field).
+// The arrays never grow, so the slices handed out stay valid.
+type fieldArena struct {
+	subs  []string
+	comps []Component
+	reps  []Repetition
+}
+
+func newFieldArena(rest string, d Delimiters) *fieldArena {
+	// Every field that is not empty has a repetition, every repetition a
+	// component, every component a subcomponent; each delimiter adds one
+	// more. (An empty field takes nothing.)
+	nRep, nComp, nSub := 0, 0, 0
+	empty := true
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; c {
+		case d.Field:
+			empty = true
+			continue
+		case d.Repetition:
+			nRep++
+		case d.Component:
+			nComp++
+		case d.Subcomponent:
+			nSub++
+		}
+		if empty {
+			nRep++
+			empty = false
+		}
+	}
+	nComp += nRep
+	nSub += nComp
+	return &fieldArena{
+		subs:  make([]string, 0, nSub),
+		comps: make([]Component, 0, nComp),
+		reps:  make([]Repetition, 0, nRep),
+	}
 }
 
 func isSegmentName(s string) bool {
@@ -213,31 +256,31 @@ func isSegmentName(s string) bool {
 	return true
 }
 
-// parseField splits one raw field. Subcomponents, components and
-// repetitions each share one backing array (three allocations per field).
+// parseField splits one raw field on its own.
 func parseField(raw string, d Delimiters) Field {
+	return newFieldArena(raw, d).parseField(raw, d)
+}
+
+// parseField splits one raw field of the arena's segment into the
+// arena's arrays.
+func (a *fieldArena) parseField(raw string, d Delimiters) Field {
 	if raw == "" {
 		return nil
 	}
 	rs, cs, ss := string(d.Repetition), string(d.Component), string(d.Subcomponent)
-	nRep := strings.Count(raw, rs) + 1
-	nComp := strings.Count(raw, cs) + nRep
-	nSub := strings.Count(raw, ss) + nComp
-	subs := make([]string, 0, nSub)
-	comps := make([]Component, 0, nComp)
-	f := make(Field, 0, nRep)
+	r0 := len(a.reps)
 	for r := range strings.SplitSeq(raw, rs) {
-		c0 := len(comps)
+		c0 := len(a.comps)
 		for c := range strings.SplitSeq(r, cs) {
-			s0 := len(subs)
+			s0 := len(a.subs)
 			for sc := range strings.SplitSeq(c, ss) {
-				subs = append(subs, Unescape(sc, d))
+				a.subs = append(a.subs, Unescape(sc, d))
 			}
-			comps = append(comps, Component(subs[s0:len(subs):len(subs)]))
+			a.comps = append(a.comps, Component(a.subs[s0:len(a.subs):len(a.subs)]))
 		}
-		f = append(f, Repetition(comps[c0:len(comps):len(comps)]))
+		a.reps = append(a.reps, Repetition(a.comps[c0:len(a.comps):len(a.comps)]))
 	}
-	return f
+	return Field(a.reps[r0:len(a.reps):len(a.reps)])
 }
 
 // Segment returns the first segment with the given name, or nil.
@@ -390,7 +433,12 @@ func repEmpty(r Repetition) bool {
 }
 
 // NumFields is the number of the last field present in the segment.
-func (s *Segment) NumFields() int { return len(s.Fields) - 1 }
+func (s *Segment) NumFields() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.Fields) - 1
+}
 
 // truncate cuts s to at most n bytes on a character boundary.
 func truncate(s string, n int) string {

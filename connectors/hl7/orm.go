@@ -220,9 +220,13 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		return nil, err
 	}
 	base.RequestedAt = base.MessageAt
+	pid := msg.Segment("PID")
+	pv1 := msg.Segment("PV1")
+	// Room for every field of the segments an order's fields come from:
+	// the slice is then allocated once (cloneOrder: once per order).
+	base.Fields = make([]domain.Field, 0, 2+pid.NumFields()+pv1.NumFields())
 	m.addFields(&base, msh, 7, 10)
 
-	pid := msg.Segment("PID")
 	if pid == nil {
 		return nil, &Error{Code: CodeSegmentSequence, Segment: "PID", Seq: 1, Problem: "PID segment missing: an order needs a patient"}
 	}
@@ -230,7 +234,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 		return nil, err
 	}
 	m.addFields(&base, pid)
-	if pv1 := msg.Segment("PV1"); pv1 != nil {
+	if pv1 != nil {
 		base.Visit = m.visit(pv1)
 		m.addFields(&base, pv1)
 	}
@@ -264,7 +268,7 @@ func (m *Mapper) Orders(msg *Message) ([]domain.Order, error) {
 			if err := finish(); err != nil {
 				return nil, err
 			}
-			o := cloneOrder(base)
+			o := cloneOrder(base, orderFieldsRoom(msg))
 			if err := m.orc(&o, seg); err != nil {
 				return nil, err
 			}
@@ -351,9 +355,16 @@ func cutText(s string, max int) (string, bool) {
 	return s, false
 }
 
-func cloneOrder(o domain.Order) domain.Order {
+// orderFieldsRoom is how many fields an order's ORC and OBR may add to it
+// (the first of each; OBR-27 and ORC-7 add two more each).
+func orderFieldsRoom(msg *Message) int {
+	return msg.Segment("ORC").NumFields() + msg.Segment("OBR").NumFields() + 4
+}
+
+// cloneOrder copies o with room for extra fields more.
+func cloneOrder(o domain.Order, extra int) domain.Order {
 	c := o
-	c.Fields = append([]domain.Field(nil), o.Fields...)
+	c.Fields = append(make([]domain.Field, 0, len(o.Fields)+extra), o.Fields...)
 	c.Meta = make(map[string]string, len(o.Meta)+4)
 	for k, v := range o.Meta {
 		c.Meta[k] = v
