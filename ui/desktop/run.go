@@ -73,6 +73,10 @@ func Run(h Hub, opts Options) error {
 	calm := newCalmLoop(fyne.Do, wait)
 	view.SetWake(calm.wakeWith(wake))
 	trim := &trimmer{}
+	onQuit := opts.OnQuit
+	if opts.parent != nil {
+		onQuit = endAfterQuit(onQuit, quitGrace, log, exitProcess)
+	}
 	shell := view.Start(a, h, ts, view.Options{
 		ShowDashboard: opts.ShowDashboard,
 		Tab:           opts.Tab,
@@ -80,7 +84,7 @@ func Run(h Hub, opts Options) error {
 		Setup:         opts.Setup,
 		Tray:          opts.Tray,
 		Log:           log,
-		OnQuit:        opts.OnQuit,
+		OnQuit:        onQuit,
 		API:           opts.API,
 		SetTooltip:    systray.SetTooltip,
 		Hidden:        func() { trim.soon(); calm.hidden(); idle.hidden() },
